@@ -1,0 +1,77 @@
+/*
+ * One option loop for every verb. getopt_long runs in "return in order"
+ * mode, so options may stand before or after NAME whatever POSIXLY_CORRECT
+ * says, "--" ends them, and a verb that runs a COMMAND can stop at it.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipcctl.h"
+
+void
+args_init(struct args *a, int argc, char *argv[], const struct object *obj,
+    const struct verb *verb, const char *shortopts,
+    const struct option *longopts)
+{
+	/* '-': operands in order; ':': tell a missing argument apart. */
+	snprintf(a->optstring, sizeof(a->optstring), "-:h%s", shortopts);
+	a->argc = argc;
+	a->argv = argv;
+	a->longopts = longopts;
+	a->obj = obj;
+	a->verb = verb;
+	a->pos = 0;
+	a->done = false;
+	opterr = 0;
+	optind = 1;
+}
+
+/*
+ * The next option (its character, arg in *arg), an operand (1, the operand
+ * in *arg, its index in a->pos), or -1 when all are read.
+ */
+int
+args_next(struct args *a, const char **arg)
+{
+	int ch;
+
+	if (a->done) {
+		if (optind >= a->argc)
+			return -1;
+		a->pos = optind;
+		*arg = a->argv[optind++];
+		return 1;
+	}
+	ch = getopt_long(a->argc, a->argv, a->optstring, a->longopts, NULL);
+	switch (ch) {
+	case -1:
+		a->done = true;
+		return args_next(a, arg);
+	case 1:
+		a->pos = optind - 1;
+		break;
+	case 'h':
+		print_help(a->obj, a->verb);
+		exit(0);
+	case ':':
+	case '?':
+		args_bad(a, ch);
+	}
+	*arg = optarg;
+	return ch;
+}
+
+void
+args_bad(struct args *a, int ch)
+{
+	const char *opt = a->argv[optind - 1];
+
+	if (ch == ':')
+		usage_error(a->obj, a->verb, "option requires an argument: %s",
+		    opt);
+	if (strncmp(opt, "--", 2) == 0)
+		usage_error(a->obj, a->verb, "bad option: %s", opt);
+	usage_error(a->obj, a->verb, "unknown option: -%c", optopt);
+}

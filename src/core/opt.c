@@ -1,0 +1,96 @@
+/*
+ * Numbers, sizes and modes from the command line. Each parser returns NULL
+ * or the reason the text is not acceptable; the caller turns that into a
+ * usage error (exit 64).
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libutil.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipcctl.h"
+
+const char *
+parse_int(const char *s, long long min, long long max, long long *out)
+{
+	const char *errstr;
+
+	/* strtonum would skip blanks and take a '+': a number is digits. */
+	if (!isdigit((unsigned char)s[0]) &&
+	    !(s[0] == '-' && isdigit((unsigned char)s[1])))
+		return "not a number";
+	*out = strtonum(s, min, max, &errstr);
+	if (errstr == NULL)
+		return NULL;
+	return strcmp(errstr, "invalid") == 0 ? "not a number" : errstr;
+}
+
+const char *
+parse_size(const char *s, uint64_t *out)
+{
+	/* expand_number goes through strtoumax, which wraps "-1" around. */
+	if (!isdigit((unsigned char)s[0]))
+		return "not a size";
+	if (expand_number(s, out) == -1)
+		return errno == ERANGE ? "too large" : "not a size";
+	return NULL;
+}
+
+/*
+ * An octal mode or a chmod(1)-style symbolic one, applied to 0. The umask
+ * is set aside while setmode(3) reads it: the object gets exactly MODE.
+ */
+const char *
+parse_mode(const char *s, mode_t *out)
+{
+	const char *p;
+	mode_t old;
+	void *set;
+
+	if (s[0] == '\0')
+		return "empty mode";
+	for (p = s; *p >= '0' && *p <= '7'; p++)
+		continue;
+	if (*p == '\0') {
+		if (p - s > 4 || strtoul(s, NULL, 8) > 0777)
+			return "only permission bits (0 to 0777)";
+		*out = strtoul(s, NULL, 8);
+		return NULL;
+	}
+	if (isdigit((unsigned char)s[0]))
+		return "not an octal mode";
+	old = umask(0);
+	set = setmode(s);
+	umask(old);
+	if (set == NULL)
+		return "not a mode";
+	*out = getmode(set, 0);
+	free(set);
+	if (*out & ~(mode_t)0777)
+		return "only permission bits (no setuid, setgid or sticky)";
+	return NULL;
+}
+
+bool
+open_opt(int ch, const char *arg, struct open_opts *o, const char **errstr)
+{
+	switch (ch) {
+	case 'c':
+		o->flags |= O_CREAT;
+		break;
+	case 'm':
+		*errstr = parse_mode(arg, &o->mode);
+		break;
+	case 'x':
+		o->flags |= O_CREAT | O_EXCL;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}

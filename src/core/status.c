@@ -1,0 +1,155 @@
+/*
+ * The one errno -> exit status table, and diagnostics in the form
+ * "ipcctl: sem acquire: /jobs: reason".
+ */
+#include <sys/resource.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipcctl.h"
+
+static const struct {
+	int	errnum;
+	int	status;
+} statuses[] = {
+	{ ENOENT,	EX_NOINPUT },
+	{ EEXIST,	EX_CANTCREAT },
+	{ EACCES,	EX_NOPERM },
+	{ EPERM,	EX_NOPERM },
+	{ EROFS,	EX_NOPERM },
+	{ EAGAIN,	EX_TEMPFAIL },
+	{ ETIMEDOUT,	EX_TEMPFAIL },
+	{ EBUSY,	EX_TEMPFAIL },
+	{ EOVERFLOW,	EX_DATAERR },
+	{ EMSGSIZE,	EX_DATAERR },
+	{ EFBIG,	EX_DATAERR },
+	{ EINVAL,	EX_USAGE },
+	{ ENAMETOOLONG,	EX_USAGE },
+	{ ENOSYS,	EX_UNAVAILABLE },
+	{ ENOTSUP,	EX_UNAVAILABLE },
+};
+
+int
+exit_status(int errnum)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (statuses[i].errnum == errnum)
+			return statuses[i].status;
+	return EX_OSERR;
+}
+
+/*
+ * err(3) and warn(3) prefix their messages with the program's short name;
+ * making that "ipcctl: sem acquire" gives every diagnostic its context.
+ */
+void
+diag_init(const struct object *obj, const struct verb *verb)
+{
+	static char prefix[64];
+
+	if (verb == NULL)
+		snprintf(prefix, sizeof(prefix), "ipcctl%s%s",
+		    obj != NULL && obj->name[0] != '\0' ? ": " : "",
+		    obj != NULL ? obj->name : "");
+	else
+		snprintf(prefix, sizeof(prefix), "ipcctl: %s%s%s",
+		    obj->name, obj->name[0] != '\0' ? " " : "", verb->name);
+	program_invocation_short_name = prefix;
+}
+
+/* "Connection timed out" would mislead: a wait ran out, nothing else. */
+static const char *
+reason(int errnum)
+{
+	return errnum == ETIMEDOUT ? "timed out" : strerror(errnum);
+}
+
+void
+die(int errnum, const char *operand)
+{
+	if (operand != NULL)
+		errx(exit_status(errnum), "%s: %s", operand, reason(errnum));
+	errx(exit_status(errnum), "%s", reason(errnum));
+}
+
+void
+warn_errno(int errnum, const char *operand)
+{
+	if (operand != NULL)
+		warnx("%s: %s", operand, reason(errnum));
+	else
+		warnx("%s", reason(errnum));
+}
+
+void
+print_usage(FILE *fp, const struct object *obj, const struct verb *verb)
+{
+	const char *sep = obj->name[0] != '\0' ? " " : "";
+
+	if (verb != NULL)
+		fprintf(fp, "usage: ipcctl %s%s%s %s\n", obj->name, sep,
+		    verb->name, verb->usage);
+	else
+		fprintf(fp, "usage: ipcctl %s%sVERB [OPTIONS] [NAME] [ARGS]\n",
+		    obj->name, sep);
+}
+
+void
+print_help(const struct object *obj, const struct verb *verb)
+{
+	const struct verb *v;
+
+	print_usage(stdout, obj, verb);
+	if (verb != NULL) {
+		if (verb->alias != NULL)
+			printf("alias: %s\n", verb->alias);
+		fputs(verb->help, stdout);
+		return;
+	}
+	printf("%s\n\nverbs:\n", obj->summary);
+	for (v = obj->verbs; v->name != NULL; v++)
+		printf("  %-9s %s\n", v->name, v->usage);
+	printf("\n'ipcctl %s VERB --help' describes one verb\n", obj->name);
+}
+
+void
+usage_error(const struct object *obj, const struct verb *verb,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	print_usage(stderr, obj, verb);
+	exit(EX_USAGE);
+}
+
+/*
+ * End the way the process we stand for ended: by the same signal, so the
+ * shell sees 128+N and a parent's WIFSIGNALED holds. No core of our own.
+ */
+void
+die_signal(int sig)
+{
+	struct rlimit nocore = { 0, 0 };
+	sigset_t set;
+
+	fflush(stdout);
+	setrlimit(RLIMIT_CORE, &nocore);
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}

@@ -1,0 +1,153 @@
+/*
+ * ipcctl: the multi-call entry point. argv[0] (ipcsem, ipcshm, ipcmq) or
+ * the first operand picks the object, the next one the verb, from one table.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipcctl.h"
+
+static const struct object *const objects[] = {
+	&sem_object,
+	NULL
+};
+
+static void
+top_usage(FILE *fp)
+{
+	fputs("usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] "
+	    "[NAME] [ARGS]\n       ipcctl help [OBJECT [VERB]]\n", fp);
+}
+
+static void
+top_help(void)
+{
+	const struct object *const *o;
+
+	top_usage(stdout);
+	fputs("\nPOSIX semaphores, shared memory and message queues for the "
+	    "shell.\n\nobjects:\n", stdout);
+	for (o = objects; *o != NULL; o++)
+		printf("  %-9s %s\n", (*o)->name, (*o)->summary);
+	fputs("\n'ipcctl OBJECT --help' lists an object's verbs; "
+	    "see ipcctl(1)\n", stdout);
+}
+
+static const struct object *
+find_object(const char *name, bool by_link)
+{
+	const struct object *const *o;
+
+	for (o = objects; *o != NULL; o++)
+		if (strcmp(name, by_link ? (*o)->link : (*o)->name) == 0)
+			return *o;
+	return NULL;
+}
+
+static const struct verb *
+find_verb(const struct object *obj, const char *name)
+{
+	const struct verb *v;
+
+	for (v = obj->verbs; v->name != NULL; v++)
+		if (strcmp(name, v->name) == 0 ||
+		    (v->alias != NULL && strcmp(name, v->alias) == 0))
+			return v;
+	return NULL;
+}
+
+static void __dead
+top_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "ipcctl: %s%s\n", what, arg);
+	top_usage(stderr);
+	exit(EX_USAGE);
+}
+
+/* "ipcctl help [OBJECT [VERB]]" */
+static int
+help(int argc, char *argv[])
+{
+	const struct object *obj;
+	const struct verb *verb;
+
+	if (argc < 1) {
+		top_help();
+		return 0;
+	}
+	if ((obj = find_object(argv[0], false)) == NULL)
+		top_error("unknown object: ", argv[0]);
+	diag_init(obj, NULL);
+	if (argc < 2) {
+		print_help(obj, NULL);
+		return 0;
+	}
+	if ((verb = find_verb(obj, argv[1])) == NULL)
+		usage_error(obj, NULL, "unknown verb: %s", argv[1]);
+	print_help(obj, verb);
+	return 0;
+}
+
+/*
+ * Write errors on stdout are errors: "ipcctl sem value /x >/dev/full" must
+ * not exit 0. A reader that went away (EPIPE) is not ours to report.
+ */
+static void
+close_stdout(void)
+{
+	int failed = ferror(stdout);
+
+	if (fclose(stdout) != 0)
+		failed = 1;
+	if (failed && errno != EPIPE) {
+		warn("write error");
+		_exit(EX_IOERR);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct object *obj;
+	const struct verb *verb;
+	const char *base;
+	int i = 1;
+
+	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
+	    argv[0];
+	if ((obj = find_object(base, true)) == NULL) {
+		if (argc < 2)
+			top_error("missing OBJECT", "");
+		if (strcmp(argv[1], "--help") == 0 ||
+		    strcmp(argv[1], "-h") == 0) {
+			top_help();
+			return 0;
+		}
+		if (strcmp(argv[1], "--version") == 0 ||
+		    strcmp(argv[1], "-V") == 0) {
+			puts(PACKAGE_STRING);
+			return 0;
+		}
+		if (strcmp(argv[1], "help") == 0)
+			return help(argc - 2, argv + 2);
+		if ((obj = find_object(argv[1], false)) == NULL)
+			top_error("unknown object: ", argv[1]);
+		i = 2;
+	}
+	diag_init(obj, NULL);
+	if (i >= argc)
+		usage_error(obj, NULL, "missing VERB");
+	if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		print_help(obj, NULL);
+		return 0;
+	}
+	if ((verb = find_verb(obj, argv[i])) == NULL)
+		usage_error(obj, NULL, "unknown verb: %s", argv[i]);
+	diag_init(obj, verb);
+	atexit(close_stdout);
+	return verb->run(argc - i, argv + i, obj, verb);
+}

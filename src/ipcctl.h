@@ -1,0 +1,143 @@
+/*
+ * ipcctl: POSIX semaphores, shared memory and message queues for the shell.
+ * The dispatch table's types and the shared core's interface.
+ */
+#ifndef IPCCTL_H
+#define IPCCTL_H
+
+#include <sys/types.h>
+
+#include <getopt.h>
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sysexits.h>
+#include <time.h>
+
+#ifndef __dead
+#define __dead __attribute__((__noreturn__))
+#endif
+
+/* Dispatch: an object owns a NULL-terminated table of verbs. */
+struct object;
+
+struct verb {
+	const char	*name;
+	const char	*alias;		/* another name for it, or NULL */
+	int		(*run)(int, char *[], const struct object *,
+			    const struct verb *);
+	const char	*usage;		/* operands and options, one line */
+	const char	*help;		/* the option list printed by --help */
+};
+
+struct object {
+	const char		*name;		/* "sem"; "" for object-less verbs */
+	const char		*link;		/* multi-call name ("ipcsem") */
+	const char		*summary;
+	const struct verb	*verbs;
+};
+
+extern const struct object sem_object;
+
+/* status.c: the one errno -> exit status table, and diagnostics. */
+int	 exit_status(int);
+void	 diag_init(const struct object *, const struct verb *);
+__dead void die(int, const char *);
+void	 warn_errno(int, const char *);
+__dead void usage_error(const struct object *, const struct verb *,
+	    const char *, ...) __attribute__((__format__(__printf__, 3, 4)));
+void	 print_help(const struct object *, const struct verb *);
+void	 print_usage(FILE *, const struct object *, const struct verb *);
+__dead void die_signal(int);
+
+/* name.c: canonical names, checked before any system call. */
+enum ipc_kind { IPC_SEM, IPC_SHM, IPC_MQ };
+#define IPC_NAME_BUF	258	/* '/', up to NAME_MAX bytes, NUL */
+const char *name_check(const char *, enum ipc_kind, char [IPC_NAME_BUF]);
+void	 name_random(char [IPC_NAME_BUF]);
+
+/* opt.c: numbers, sizes, modes; each returns NULL or the reason it failed. */
+const char *parse_int(const char *, long long, long long, long long *);
+const char *parse_size(const char *, uint64_t *);
+const char *parse_mode(const char *, mode_t *);
+
+/* The options every verb that opens an object shares. */
+struct open_opts {
+	int		 flags;		/* 0, O_CREAT or O_CREAT|O_EXCL */
+	mode_t		 mode;
+};
+#define OPEN_OPTS_INIT	{ 0, 0600 }
+#define OPEN_LONGOPTS \
+	{ "create",	no_argument,		NULL, 'c' }, \
+	{ "exclusive",	no_argument,		NULL, 'x' }, \
+	{ "mode",	required_argument,	NULL, 'm' }
+#define OPEN_SHORTOPTS	"cxm:"
+bool	 open_opt(int, const char *, struct open_opts *, const char **);
+
+/* deadline.c: timeouts on the monotonic clock. */
+struct deadline {
+	bool		 forever;	/* no -t: wait as long as it takes */
+	bool		 once;		/* -t 0: try once, never block */
+	struct timespec	 at;		/* CLOCK_MONOTONIC */
+};
+const char *parse_duration(const char *, struct timespec *);
+void	 deadline_start(struct deadline *, const struct timespec *);
+bool	 deadline_left(const struct deadline *, struct timespec *);
+void	 deadline_realtime(const struct deadline *, struct timespec *);
+
+/* output.c: plain, JSON, raw and pairs tables through libsmartcols. */
+enum out_format { OUT_PLAIN, OUT_JSON, OUT_RAW, OUT_PAIRS };
+enum out_type { COL_STR, COL_NUM };
+struct out_col {
+	const char	*name;
+	enum out_type	 type;
+	bool		 right;		/* right-aligned */
+};
+struct out_opts {
+	enum out_format	 format;
+	bool		 noheadings;
+};
+enum { OPT_JSON = 0x100, OPT_PAIRS };	/* long-only options */
+#define OUTPUT_LONGOPTS \
+	{ "json",	no_argument,		NULL, OPT_JSON }, \
+	{ "raw",	no_argument,		NULL, 'r' }, \
+	{ "pairs",	no_argument,		NULL, OPT_PAIRS }
+#define OUTPUT_SHORTOPTS	"r"
+bool	 output_opt(int, struct out_opts *);
+struct table;
+struct table *table_new(const char *, const struct out_col *, size_t,
+	    const struct out_opts *);
+struct libscols_line *table_row(struct table *);
+void	 table_set(struct table *, struct libscols_line *, size_t,
+	    const char *);
+void	 table_setf(struct table *, struct libscols_line *, size_t,
+	    const char *, ...) __attribute__((__format__(__printf__, 4, 5)));
+void	 table_print(struct table *);
+void	 fmt_mode(mode_t, char [8]);
+const char *fmt_user(uid_t, char *, size_t);
+const char *fmt_group(gid_t, char *, size_t);
+
+/* args.c: one getopt loop shape for every verb. */
+struct args {
+	int		 argc;
+	char		**argv;
+	char		 optstring[64];
+	const struct option *longopts;
+	const struct object *obj;
+	const struct verb *verb;
+	int		 pos;		/* argv index of the last operand */
+	bool		 done;		/* options ended: only operands left */
+};
+void	 args_init(struct args *, int, char *[], const struct object *,
+	    const struct verb *, const char *, const struct option *);
+int	 args_next(struct args *, const char **);
+__dead void args_bad(struct args *, int);
+
+/* ipc-sem.c: semaphores opened with exact modes and mapped errors. */
+sem_t	*sem_open_opts(const char *, const struct open_opts *, unsigned);
+int	 sem_wait_deadline(sem_t *, const struct deadline *);
+struct stat;
+int	 sem_stat(const char *, struct stat *);
+
+#endif /* IPCCTL_H */
