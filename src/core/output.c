@@ -2,6 +2,8 @@
  * Tables in the four forms users of lsipc and lsblk know: plain, JSON
  * (numbers as numbers, absent values as null), raw, and KEY="value" pairs.
  */
+#include <dlfcn.h>
+#include <err.h>
 #include <errno.h>
 #include <grp.h>
 #include <libsmartcols.h>
@@ -16,6 +18,48 @@
 struct table {
 	struct libscols_table	*tb;
 };
+
+/*
+ * libsmartcols is loaded when a table is first made, not at start-up:
+ * mapping and relocating it cost every "sem acquire" a sixth of its time,
+ * and only info, ls and limits print tables.
+ */
+#define SCOLS_FUNCS \
+	F(scols_column_set_json_type) \
+	F(scols_line_refer_data) \
+	F(scols_line_set_data) \
+	F(scols_new_table) \
+	F(scols_print_table) \
+	F(scols_table_enable_export) \
+	F(scols_table_enable_json) \
+	F(scols_table_enable_noheadings) \
+	F(scols_table_enable_raw) \
+	F(scols_table_new_column) \
+	F(scols_table_new_line) \
+	F(scols_table_set_name) \
+	F(scols_unref_table)
+
+static struct {
+#define F(f)	__typeof__(f) *f;
+	SCOLS_FUNCS
+#undef F
+} sc;
+
+static void
+scols_load(void)
+{
+	void *h;
+
+	if (sc.scols_new_table != NULL)
+		return;
+	if ((h = dlopen(SMARTCOLS_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		errx(EX_UNAVAILABLE, "%s", dlerror());
+#define F(f) \
+	if ((*(void **)&sc.f = dlsym(h, #f)) == NULL) \
+		errx(EX_UNAVAILABLE, "%s", dlerror());
+	SCOLS_FUNCS
+#undef F
+}
 
 bool
 output_opt(int ch, struct out_opts *o)
@@ -45,23 +89,24 @@ table_new(const char *name, const struct out_col *cols, size_t ncols,
 
 	/* Column widths need the locale; only table output pays for it. */
 	setlocale(LC_ALL, "");
+	scols_load();
 	if ((t = malloc(sizeof(*t))) == NULL ||
-	    (t->tb = scols_new_table()) == NULL)
+	    (t->tb = sc.scols_new_table()) == NULL)
 		die(ENOMEM, NULL);
-	scols_table_set_name(t->tb, name);
-	scols_table_enable_json(t->tb, o->format == OUT_JSON);
-	scols_table_enable_raw(t->tb, o->format == OUT_RAW);
-	scols_table_enable_export(t->tb, o->format == OUT_PAIRS);
-	scols_table_enable_noheadings(t->tb, o->noheadings);
+	sc.scols_table_set_name(t->tb, name);
+	sc.scols_table_enable_json(t->tb, o->format == OUT_JSON);
+	sc.scols_table_enable_raw(t->tb, o->format == OUT_RAW);
+	sc.scols_table_enable_export(t->tb, o->format == OUT_PAIRS);
+	sc.scols_table_enable_noheadings(t->tb, o->noheadings);
 	for (i = 0; i < ncols; i++) {
 		struct libscols_column *cl;
 
-		cl = scols_table_new_column(t->tb, cols[i].name, 0,
+		cl = sc.scols_table_new_column(t->tb, cols[i].name, 0,
 		    cols[i].right ? SCOLS_FL_RIGHT : 0);
 		if (cl == NULL)
 			die(ENOMEM, NULL);
 		if (cols[i].type == COL_NUM)
-			scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
+			sc.scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
 	}
 	return t;
 }
@@ -71,7 +116,7 @@ table_row(struct table *t)
 {
 	struct libscols_line *ln;
 
-	if ((ln = scols_table_new_line(t->tb, NULL)) == NULL)
+	if ((ln = sc.scols_table_new_line(t->tb, NULL)) == NULL)
 		die(ENOMEM, NULL);
 	return ln;
 }
@@ -82,7 +127,7 @@ table_set(struct table *t, struct libscols_line *ln, size_t col,
     const char *value)
 {
 	(void)t;
-	if (value != NULL && scols_line_set_data(ln, col, value) != 0)
+	if (value != NULL && sc.scols_line_set_data(ln, col, value) != 0)
 		die(ENOMEM, NULL);
 }
 
@@ -97,7 +142,7 @@ table_setf(struct table *t, struct libscols_line *ln, size_t col,
 	if (vasprintf(&s, fmt, ap) == -1)
 		die(ENOMEM, NULL);
 	va_end(ap);
-	if (scols_line_refer_data(ln, col, s) != 0)
+	if (sc.scols_line_refer_data(ln, col, s) != 0)
 		die(ENOMEM, NULL);
 	(void)t;
 }
@@ -105,8 +150,8 @@ table_setf(struct table *t, struct libscols_line *ln, size_t col,
 void
 table_print(struct table *t)
 {
-	scols_print_table(t->tb);
-	scols_unref_table(t->tb);
+	sc.scols_print_table(t->tb);
+	sc.scols_unref_table(t->tb);
 	free(t);
 }
 
