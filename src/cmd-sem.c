@@ -102,14 +102,25 @@ sem_get(struct sem_opts *so)
 }
 
 static int
+sem_try_create(const char *name, void *arg)
+{
+	struct sem_opts *so = arg;
+	sem_t *s;
+
+	if ((s = sem_open_opts(name, &so->open, so->value)) == SEM_FAILED)
+		return -1;
+	sem_close(s);
+	return 0;
+}
+
+static int
 sem_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = { SEM_LONGOPTS, { 0 } };
 	struct sem_opts so;
 	const char *arg;
-	sem_t *s;
-	int ch, tries;
+	int ch;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS, longopts);
 	while ((ch = args_next(&so.args, &arg)) != -1)
@@ -120,20 +131,10 @@ sem_create(int argc, char *argv[], const struct object *obj,
 		sem_close(sem_get(&so));
 		return 0;
 	}
-	/* A fresh name: exclusive, so a collision is retried, never shared. */
 	so.open.flags |= O_EXCL;
-	for (tries = 0; tries < 100; tries++) {
-		name_random(so.name);
-		s = sem_open_opts(so.name, &so.open, so.value);
-		if (s != SEM_FAILED) {
-			puts(so.name);
-			sem_close(s);
-			return 0;
-		}
-		if (errno != EEXIST)
-			die(errno, so.name);
-	}
-	die(EEXIST, so.name);
+	name_fresh(so.name, sem_try_create, &so);
+	puts(so.name);
+	return 0;
 }
 
 static int
@@ -278,35 +279,7 @@ static int
 sem_unlink_verb(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
-	struct args a;
-	const char *arg, *errstr;
-	char (*names)[IPC_NAME_BUF];
-	int ch, i, n = 0, status = 0;
-
-	if ((names = calloc(argc, IPC_NAME_BUF)) == NULL)
-		die(errno, NULL);
-	/* Every name is checked before the first is removed. */
-	args_init(&a, argc, argv, obj, verb, "", longopts);
-	while ((ch = args_next(&a, &arg)) != -1) {
-		if (ch != 1)
-			args_bad(&a, '?');
-		if ((errstr = name_check(arg, IPC_SEM, names[n++])) != NULL)
-			usage_error(obj, verb, "%s: %s", arg, errstr);
-	}
-	if (n == 0)
-		usage_error(obj, verb, "missing NAME");
-	for (i = 0; i < n; i++)
-		if (sem_unlink(names[i]) == -1) {
-			warn_errno(errno, names[i]);
-			if (status == 0)
-				status = exit_status(errno);
-		}
-	free(names);
-	return status;
+	return unlink_names(argc, argv, obj, verb, IPC_SEM, sem_unlink);
 }
 
 /*

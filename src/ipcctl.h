@@ -56,6 +56,10 @@ enum ipc_kind { IPC_SEM, IPC_SHM, IPC_MQ };
 #define IPC_NAME_BUF	258	/* '/', up to NAME_MAX bytes, NUL */
 const char *name_check(const char *, enum ipc_kind, char [IPC_NAME_BUF]);
 void	 name_random(char [IPC_NAME_BUF]);
+void	 name_fresh(char [IPC_NAME_BUF], int (*)(const char *, void *),
+	    void *);
+int	 unlink_names(int, char *[], const struct object *,
+	    const struct verb *, enum ipc_kind, int (*)(const char *));
 
 /* opt.c: numbers, sizes, modes; each returns NULL or the reason it failed. */
 const char *parse_int(const char *, long long, long long, long long *);

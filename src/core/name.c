@@ -3,7 +3,9 @@
  * shm_open and mq_open (and some of it not at all), so every rule is
  * checked here, once, before any system call.
  */
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,4 +52,63 @@ name_random(char out[IPC_NAME_BUF])
 	for (i = 8; i < 20; i++)
 		out[i] = alphabet[arc4random_uniform(sizeof(alphabet) - 1)];
 	out[i] = '\0';
+}
+
+/*
+ * "create" with no NAME: try fresh random names with an exclusive create
+ * until one is free, so a collision is retried and never shared.
+ */
+void
+name_fresh(char out[IPC_NAME_BUF], int (*create)(const char *, void *),
+    void *arg)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		name_random(out);
+		if (create(out, arg) == 0)
+			return;
+		if (errno != EEXIST)
+			break;
+	}
+	die(errno, out);
+}
+
+/*
+ * "unlink NAME...": every name is checked before the first is removed; a
+ * failure is reported and the rest are still tried. The status is the
+ * first failure's.
+ */
+int
+unlink_names(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb, enum ipc_kind kind, int (*unlink)(const char *))
+{
+	static const struct option longopts[] = {
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	char (*names)[IPC_NAME_BUF];
+	const char *arg, *errstr;
+	struct args a;
+	int ch, i, n = 0, status = 0;
+
+	if ((names = calloc(argc, IPC_NAME_BUF)) == NULL)
+		die(errno, NULL);
+	args_init(&a, argc, argv, obj, verb, "", longopts);
+	while ((ch = args_next(&a, &arg)) != -1) {
+		if (ch != 1)
+			args_bad(&a, '?');
+		if ((errstr = name_check(arg, kind, names[n++])) != NULL)
+			usage_error(obj, verb, "%s: %s", arg, errstr);
+	}
+	if (n == 0)
+		usage_error(obj, verb, "missing NAME");
+	for (i = 0; i < n; i++)
+		if (unlink(names[i]) == -1) {
+			warn_errno(errno, names[i]);
+			if (status == 0)
+				status = exit_status(errno);
+		}
+	free(names);
+	return status;
 }

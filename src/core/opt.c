@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libutil.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,14 +29,39 @@ parse_int(const char *s, long long min, long long max, long long *out)
 	return strcmp(errstr, "invalid") == 0 ? "not a number" : errstr;
 }
 
+/*
+ * Decimal digits and one binary suffix (K, M, G, T, P, E). Not libbsd's
+ * expand_number: version 0.11 reads "010" as octal and "0x10" as hex,
+ * clamps an overflow to UINT64_MAX and ignores what follows the suffix.
+ */
 const char *
 parse_size(const char *s, uint64_t *out)
 {
-	/* expand_number goes through strtoumax, which wraps "-1" around. */
-	if (!isdigit((unsigned char)s[0]))
+	static const char suffixes[] = "kmgtpe";
+	unsigned long long v;
+	const char *p;
+	char *end;
+	int shift;
+
+	for (p = s; isdigit((unsigned char)*p); p++)
+		continue;
+	if (p == s)
 		return "not a size";
-	if (expand_number(s, out) == -1)
-		return errno == ERANGE ? "too large" : "not a size";
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return "too large";
+	if (*p == '\0') {
+		*out = v;
+		return NULL;
+	}
+	if (p[1] != '\0' || (p = strchr(suffixes, tolower((unsigned char)*p)))
+	    == NULL)
+		return "not a size (suffixes: K, M, G, T, P, E)";
+	shift = 10 * (p - suffixes + 1);
+	if (v > UINT64_MAX >> shift)
+		return "too large";
+	*out = v << shift;
 	return NULL;
 }
 

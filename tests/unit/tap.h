@@ -6,11 +6,20 @@
 
 static int tap_n, tap_failed;
 
+/* cond is evaluated exactly once, so it may call the code under test. */
 #define ok(cond, ...) do {						\
+	int tap_c_ = (cond) ? 1 : 0;					\
 	tap_n++;							\
-	if (!(cond))							\
+	if (!tap_c_)							\
 		tap_failed++;						\
-	printf("%sok %d - ", (cond) ? "" : "not ", tap_n);		\
+	printf("%sok %d - ", tap_c_ ? "" : "not ", tap_n);		\
+	printf(__VA_ARGS__);						\
+	putchar('\n');							\
+} while (0)
+
+/* A TAP diagnostic line: "# ...". */
+#define diag(...) do {							\
+	printf("# ");							\
 	printf(__VA_ARGS__);						\
 	putchar('\n');							\
 } while (0)

@@ -1,2 +1,711 @@
+/*
+ * Unit tests of the core's parsers and tables, against the contract in
+ * docs/cli.md: names, numbers, sizes, modes, timeouts, deadlines and the
+ * errno -> exit status table. Output is TAP.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipcctl.h"
 #include "tap.h"
-int main(void){ok(1,"x");return tap_done();}
+
+/* ---------------------------------------------------------------- names */
+
+static const char *
+kind_name(enum ipc_kind kind)
+{
+	return kind == IPC_SEM ? "sem" : kind == IPC_SHM ? "shm" : "mq";
+}
+
+/* label: a printable spelling of in, for the test's description. */
+static void
+name_good(const char *in, enum ipc_kind kind, const char *want,
+    const char *label, const char *why)
+{
+	char out[IPC_NAME_BUF];
+	const char *r;
+
+	memset(out, 'Z', sizeof(out));
+	r = name_check(in, kind, out);
+	ok(r == NULL && strcmp(out, want) == 0,
+	    "name_check(%s, %s) accepted as the canonical name: %s",
+	    label, kind_name(kind), why);
+	if (r != NULL)
+		diag("refused: %s", r);
+}
+
+static void
+name_bad(const char *in, enum ipc_kind kind, const char *label,
+    const char *why)
+{
+	char out[IPC_NAME_BUF];
+	const char *r;
+
+	r = name_check(in, kind, out);
+	ok(r != NULL && r[0] != '\0',
+	    "name_check(%s, %s) refused with a reason: %s",
+	    label, kind_name(kind), why);
+	if (r == NULL)
+		diag("accepted as \"%s\"", out);
+}
+
+/* A name of n bytes of 'a', with or without a leading slash. */
+static char *
+long_name(size_t n, int slash)
+{
+	char *s = malloc(n + 2);
+
+	if (s == NULL)
+		abort();
+	s[0] = '/';
+	memset(s + 1, 'a', n);
+	s[n + 1] = '\0';
+	return slash ? s : s + 1;
+}
+
+static void
+test_names(void)
+{
+	static const enum ipc_kind kinds[] = { IPC_SEM, IPC_SHM, IPC_MQ };
+	char *s, buf[IPC_NAME_BUF], a[IPC_NAME_BUF], b[IPC_NAME_BUF];
+	size_t i;
+	int all_differ;
+
+	for (i = 0; i < 3; i++) {
+		enum ipc_kind k = kinds[i];
+
+		name_good("jobs", k, "/jobs", "\"jobs\"",
+		    "a missing slash is added");
+		name_good("/jobs", k, "/jobs", "\"/jobs\"",
+		    "a leading slash is kept, not doubled");
+		name_bad("", k, "\"\"", "empty name");
+		name_bad("/", k, "\"/\"", "a slash alone");
+	}
+
+	name_bad("/a/b", IPC_SHM, "\"/a/b\"", "slash after the first byte");
+	name_bad("a/b", IPC_SEM, "\"a/b\"", "slash inside a slashless name");
+	name_bad("a/", IPC_MQ, "\"a/\"", "trailing slash");
+	name_bad("/a/", IPC_SHM, "\"/a/\"", "trailing slash after /a");
+	name_bad("//a", IPC_SHM, "\"//a\"", "two leading slashes");
+	name_bad("//", IPC_MQ, "\"//\"", "two slashes only");
+
+	name_bad(".", IPC_SHM, "\".\"", "'.' is not a name");
+	name_bad("..", IPC_SHM, "\"..\"", "'..' is not a name");
+	name_bad("/.", IPC_SEM, "\"/.\"", "'/.' is not a name");
+	name_bad("/..", IPC_MQ, "\"/..\"", "'/..' is not a name");
+	name_good("...", IPC_SHM, "/...", "\"...\"",
+	    "three dots are an ordinary name");
+	name_good("/.hidden", IPC_SHM, "/.hidden", "\"/.hidden\"",
+	    "a leading dot is allowed");
+	name_good("a..b", IPC_SEM, "/a..b", "\"a..b\"",
+	    "dots inside a name are allowed");
+
+	name_bad("\x01", IPC_SHM, "\"\\x01\"", "control character 0x01");
+	name_bad("/a\nb", IPC_SEM, "\"/a\\nb\"", "newline in name");
+	name_bad("a\tb", IPC_MQ, "\"a\\tb\"", "tab in name");
+	name_bad("ab\x1f", IPC_SHM, "\"ab\\x1f\"", "control character 0x1f");
+	name_bad("/x\x7f", IPC_SHM, "\"/x\\x7f\"", "DEL (0x7f) in name");
+	name_bad("\x7f", IPC_SEM, "\"\\x7f\"", "DEL alone");
+
+	name_good("\x80", IPC_SHM, "/\x80", "\"\\x80\"",
+	    "byte 0x80 is not a control character");
+	name_good("/\xff\xfe", IPC_SEM, "/\xff\xfe", "\"/\\xff\\xfe\"",
+	    "bytes 0xff 0xfe are allowed");
+	name_good("caf\xc3\xa9", IPC_MQ, "/caf\xc3\xa9", "\"caf\\xc3\\xa9\"",
+	    "UTF-8 letters are allowed");
+	name_good("a b", IPC_SHM, "/a b", "\"a b\"",
+	    "a space is printable, not a control character");
+	name_good("~x-_.y", IPC_SHM, "/~x-_.y", "\"~x-_.y\"",
+	    "punctuation is allowed");
+
+	/* Length: NAME_MAX bytes in /dev/shm; semaphores lose "sem.". */
+	for (i = 1; i < 3; i++) {
+		enum ipc_kind k = kinds[i];
+
+		s = long_name(255, 0);
+		name_good(s, k, s - 1, "255 x 'a'",
+		    "255 bytes is the longest name");
+		name_good(s - 1, k, s - 1, "'/' + 255 x 'a'",
+		    "255 bytes after the slash is the longest name");
+		free(s - 1);
+		s = long_name(256, 0);
+		name_bad(s, k, "256 x 'a'", "256 bytes is too long");
+		name_bad(s - 1, k, "'/' + 256 x 'a'",
+		    "256 bytes after the slash is too long");
+		free(s - 1);
+		s = long_name(1000, 1);
+		name_bad(s, k, "'/' + 1000 x 'a'", "far too long");
+		free(s);
+	}
+	s = long_name(251, 0);
+	name_good(s, IPC_SEM, s - 1, "251 x 'a'",
+	    "251 bytes is the longest semaphore name (255 - \"sem.\")");
+	name_good(s - 1, IPC_SEM, s - 1, "'/' + 251 x 'a'",
+	    "251 bytes after the slash is the longest semaphore name");
+	free(s - 1);
+	s = long_name(252, 0);
+	name_bad(s, IPC_SEM, "252 x 'a'",
+	    "252 bytes is too long for a semaphore");
+	name_bad(s - 1, IPC_SEM, "'/' + 252 x 'a'",
+	    "252 bytes after the slash is too long for a semaphore");
+	name_good(s, IPC_SHM, s - 1, "252 x 'a'",
+	    "252 bytes is fine for shared memory");
+	free(s - 1);
+
+	/* name_random */
+	name_random(a);
+	ok(strncmp(a, "/ipcctl-", 8) == 0,
+	    "name_random() starts with \"/ipcctl-\" (got \"%s\")", a);
+	ok(strlen(a) > 8, "name_random() adds random characters after the prefix");
+	ok(name_check(a, IPC_SEM, buf) == NULL && strcmp(buf, a) == 0,
+	    "name_random() passes name_check(sem) unchanged");
+	ok(name_check(a, IPC_SHM, buf) == NULL && strcmp(buf, a) == 0,
+	    "name_random() passes name_check(shm) unchanged");
+	ok(name_check(a, IPC_MQ, buf) == NULL && strcmp(buf, a) == 0,
+	    "name_random() passes name_check(mq) unchanged");
+	name_random(b);
+	ok(strcmp(a, b) != 0,
+	    "two name_random() calls differ (\"%s\", \"%s\")", a, b);
+	all_differ = 1;
+	for (i = 0; i < 100; i++) {
+		name_random(b);
+		if (strcmp(a, b) == 0 ||
+		    name_check(b, IPC_SEM, buf) != NULL)
+			all_differ = 0;
+		memcpy(a, b, sizeof(a));
+	}
+	ok(all_differ,
+	    "100 more name_random() calls are valid and differ from the previous");
+}
+
+/* --------------------------------------------------------------- numbers */
+
+static void
+int_good(const char *s, long long min, long long max, long long want,
+    const char *why)
+{
+	long long v = -12345;
+	const char *r = parse_int(s, min, max, &v);
+
+	ok(r == NULL && v == want,
+	    "parse_int(\"%s\", %lld, %lld) = %lld: %s", s, min, max, want, why);
+	if (r != NULL)
+		diag("refused: %s", r);
+	else if (v != want)
+		diag("got %lld", v);
+}
+
+static void
+int_bad(const char *s, long long min, long long max, const char *why)
+{
+	long long v = -12345;
+	const char *r = parse_int(s, min, max, &v);
+
+	ok(r != NULL && r[0] != '\0',
+	    "parse_int(\"%s\", %lld, %lld) refused: %s", s, min, max, why);
+	if (r == NULL)
+		diag("accepted as %lld", v);
+}
+
+static void
+test_int(void)
+{
+	long long v;
+	const char *r;
+
+	int_good("0", 0, 10, 0, "zero at the lower bound");
+	int_good("10", 0, 10, 10, "the upper bound is inclusive");
+	int_good("5", 0, 10, 5, "inside the range");
+	int_good("-5", -10, 10, -5, "a negative inside the range");
+	int_good("-10", -10, 10, -10, "the negative lower bound is inclusive");
+	int_good("007", 0, 10, 7, "leading zeros are decimal, not octal");
+	int_good("010", 0, 100, 10, "\"010\" is ten, not octal eight");
+	int_good("9223372036854775807", LLONG_MIN, LLONG_MAX, LLONG_MAX,
+	    "LLONG_MAX");
+	int_good("-9223372036854775808", LLONG_MIN, LLONG_MAX, LLONG_MIN,
+	    "LLONG_MIN");
+
+	int_bad("11", 0, 10, "above the maximum");
+	int_bad("-1", 0, 10, "a negative below a minimum of 0");
+	int_bad("-11", -10, 10, "below a negative minimum");
+	int_bad("99999999999999999999", 0, LLONG_MAX,
+	    "overflows long long");
+	int_bad("9223372036854775808", LLONG_MIN, LLONG_MAX,
+	    "LLONG_MAX + 1 overflows");
+	int_bad("-9223372036854775809", LLONG_MIN, LLONG_MAX,
+	    "LLONG_MIN - 1 overflows");
+	int_bad("", 0, 10, "empty string");
+	int_bad(" 5", 0, 10, "leading blank");
+	int_bad("5 ", 0, 10, "trailing blank");
+	int_bad("+5", 0, 10, "a plus sign is not part of a number");
+	int_bad("5x", 0, 10, "trailing garbage");
+	int_bad("0x10", 0, 100, "hexadecimal is not accepted");
+	int_bad("-", -10, 10, "a minus sign alone");
+	int_bad("--5", -10, 10, "two minus signs");
+	int_bad("1.5", 0, 10, "a fraction is not an integer");
+	int_bad("abc", 0, 10, "letters");
+
+	r = parse_int("11", 0, 10, &v);
+	ok(r != NULL && strstr(r, "large") != NULL,
+	    "parse_int above the maximum says \"too large\" (got \"%s\")",
+	    r ? r : "(null)");
+	r = parse_int("-1", 0, 10, &v);
+	ok(r != NULL && strstr(r, "small") != NULL,
+	    "parse_int below the minimum says \"too small\" (got \"%s\")",
+	    r ? r : "(null)");
+	r = parse_int("5x", 0, 10, &v);
+	ok(r != NULL && strstr(r, "not a number") != NULL,
+	    "parse_int of garbage says \"not a number\" (got \"%s\")",
+	    r ? r : "(null)");
+}
+
+/* ----------------------------------------------------------------- sizes */
+
+static void
+size_good(const char *s, uint64_t want, const char *why)
+{
+	uint64_t v = 12345;
+	const char *r = parse_size(s, &v);
+
+	ok(r == NULL && v == want, "parse_size(\"%s\") = %llu: %s", s,
+	    (unsigned long long)want, why);
+	if (r != NULL)
+		diag("refused: %s", r);
+	else if (v != want)
+		diag("got %llu", (unsigned long long)v);
+}
+
+static void
+size_bad(const char *s, const char *why)
+{
+	uint64_t v = 12345;
+	const char *r = parse_size(s, &v);
+
+	ok(r != NULL && r[0] != '\0', "parse_size(\"%s\") refused: %s", s,
+	    why);
+	if (r == NULL)
+		diag("accepted as %llu", (unsigned long long)v);
+}
+
+static void
+size_too_large(const char *s, const char *why)
+{
+	uint64_t v = 12345;
+	const char *r = parse_size(s, &v);
+
+	ok(r != NULL && strstr(r, "too large") != NULL,
+	    "parse_size(\"%s\") refused as too large: %s", s, why);
+	if (r == NULL)
+		diag("accepted as %llu", (unsigned long long)v);
+	else if (strstr(r, "too large") == NULL)
+		diag("refused, but as: %s", r);
+}
+
+static void
+test_size(void)
+{
+	uint64_t v;
+	const char *r;
+
+	size_good("4096", 4096, "a plain byte count");
+	size_good("64K", 64 * 1024ULL, "binary suffix K");
+	size_good("64k", 64 * 1024ULL, "suffix k is case-insensitive");
+	size_good("1M", 1024 * 1024ULL, "binary suffix M");
+	size_good("1m", 1024 * 1024ULL, "suffix m is case-insensitive");
+	size_good("2G", 2 * 1024ULL * 1024 * 1024, "binary suffix G");
+	size_good("1T", 1ULL << 40, "binary suffix T");
+	size_good("0", 0, "zero is a size");
+	size_good("0K", 0, "zero with a suffix");
+	size_good("15E", 15ULL << 60, "15 EiB still fits in 64 bits");
+	size_good("18446744073709551615", UINT64_MAX,
+	    "UINT64_MAX itself fits");
+
+	size_bad("-1", "negative sizes are refused, not wrapped around");
+	size_bad("-0", "a minus sign is never part of a size");
+	size_bad("", "empty string");
+	size_bad(" 1", "leading blank");
+	size_bad("+1", "a plus sign is not part of a size");
+	size_bad("1Q", "unknown suffix Q");
+	size_bad("K", "a suffix without digits");
+	size_bad("abc", "letters");
+
+	/* "An integer with an optional binary suffix": no fractions. */
+	size_bad("1.5K", "no fractions");
+	size_bad("1.5", "no fractions without a suffix either");
+
+	size_bad("1 ", "trailing blank after the digits");
+
+	/*
+	 * What libbsd 0.11's expand_number gets wrong (base 0, no ERANGE
+	 * check, nothing checked after the suffix), and parse_size must not.
+	 */
+
+	/* "An integer with an optional binary suffix": nothing after it. */
+	size_bad("1k5", "garbage after the suffix");
+	size_bad("1K ", "trailing blank after the suffix");
+	size_bad("1KX", "garbage after the suffix");
+
+	/* Decimal integers, as everywhere else on the command line. */
+	r = parse_size("010", &v);
+	ok(r != NULL || v == 10,
+	    "parse_size(\"010\") is ten or refused, never octal eight");
+	if (r == NULL && v != 10)
+		diag("got %llu", (unsigned long long)v);
+	size_bad("0x10", "hexadecimal is not a decimal integer (as parse_int)");
+
+	size_too_large("99999999999999999999",
+	    "overflows 64 bits: refused, not clamped to UINT64_MAX");
+	size_too_large("18446744073709551616",
+	    "UINT64_MAX + 1: refused, not clamped");
+
+	size_too_large("16E", "16 EiB overflows 64 bits");
+	size_too_large("20E", "20 EiB overflows 64 bits");
+	size_too_large("17179869184G", "2^34 GiB overflows 64 bits");
+}
+
+/* ----------------------------------------------------------------- modes */
+
+static void
+mode_good(const char *s, mode_t want, const char *why)
+{
+	mode_t m = 07777;
+	const char *r = parse_mode(s, &m);
+
+	ok(r == NULL && m == want, "parse_mode(\"%s\") = %04o: %s", s,
+	    (unsigned)want, why);
+	if (r != NULL)
+		diag("refused: %s", r);
+	else if (m != want)
+		diag("got %04o", (unsigned)m);
+}
+
+static void
+mode_bad(const char *s, const char *why)
+{
+	mode_t m = 07777;
+	const char *r = parse_mode(s, &m);
+
+	ok(r != NULL && r[0] != '\0', "parse_mode(\"%s\") refused: %s", s,
+	    why);
+	if (r == NULL)
+		diag("accepted as %04o", (unsigned)m);
+}
+
+static void
+test_mode(void)
+{
+	static const mode_t umasks[] = { 022, 077, 0 };
+	static const char *const umask_modes[] = { "+r", "u=rw,g=rw", "a=rwx",
+	    "0660", "go+w" };
+	static const mode_t umask_want[] = { 0444, 0660, 0777, 0660, 0022 };
+	mode_t old, m, now;
+	size_t i, j;
+	int same;
+
+	old = umask(022);
+
+	mode_good("0600", 0600, "octal with a leading zero");
+	mode_good("600", 0600, "octal without a leading zero");
+	mode_good("0", 0, "zero: no permissions");
+	mode_good("0777", 0777, "all permission bits");
+	mode_good("777", 0777, "all permission bits, no leading zero");
+	mode_good("0640", 0640, "mixed octal digits");
+	mode_good("1", 01, "a single octal digit");
+	mode_bad("0800", "8 is not an octal digit");
+	mode_bad("8", "8 is not an octal digit");
+	mode_bad("0779", "9 is not an octal digit");
+	mode_bad("01777", "sticky bit: only permission bits are allowed");
+	mode_bad("4755", "setuid bit: only permission bits are allowed");
+	mode_bad("2770", "setgid bit: only permission bits are allowed");
+	mode_bad("1000", "sticky bit alone");
+	mode_bad("0600x", "trailing garbage after octal digits");
+	mode_bad("0x1ff", "hexadecimal is not a mode");
+	mode_bad("-0600", "a negative number is not a mode");
+	mode_bad(" 0600", "leading blank");
+
+	mode_good("u=rw,g=rw", 0660, "symbolic u=rw,g=rw");
+	mode_good("u=rw", 0600, "symbolic u=rw");
+	mode_good("a=r", 0444, "symbolic a=r");
+	mode_good("u=rwx,go=", 0700, "symbolic u=rwx,go=");
+	mode_good("a=rwx", 0777, "symbolic a=rwx");
+	mode_good("ug=rw,o=r", 0664, "symbolic ug=rw,o=r");
+	mode_good("u=rw,g+r", 0640, "symbolic assignment then addition");
+	mode_good("a=rw,o-rw", 0660, "symbolic removal after assignment");
+	mode_bad("u+s", "setuid via symbolic mode");
+	mode_bad("g+s", "setgid via symbolic mode");
+	mode_bad("+t", "sticky via symbolic mode");
+	mode_bad("", "empty mode");
+	mode_bad("bogus", "not a mode at all");
+	mode_bad("u=rwz", "unknown permission letter");
+	mode_bad("q=r", "unknown who letter");
+
+	/* The object gets exactly MODE: the umask must not narrow it. */
+	for (i = 0; i < sizeof(umask_modes) / sizeof(umask_modes[0]); i++) {
+		mode_t first = 07777;
+
+		same = 1;
+		for (j = 0; j < sizeof(umasks) / sizeof(umasks[0]); j++) {
+			umask(umasks[j]);
+			m = 07777;
+			if (parse_mode(umask_modes[i], &m) != NULL)
+				same = 0;
+			if (j == 0)
+				first = m;
+			else if (m != first)
+				same = 0;
+			now = umask(umasks[j]);
+			if (now != umasks[j])
+				same = 0;
+		}
+		ok(same && first == umask_want[i],
+		    "parse_mode(\"%s\") = %04o under umask 022, 077 and 000 alike",
+		    umask_modes[i], (unsigned)umask_want[i]);
+		if (first != umask_want[i])
+			diag("got %04o", (unsigned)first);
+	}
+
+	umask(022);
+	parse_mode("+r", &m);
+	now = umask(022);
+	ok(now == 022, "umask 022 is unchanged after a symbolic parse_mode");
+	umask(077);
+	parse_mode("u=rw,g=rw", &m);
+	now = umask(077);
+	ok(now == 077, "umask 077 is unchanged after a symbolic parse_mode");
+	umask(027);
+	parse_mode("bogus", &m);
+	now = umask(027);
+	ok(now == 027, "umask 027 is unchanged after a refused symbolic mode");
+	umask(027);
+	parse_mode("u+s", &m);
+	now = umask(027);
+	ok(now == 027, "umask 027 is unchanged after a refused u+s");
+	umask(023);
+	parse_mode("0640", &m);
+	now = umask(023);
+	ok(now == 023, "umask 023 is unchanged after an octal parse_mode");
+
+	umask(old);
+}
+
+/* ------------------------------------------------------------- durations */
+
+static void
+dur_good(const char *s, time_t sec, long nsec, const char *why)
+{
+	struct timespec ts = { 12345, 12345 };
+	const char *r = parse_duration(s, &ts);
+
+	ok(r == NULL && ts.tv_sec == sec && ts.tv_nsec == nsec,
+	    "parse_duration(\"%s\") = %lld s %ld ns: %s", s, (long long)sec,
+	    nsec, why);
+	if (r != NULL)
+		diag("refused: %s", r);
+	else if (ts.tv_sec != sec || ts.tv_nsec != nsec)
+		diag("got %lld s %ld ns", (long long)ts.tv_sec, ts.tv_nsec);
+}
+
+static void
+dur_bad(const char *s, const char *label, const char *why)
+{
+	struct timespec ts = { 12345, 12345 };
+	const char *r = parse_duration(s, &ts);
+
+	ok(r != NULL && r[0] != '\0', "parse_duration(%s) refused: %s",
+	    label, why);
+	if (r == NULL)
+		diag("accepted as %lld s %ld ns", (long long)ts.tv_sec,
+		    ts.tv_nsec);
+}
+
+static void
+dur_too_large(const char *s, const char *why)
+{
+	struct timespec ts = { 12345, 12345 };
+	const char *r = parse_duration(s, &ts);
+
+	ok(r != NULL && strstr(r, "too large") != NULL,
+	    "parse_duration(\"%s\") refused as too large: %s", s, why);
+	if (r == NULL)
+		diag("accepted as %lld s %ld ns", (long long)ts.tv_sec,
+		    ts.tv_nsec);
+	else if (strstr(r, "too large") == NULL)
+		diag("refused, but as: %s", r);
+}
+
+static void
+test_duration(void)
+{
+	dur_good("0", 0, 0, "zero: try once");
+	dur_good("0.0", 0, 0, "zero with a fraction");
+	dur_good("0ms", 0, 0, "zero milliseconds");
+	dur_good("1", 1, 0, "bare number is seconds");
+	dur_good("2.5", 2, 500000000, "a decimal fraction of seconds");
+	dur_good("500ms", 0, 500000000, "suffix ms");
+	dur_good("1500ms", 1, 500000000, "ms past a second carries");
+	dur_good("1.5ms", 0, 1500000, "a fraction of a millisecond");
+	dur_good("10s", 10, 0, "suffix s");
+	dur_good("0.25s", 0, 250000000, "fraction with suffix s");
+	dur_good("1m", 60, 0, "suffix m is minutes");
+	dur_good("1.5m", 90, 0, "a fraction of a minute");
+	dur_good("1h", 3600, 0, "suffix h is hours");
+	dur_good("0.5h", 1800, 0, "half an hour");
+	dur_good(".5", 0, 500000000, "no digits before the point");
+	dur_good("1.", 1, 0, "no digits after the point");
+	dur_good("007", 7, 0, "leading zeros are decimal");
+	dur_good("1.0000000001", 1, 0,
+	    "a tenth of a nanosecond rounds down to nothing");
+	dur_good("1.0000000005", 1, 1, "half a nanosecond rounds up");
+	dur_good("1.0000000009", 1, 1, "0.9 ns rounds to 1 ns");
+	dur_good("0.9999999999", 1, 0, "rounding carries into the seconds");
+	dur_good("0.000000001", 0, 1, "one nanosecond");
+	dur_good("0.123456789123456789", 0, 123456789,
+	    "digits past nanoseconds are rounded away");
+	dur_good("9223372036", 9223372036, 0,
+	    "the largest whole number of seconds that fits");
+	dur_good("2562047h", 2562047LL * 3600, 0,
+	    "the largest whole number of hours that fits");
+
+	dur_bad("-1", "\"-1\"", "negative");
+	dur_bad("-0", "\"-0\"", "a minus sign is never allowed");
+	dur_bad("nan", "\"nan\"", "NaN");
+	dur_bad("NaN", "\"NaN\"", "NaN, any case");
+	dur_bad("inf", "\"inf\"", "infinity");
+	dur_bad("infinity", "\"infinity\"", "infinity spelled out");
+	dur_bad("1e3", "\"1e3\"", "no exponent notation");
+	dur_bad("", "\"\"", "empty string");
+	dur_bad("1x", "\"1x\"", "unknown suffix");
+	dur_bad("ms", "\"ms\"", "a suffix without a number");
+	dur_bad("s", "\"s\"", "a suffix alone");
+	dur_bad(".", "\".\"", "a point alone");
+	dur_bad(".s", "\".s\"", "a point and a suffix, no digits");
+	dur_bad(" 5", "\" 5\"", "leading blank");
+	dur_bad("5 ", "\"5 \"", "trailing blank");
+	dur_bad("5 s", "\"5 s\"", "a blank before the suffix");
+	dur_bad("+5", "\"+5\"", "a plus sign");
+	dur_bad("0x10", "\"0x10\"", "hexadecimal");
+	dur_bad("1.5.2", "\"1.5.2\"", "two decimal points");
+	dur_bad("1,5", "\"1,5\"", "a decimal comma");
+	dur_bad("1S", "\"1S\"", "suffixes are lower case");
+	dur_bad("1sec", "\"1sec\"", "only ms, s, m, h are units");
+	dur_bad("1d", "\"1d\"", "days are not a unit");
+	dur_bad("1ms5", "\"1ms5\"", "garbage after the suffix");
+	dur_bad("1\n", "\"1\\n\"", "a trailing newline");
+
+	dur_too_large("99999999999999999999", "overflows 64 bits");
+	dur_too_large("18446744073709551615h", "UINT64_MAX hours");
+	dur_too_large("18446744073709551615", "UINT64_MAX seconds");
+	dur_too_large("9223372037", "one second past what fits");
+	dur_too_large("2562048h", "one hour past what fits");
+}
+
+/* ------------------------------------------------------------- deadlines */
+
+static void
+test_deadline(void)
+{
+	struct deadline d;
+	struct timespec dur, left, zero = { 0, 0 };
+	struct timespec nap = { 0, 60 * 1000000L };
+	bool more;
+
+	memset(&d, 0xa5, sizeof(d));
+	deadline_start(&d, NULL);
+	ok(d.forever && !d.once, "deadline_start(NULL): wait forever");
+
+	memset(&d, 0xa5, sizeof(d));
+	deadline_start(&d, &zero);
+	ok(d.once && !d.forever, "deadline_start(0): try once, never block");
+
+	ok(parse_duration("0", &dur) == NULL, "parse_duration(\"0\") for -t 0");
+	memset(&d, 0xa5, sizeof(d));
+	deadline_start(&d, &dur);
+	ok(d.once && !d.forever, "deadline_start(-t 0 as parsed): try once");
+
+	ok(parse_duration("50ms", &dur) == NULL,
+	    "parse_duration(\"50ms\") for a 50 ms deadline");
+	memset(&d, 0xa5, sizeof(d));
+	deadline_start(&d, &dur);
+	ok(!d.forever && !d.once, "deadline_start(50ms): a real deadline");
+	left.tv_sec = -1;
+	left.tv_nsec = -1;
+	more = deadline_left(&d, &left);
+	ok(more, "deadline_left just after a 50 ms start: time is left");
+	ok(left.tv_sec == 0 && left.tv_nsec > 0 && left.tv_nsec <= 50000000L,
+	    "deadline_left reports between 0 and 50 ms left (got %lld s %ld ns)",
+	    (long long)left.tv_sec, left.tv_nsec);
+
+	while (nanosleep(&nap, &nap) == -1 && errno == EINTR)
+		continue;
+	left.tv_sec = -1;
+	left.tv_nsec = -1;
+	more = deadline_left(&d, &left);
+	ok(!more, "deadline_left after sleeping 60 ms of a 50 ms deadline: "
+	    "none left");
+	ok(left.tv_sec == 0 && left.tv_nsec == 0,
+	    "deadline_left sets the time left to zero once it has passed");
+
+	/* A long deadline keeps its length. */
+	dur.tv_sec = 3600;
+	dur.tv_nsec = 0;
+	deadline_start(&d, &dur);
+	more = deadline_left(&d, &left);
+	ok(more && left.tv_sec >= 3598 && left.tv_sec <= 3600,
+	    "deadline_left of a 1 h deadline is about an hour (got %lld s)",
+	    (long long)left.tv_sec);
+}
+
+/* ---------------------------------------------------------- exit status */
+
+static void
+status_is(int errnum, const char *ename, int want, const char *why)
+{
+	int got = exit_status(errnum);
+
+	ok(got == want, "exit_status(%s) = %d: %s", ename, want, why);
+	if (got != want)
+		diag("got %d", got);
+}
+
+static void
+test_status(void)
+{
+	status_is(ENOENT, "ENOENT", 66, "no such object -> EX_NOINPUT");
+	status_is(EEXIST, "EEXIST", 73, "exists with --exclusive -> EX_CANTCREAT");
+	status_is(EACCES, "EACCES", 77, "permission denied -> EX_NOPERM");
+	status_is(EPERM, "EPERM", 77, "operation not permitted -> EX_NOPERM");
+	status_is(EAGAIN, "EAGAIN", 75, "would block -> EX_TEMPFAIL");
+	status_is(ETIMEDOUT, "ETIMEDOUT", 75, "timed out -> EX_TEMPFAIL");
+	status_is(EOVERFLOW, "EOVERFLOW", 65, "value overflow -> EX_DATAERR");
+	status_is(EMSGSIZE, "EMSGSIZE", 65, "message too long -> EX_DATAERR");
+	status_is(EINVAL, "EINVAL", 64, "invalid argument -> EX_USAGE");
+	status_is(ENOSYS, "ENOSYS", 69, "feature missing -> EX_UNAVAILABLE");
+	status_is(ENOMEM, "ENOMEM", 71, "no memory -> EX_OSERR");
+	status_is(EIO, "EIO", 71, "any other system error -> EX_OSERR");
+	status_is(EMFILE, "EMFILE", 71, "a limit hit -> EX_OSERR");
+	ok(EX_USAGE == 64 && EX_DATAERR == 65 && EX_NOINPUT == 66 &&
+	    EX_UNAVAILABLE == 69 && EX_OSERR == 71 && EX_CANTCREAT == 73 &&
+	    EX_IOERR == 74 && EX_TEMPFAIL == 75 && EX_NOPERM == 77,
+	    "sysexits.h has the values the contract's table lists");
+}
+
+int
+main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_names();
+	test_int();
+	test_size();
+	test_mode();
+	test_duration();
+	test_deadline();
+	test_status();
+	return tap_done();
+}
