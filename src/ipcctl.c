@@ -13,6 +13,7 @@
 
 static const struct object *const objects[] = {
 	&sem_object,
+	&shm_object,
 	NULL
 };
 

@@ -39,6 +39,7 @@ struct object {
 };
 
 extern const struct object sem_object;
+extern const struct object shm_object;
 
 /* status.c: the one errno -> exit status table, and diagnostics. */
 int	 exit_status(int);
@@ -143,5 +144,10 @@ sem_t	*sem_open_opts(const char *, const struct open_opts *, unsigned);
 int	 sem_wait_deadline(sem_t *, const struct deadline *);
 struct stat;
 int	 sem_stat(const char *, struct stat *);
+
+/* ipc-shm.c: segments, and copies in the kernel where it can. */
+int	 shm_open_opts(const char *, const struct open_opts *, int);
+int	 shm_to_fd(int, off_t, size_t, int, int *);
+int	 fd_to_shm(int, int, off_t, size_t, int *);
 
 #endif /* IPCCTL_H */

@@ -1,0 +1,419 @@
+/*
+ * ipcctl shm: shared memory segments.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipcctl.h"
+
+enum { OPT_GROW = 0x200, OPT_TRUNCATE };
+
+struct shm_opts {
+	struct args		 args;
+	struct open_opts	 open;
+	char			 name[IPC_NAME_BUF];
+	bool			 named;
+	const char		*file;		/* write: FILE operand */
+	uint64_t		 size, offset, length;
+	bool			 sized, lengthed, grow, truncate;
+	struct out_opts		 out;
+};
+
+static void
+so_init(struct shm_opts *so, int argc, char *argv[], const struct object *obj,
+    const struct verb *verb, const char *shortopts,
+    const struct option *longopts)
+{
+	memset(so, 0, sizeof(*so));
+	so->open = (struct open_opts)OPEN_OPTS_INIT;
+	args_init(&so->args, argc, argv, obj, verb, shortopts, longopts);
+}
+
+/* A size, offset or length: what fits in an off_t. */
+static uint64_t
+so_size(struct shm_opts *so, const char *what, const char *arg)
+{
+	const char *errstr;
+	uint64_t v;
+
+	if ((errstr = parse_size(arg, &v)) == NULL && v > INT64_MAX)
+		errstr = "too large";
+	if (errstr != NULL)
+		usage_error(so->args.obj, so->args.verb, "%s %s: %s", what, arg,
+		    errstr);
+	return v;
+}
+
+/* Read every option and operand; operands past NAME go to *extra. */
+static void
+so_parse(struct shm_opts *so, const char **extra)
+{
+	struct args *a = &so->args;
+	const char *arg, *errstr = NULL;
+	int ch;
+
+	while ((ch = args_next(a, &arg)) != -1) {
+		if (open_opt(ch, arg, &so->open, &errstr)) {
+			if (errstr != NULL)
+				usage_error(a->obj, a->verb, "%s: %s", arg,
+				    errstr);
+			continue;
+		}
+		if (output_opt(ch, &so->out))
+			continue;
+		switch (ch) {
+		case 1:
+			if (!so->named) {
+				errstr = name_check(arg, IPC_SHM, so->name);
+				if (errstr != NULL)
+					usage_error(a->obj, a->verb, "%s: %s",
+					    arg, errstr);
+				so->named = true;
+			} else if (extra != NULL && *extra == NULL)
+				*extra = arg;
+			else
+				usage_error(a->obj, a->verb,
+				    "unexpected operand: %s", arg);
+			break;
+		case 'l':
+			so->length = so_size(so, "length", arg);
+			so->lengthed = true;
+			break;
+		case 'o':
+			so->offset = so_size(so, "offset", arg);
+			break;
+		case 's':
+			so->size = so_size(so, "size", arg);
+			so->sized = true;
+			break;
+		case OPT_GROW:
+			so->grow = true;
+			break;
+		case OPT_TRUNCATE:
+			so->truncate = true;
+			break;
+		default:
+			args_bad(a, '?');
+		}
+	}
+}
+
+static int
+so_open(struct shm_opts *so, int access)
+{
+	int fd;
+
+	if (!so->named)
+		usage_error(so->args.obj, so->args.verb, "missing NAME");
+	if ((fd = shm_open_opts(so->name, &so->open, access)) == -1)
+		die(errno, so->name);
+	return fd;
+}
+
+static void
+so_fstat(struct shm_opts *so, int fd, struct stat *st)
+{
+	if (fstat(fd, st) == -1)
+		die(errno, so->name);
+}
+
+static int
+shm_try_create(const char *name, void *arg)
+{
+	struct shm_opts *so = arg;
+	int fd;
+
+	if ((fd = shm_open_opts(name, &so->open, O_RDWR)) == -1)
+		return -1;
+	if (ftruncate(fd, so->size) == -1)
+		die(errno, name);
+	close(fd);
+	return 0;
+}
+
+static int
+shm_create(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		OPEN_LONGOPTS,
+		{ "size",	required_argument,	NULL, 's' },
+		{ "truncate",	no_argument,		NULL, OPT_TRUNCATE },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	struct shm_opts so;
+
+	so_init(&so, argc, argv, obj, verb, OPEN_SHORTOPTS "s:", longopts);
+	so_parse(&so, NULL);
+	if (!so.sized)
+		usage_error(obj, verb, "missing --size");
+	so.open.flags |= O_CREAT | (so.truncate ? O_TRUNC : 0);
+	if (!so.named) {
+		so.open.flags |= O_EXCL;
+		name_fresh(so.name, shm_try_create, &so);
+		puts(so.name);
+		return 0;
+	}
+	if (shm_try_create(so.name, &so) == -1)
+		die(errno, so.name);
+	return 0;
+}
+
+/*
+ * An error while copying: the side that failed ('s' the segment, 'f' the
+ * file, stdin or stdout) decides the status and the words.
+ */
+static void __dead
+copy_failed(struct shm_opts *so, int e, int side, const char *file)
+{
+	if (side == 'f')
+		errx(EX_IOERR, "%s: %s", file, strerror(e));
+	if (e == EFAULT)
+		errx(EX_OSERR, "%s: the segment shrank while it was copied",
+		    so->name);
+	die(e, so->name);
+}
+
+static int
+shm_read(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		{ "offset",	required_argument,	NULL, 'o' },
+		{ "length",	required_argument,	NULL, 'l' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	struct shm_opts so;
+	struct stat st;
+	int fd, e, side;
+
+	so_init(&so, argc, argv, obj, verb, "o:l:", longopts);
+	so_parse(&so, NULL);
+	fd = so_open(&so, O_RDONLY);
+	so_fstat(&so, fd, &st);
+	if (so.offset > (uint64_t)st.st_size)
+		errx(EX_DATAERR, "%s: offset %ju is past the end (%jd bytes)",
+		    so.name, (uintmax_t)so.offset, (intmax_t)st.st_size);
+	if (!so.lengthed)
+		so.length = st.st_size - so.offset;
+	else if (so.length > (uint64_t)st.st_size - so.offset)
+		errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the end "
+		    "(%jd bytes)", so.name, (uintmax_t)so.length,
+		    (uintmax_t)so.offset, (intmax_t)st.st_size);
+	if ((e = shm_to_fd(fd, so.offset, so.length, STDOUT_FILENO,
+	    &side)) != 0)
+		copy_failed(&so, e, side, "stdout");
+	return 0;
+}
+
+/*
+ * Input of unknown length (a pipe) that must fit: read it whole into
+ * memory first, so that data running past the end writes nothing.
+ */
+static void
+write_bounded(struct shm_opts *so, int in, int fd, const char *input,
+    uint64_t room)
+{
+	size_t cap = room + 1, got = 0, done;
+	ssize_t n;
+	char *buf;
+
+	/* Pages of an anonymous mapping cost nothing until touched. */
+	buf = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (buf == MAP_FAILED)
+		die(errno, NULL);
+	while (got < cap) {
+		if ((n = read(in, buf + got, cap - got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			copy_failed(so, errno, 'f', input);
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	if (got > room)
+		errx(EX_DATAERR, "%s: the data is longer than the %ju bytes "
+		    "from offset %ju to the end: nothing written", so->name,
+		    (uintmax_t)room, (uintmax_t)so->offset);
+	for (done = 0; done < got; done += n)
+		if ((n = pwrite(fd, buf + done, got - done,
+		    so->offset + done)) == -1) {
+			if (errno != EINTR)
+				die(errno, so->name);
+			n = 0;
+		}
+	munmap(buf, cap);
+}
+
+static int
+shm_write(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		{ "offset",	required_argument,	NULL, 'o' },
+		{ "grow",	no_argument,		NULL, OPT_GROW },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	struct shm_opts so;
+	struct stat st, ist;
+	const char *input = "stdin";
+	uint64_t len, room;
+	off_t pos;
+	int fd, in = STDIN_FILENO, e, side;
+
+	so_init(&so, argc, argv, obj, verb, "o:", longopts);
+	so_parse(&so, &so.file);
+	if (so.file != NULL && strcmp(so.file, "-") != 0) {
+		input = so.file;
+		if ((in = open(input, O_RDONLY | O_CLOEXEC)) == -1)
+			die(errno, input);
+	}
+	fd = so_open(&so, O_RDWR);
+	so_fstat(&so, fd, &st);
+	if (fstat(in, &ist) == -1)
+		copy_failed(&so, errno, 'f', input);
+	room = so.offset > (uint64_t)st.st_size ? 0 :
+	    (uint64_t)st.st_size - so.offset;
+
+	if (S_ISREG(ist.st_mode) &&
+	    (pos = lseek(in, 0, SEEK_CUR)) != -1) {
+		/* A file says how long it is: check, grow, then copy. */
+		len = ist.st_size > pos ? ist.st_size - pos : 0;
+		if (so.offset + len > (uint64_t)st.st_size) {
+			if (!so.grow)
+				errx(EX_DATAERR, "%s: %ju bytes at offset %ju "
+				    "pass the end (%jd bytes): nothing written",
+				    so.name, (uintmax_t)len,
+				    (uintmax_t)so.offset, (intmax_t)st.st_size);
+			if (ftruncate(fd, so.offset + len) == -1)
+				die(errno, so.name);
+		}
+		e = fd_to_shm(in, fd, so.offset, len, &side);
+	} else if (so.grow)
+		e = fd_to_shm(in, fd, so.offset, (size_t)-1, &side);
+	else {
+		write_bounded(&so, in, fd, input, room);
+		e = 0;
+	}
+	if (e != 0)
+		copy_failed(&so, e, side, input);
+	return 0;
+}
+
+static int
+shm_resize(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	struct shm_opts so;
+	const char *size = NULL;
+	int fd;
+
+	so_init(&so, argc, argv, obj, verb, "", longopts);
+	so_parse(&so, &size);
+	if (size == NULL)
+		usage_error(obj, verb, "missing SIZE");
+	so.size = so_size(&so, "size", size);
+	fd = so_open(&so, O_RDWR);
+	if (ftruncate(fd, so.size) == -1)
+		die(errno, so.name);
+	return 0;
+}
+
+static int
+shm_info(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		OUTPUT_LONGOPTS,
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	static const struct out_col cols[] = {
+		{ "NAME",	COL_STR, false },
+		{ "SIZE",	COL_NUM, true },
+		{ "MODE",	COL_STR, false },
+		{ "OWNER",	COL_STR, false },
+		{ "GROUP",	COL_STR, false },
+	};
+	struct libscols_line *ln;
+	struct shm_opts so;
+	struct table *t;
+	struct stat st;
+	char buf[32], mode[8];
+
+	so_init(&so, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
+	so_parse(&so, NULL);
+	so_fstat(&so, so_open(&so, O_RDONLY), &st);
+	t = table_new("segments", cols, 5, &so.out);
+	ln = table_row(t);
+	table_set(t, ln, 0, so.name);
+	table_setf(t, ln, 1, "%jd", (intmax_t)st.st_size);
+	fmt_mode(st.st_mode, mode);
+	table_set(t, ln, 2, mode);
+	table_set(t, ln, 3, fmt_user(st.st_uid, buf, sizeof(buf)));
+	table_set(t, ln, 4, fmt_group(st.st_gid, buf, sizeof(buf)));
+	table_print(t);
+	return 0;
+}
+
+static int
+shm_unlink_verb(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	return unlink_names(argc, argv, obj, verb, IPC_SHM, shm_unlink);
+}
+
+static const struct verb shm_verbs[] = {
+	{ "create", NULL, shm_create,
+	  "[NAME] -s SIZE [-x] [-m MODE] [--truncate]",
+	  "  -s, --size SIZE    set the size (4096, 64K, 1M, 2G)\n"
+	  "  -x, --exclusive    fail (exit 73) if it exists\n"
+	  "  -m, --mode MODE    permissions if created (default 0600)\n"
+	  "      --truncate     empty an existing segment first\n"
+	  "  -c, --create       accepted: create already creates\n"
+	  "With no NAME, a fresh random name is created and printed.\n" },
+	{ "write", NULL, shm_write,
+	  "NAME [-o OFFSET] [--grow] [FILE]",
+	  "  -o, --offset OFFSET  write at OFFSET (default 0)\n"
+	  "      --grow           extend the segment to hold the data\n"
+	  "Copies FILE (default stdin) into the segment; data past the end\n"
+	  "is refused (exit 65) and nothing is written.\n" },
+	{ "read", NULL, shm_read,
+	  "NAME [-o OFFSET] [-l LENGTH]",
+	  "  -o, --offset OFFSET  start at OFFSET (default 0)\n"
+	  "  -l, --length LENGTH  copy LENGTH bytes (default: to the end)\n" },
+	{ "resize", NULL, shm_resize,
+	  "NAME SIZE",
+	  "Sets the segment's size (ftruncate).\n" },
+	{ "info", NULL, shm_info,
+	  "NAME [--json | -r | --pairs]",
+	  "      --json         one JSON document\n"
+	  "  -r, --raw          raw table\n"
+	  "      --pairs        KEY=\"value\" pairs\n" },
+	{ "unlink", NULL, shm_unlink_verb,
+	  "NAME...",
+	  "Removes each NAME; exit 66 if one was missing.\n" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct object shm_object = {
+	"shm", "ipcshm", "shared memory segments", shm_verbs
+};
