@@ -132,8 +132,7 @@ sem_create(int argc, char *argv[], const struct object *obj,
 		return 0;
 	}
 	so.open.flags |= O_EXCL;
-	name_fresh(so.name, sem_try_create, &so);
-	puts(so.name);
+	name_fresh(so.name, sem_try_create, sem_unlink, &so);
 	return 0;
 }
 

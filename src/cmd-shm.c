@@ -160,8 +160,7 @@ shm_create(int argc, char *argv[], const struct object *obj,
 	so.open.flags |= O_CREAT | (so.truncate ? O_TRUNC : 0);
 	if (!so.named) {
 		so.open.flags |= O_EXCL;
-		name_fresh(so.name, shm_try_create, &so);
-		puts(so.name);
+		name_fresh(so.name, shm_try_create, shm_unlink, &so);
 		return 0;
 	}
 	if (shm_try_create(so.name, &so) == -1)
@@ -225,16 +224,19 @@ static void
 write_bounded(struct shm_opts *so, int in, int fd, const char *input,
     uint64_t room)
 {
-	size_t cap = room + 1, got = 0, done;
+	size_t cap = 0, got = 0, done;
 	ssize_t n;
-	char *buf;
+	char *buf = NULL;
 
-	/* Pages of an anonymous mapping cost nothing until touched. */
-	buf = mmap(NULL, cap, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (buf == MAP_FAILED)
-		die(errno, NULL);
-	while (got < cap) {
+	/* Grown as the data comes, up to one byte more than there is room. */
+	while (got <= room) {
+		if (got == cap) {
+			cap = cap < 65536 ? 65536 : cap * 2;
+			if (cap > room + 1)
+				cap = room + 1;
+			if ((buf = realloc(buf, cap)) == NULL)
+				die(errno, NULL);
+		}
 		if ((n = read(in, buf + got, cap - got)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -255,7 +257,7 @@ write_bounded(struct shm_opts *so, int in, int fd, const char *input,
 				die(errno, so->name);
 			n = 0;
 		}
-	munmap(buf, cap);
+	free(buf);
 }
 
 static int

@@ -4,6 +4,8 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 static const struct object *const objects[] = {
 	&sem_object,
 	&shm_object,
+	&mq_object,
 	NULL
 };
 
@@ -110,6 +113,28 @@ close_stdout(void)
 	}
 }
 
+/*
+ * A closed stdin, stdout or stderr would be taken by the next descriptor
+ * we open -- a segment, a queue -- and data would go where it must not.
+ * /dev/null opened the wrong way round holds the place, so reading stdin
+ * or writing stdout still fails, with EBADF. One poll(2) looks at all three.
+ */
+static void
+hold_std_fds(void)
+{
+	struct pollfd p[3] = {
+		{ 0, 0, 0 }, { 1, 0, 0 }, { 2, 0, 0 }
+	};
+	int i;
+
+	if (poll(p, 3, 0) <= 0)
+		return;
+	for (i = 0; i < 3; i++)
+		if ((p[i].revents & POLLNVAL) &&
+		    open("/dev/null", i == 0 ? O_WRONLY : O_RDONLY) != i)
+			_exit(EX_OSERR);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -118,6 +143,8 @@ main(int argc, char *argv[])
 	const char *base;
 	int i = 1;
 
+	hold_std_fds();
+	atexit(close_stdout);
 	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
 	    argv[0];
 	if ((obj = find_object(base, true)) == NULL) {
@@ -149,6 +176,5 @@ main(int argc, char *argv[])
 	if ((verb = find_verb(obj, argv[i])) == NULL)
 		usage_error(obj, NULL, "unknown verb: %s", argv[i]);
 	diag_init(obj, verb);
-	atexit(close_stdout);
 	return verb->run(argc - i, argv + i, obj, verb);
 }

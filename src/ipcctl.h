@@ -8,7 +8,9 @@
 #include <sys/types.h>
 
 #include <getopt.h>
+#include <mqueue.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +42,7 @@ struct object {
 
 extern const struct object sem_object;
 extern const struct object shm_object;
+extern const struct object mq_object;
 
 /* status.c: the one errno -> exit status table, and diagnostics. */
 int	 exit_status(int);
@@ -58,7 +61,7 @@ enum ipc_kind { IPC_SEM, IPC_SHM, IPC_MQ };
 const char *name_check(const char *, enum ipc_kind, char [IPC_NAME_BUF]);
 void	 name_random(char [IPC_NAME_BUF]);
 void	 name_fresh(char [IPC_NAME_BUF], int (*)(const char *, void *),
-	    void *);
+	    int (*)(const char *), void *);
 int	 unlink_names(int, char *[], const struct object *,
 	    const struct verb *, enum ipc_kind, int (*)(const char *));
 
@@ -149,5 +152,18 @@ int	 sem_stat(const char *, struct stat *);
 int	 shm_open_opts(const char *, const struct open_opts *, int);
 int	 shm_to_fd(int, off_t, size_t, int, int *);
 int	 fd_to_shm(int, int, off_t, size_t, int *);
+
+/* ipc-mq.c: queues, always non-blocking; waits are ppoll(2)s. */
+long	 mq_sysctl(const char *);
+mqd_t	 mq_open_opts(const char *, const struct open_opts *, int,
+	    struct mq_attr *);
+__dead void mq_open_die(int, const char *, const struct mq_attr *);
+int	 mq_wait(mqd_t, short, const struct deadline *, const sigset_t *);
+
+/* msg.c: message framing. */
+ssize_t	 frame_next(const char *, size_t, int);
+bool	 utf8_valid(const unsigned char *, size_t);
+size_t	 json_escape(const unsigned char *, size_t, char *);
+size_t	 base64_encode(const unsigned char *, size_t, char *);
 
 #endif /* IPCCTL_H */

@@ -3,11 +3,13 @@
  * shm_open and mq_open (and some of it not at all), so every rule is
  * checked here, once, before any system call.
  */
+#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ipcctl.h"
 
@@ -56,18 +58,26 @@ name_random(char out[IPC_NAME_BUF])
 
 /*
  * "create" with no NAME: try fresh random names with an exclusive create
- * until one is free, so a collision is retried and never shared.
+ * until one is free, so a collision is retried and never shared, then
+ * print the name. An object whose name could not be printed is one
+ * nobody can find: it is removed again (this call made it).
  */
 void
 name_fresh(char out[IPC_NAME_BUF], int (*create)(const char *, void *),
-    void *arg)
+    int (*unlink)(const char *), void *arg)
 {
 	int tries;
 
 	for (tries = 0; tries < 100; tries++) {
 		name_random(out);
-		if (create(out, arg) == 0)
+		if (create(out, arg) == 0) {
+			if (puts(out) == EOF || fflush(stdout) == EOF) {
+				unlink(out);
+				warn("stdout");
+				_exit(EX_IOERR);	/* close_stdout would say it again */
+			}
 			return;
+		}
 		if (errno != EEXIST)
 			break;
 	}

@@ -88,6 +88,7 @@ parse_mode(const char *s, mode_t *out)
 	}
 	if (isdigit((unsigned char)s[0]))
 		return "not an octal mode";
+
 	old = umask(0);
 	set = setmode(s);
 	umask(old);
@@ -95,7 +96,8 @@ parse_mode(const char *s, mode_t *out)
 		return "not a mode";
 	*out = getmode(set, 0);
 	free(set);
-	if (*out & ~(mode_t)0777)
+	/* setmode drops "o+t" silently: what is not rwx is refused. */
+	if ((*out & ~(mode_t)0777) || strpbrk(s, "st") != NULL)
 		return "only permission bits (no setuid, setgid or sticky)";
 	return NULL;
 }

@@ -1,0 +1,751 @@
+/*
+ * ipcctl mq: message queues.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipcctl.h"
+
+enum {
+	OPT_MAXMSG = 0x300, OPT_MSGSIZE, OPT_LINES
+};
+
+struct mq_opts {
+	struct args		 args;
+	struct open_opts	 open;
+	struct mq_attr		 attr;		/* create: 0 = the default */
+	char			 name[IPC_NAME_BUF];
+	bool			 named;
+	struct timespec		 timeout;
+	bool			 timed;
+	long long		 prio, count;
+	int			 delim;		/* -1: whole, '\n', '\0' */
+	bool			 follow, print_prio, counted;
+	struct out_opts		 out;
+	char			**operands;	/* send: MESSAGE...; notify: COMMAND */
+	int			 noperands;
+};
+
+/* What mo_parse accepts after NAME. */
+enum {
+	MO_MORE = 1,		/* operands: send's MESSAGEs */
+	MO_STOP = 2,		/* an operand starts COMMAND: notify */
+	MO_NONAME = 4		/* NAME is optional: create */
+};
+
+static void
+mo_init(struct mq_opts *mo, int argc, char *argv[], const struct object *obj,
+    const struct verb *verb, const char *shortopts,
+    const struct option *longopts)
+{
+	memset(mo, 0, sizeof(*mo));
+	mo->open = (struct open_opts)OPEN_OPTS_INIT;
+	mo->count = 1;
+	mo->delim = -1;
+	args_init(&mo->args, argc, argv, obj, verb, shortopts, longopts);
+}
+
+static long long
+mo_int(struct mq_opts *mo, const char *what, const char *arg, long long min,
+    long long max)
+{
+	const char *errstr;
+	long long v;
+
+	if ((errstr = parse_int(arg, min, max, &v)) != NULL)
+		usage_error(mo->args.obj, mo->args.verb, "%s %s: %s", what, arg,
+		    errstr);
+	return v;
+}
+
+/* Every option and operand of every verb; flags say what may follow NAME. */
+static void
+mo_parse(struct mq_opts *mo, int flags)
+{
+	struct args *a = &mo->args;
+	const char *arg, *errstr = NULL;
+	uint64_t size;
+	int ch;
+
+	if ((mo->operands = calloc(a->argc + 1, sizeof(char *))) == NULL)
+		die(errno, NULL);
+	while ((ch = args_next(a, &arg)) != -1) {
+		if (open_opt(ch, arg, &mo->open, &errstr)) {
+			if (errstr != NULL)
+				usage_error(a->obj, a->verb, "%s: %s", arg,
+				    errstr);
+			continue;
+		}
+		if (output_opt(ch, &mo->out))
+			continue;
+		switch (ch) {
+		case 1:
+			if (!mo->named) {
+				errstr = name_check(arg, IPC_MQ, mo->name);
+				if (errstr != NULL)
+					usage_error(a->obj, a->verb, "%s: %s",
+					    arg, errstr);
+				mo->named = true;
+				break;
+			}
+			if (flags & MO_STOP) {
+				mo->operands = &a->argv[a->pos];
+				mo->noperands = a->argc - a->pos;
+				return;
+			}
+			if (!(flags & MO_MORE))
+				usage_error(a->obj, a->verb,
+				    "unexpected operand: %s", arg);
+			mo->operands[mo->noperands++] = a->argv[a->pos];
+			break;
+		case '0':
+			mo->delim = '\0';
+			break;
+		case 'f':
+			mo->follow = true;
+			break;
+		case 'n':
+			mo->count = mo_int(mo, "count", arg, 1, LLONG_MAX);
+			mo->counted = true;
+			break;
+		case 'p':
+			mo->prio = mo_int(mo, "priority", arg, 0,
+			    sysconf(_SC_MQ_PRIO_MAX) - 1);
+			break;
+		case 't':
+			if ((errstr = parse_duration(arg, &mo->timeout)) != NULL)
+				usage_error(a->obj, a->verb, "timeout %s: %s",
+				    arg, errstr);
+			mo->timed = true;
+			break;
+		case 'P':
+			mo->print_prio = true;
+			break;
+		case OPT_LINES:
+			mo->delim = '\n';
+			break;
+		case OPT_MAXMSG:
+			mo->attr.mq_maxmsg = mo_int(mo, "max messages", arg, 1,
+			    LONG_MAX);
+			break;
+		case OPT_MSGSIZE:
+			if ((errstr = parse_size(arg, &size)) == NULL &&
+			    (size == 0 || size > LONG_MAX))
+				errstr = size == 0 ? "too small" : "too large";
+			if (errstr != NULL)
+				usage_error(a->obj, a->verb,
+				    "message size %s: %s", arg, errstr);
+			mo->attr.mq_msgsize = size;
+			break;
+		default:
+			args_bad(a, '?');
+		}
+	}
+	if (!mo->named && !(flags & MO_NONAME))
+		usage_error(a->obj, a->verb, "missing NAME");
+}
+
+/* One size given: the other is the system's default. */
+static void
+mo_attr_defaults(struct mq_opts *mo)
+{
+	if (mo->attr.mq_maxmsg == 0 && mo->attr.mq_msgsize == 0)
+		return;
+	if (mo->attr.mq_maxmsg == 0)
+		mo->attr.mq_maxmsg = mq_sysctl("msg_default");
+	if (mo->attr.mq_msgsize == 0)
+		mo->attr.mq_msgsize = mq_sysctl("msgsize_default");
+}
+
+static mqd_t
+mo_open(struct mq_opts *mo, int access)
+{
+	struct mq_attr *attr;
+	mqd_t q;
+
+	mo_attr_defaults(mo);
+	attr = mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL;
+	q = mq_open_opts(mo->name, &mo->open, access, attr);
+	if (q == (mqd_t)-1) {
+		if (mo->open.flags & O_CREAT)
+			mq_open_die(errno, mo->name, attr);
+		die(errno, mo->name);
+	}
+	return q;
+}
+
+static long
+mo_msgsize(struct mq_opts *mo, mqd_t q)
+{
+	struct mq_attr attr;
+
+	if (mq_getattr(q, &attr) == -1)
+		die(errno, mo->name);
+	return attr.mq_msgsize;
+}
+
+#define CREATE_LONGOPTS \
+	OPEN_LONGOPTS, \
+	{ "max-messages",	required_argument,	NULL, OPT_MAXMSG }, \
+	{ "message-size",	required_argument,	NULL, OPT_MSGSIZE }, \
+	{ "help",		no_argument,		NULL, 'h' }
+
+static int
+mq_try_create(const char *name, void *arg)
+{
+	struct mq_opts *mo = arg;
+	mqd_t q;
+
+	q = mq_open_opts(name, &mo->open, O_RDONLY,
+	    mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL);
+	if (q == (mqd_t)-1 && errno != EEXIST)
+		mq_open_die(errno, name, &mo->attr);
+	return q == (mqd_t)-1 ? -1 : 0;
+}
+
+static int
+mq_create(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = { CREATE_LONGOPTS, { 0 } };
+	struct mq_opts mo;
+
+	mo_init(&mo, argc, argv, obj, verb, OPEN_SHORTOPTS, longopts);
+	mo_parse(&mo, MO_NONAME);
+	mo.open.flags |= O_CREAT;
+	if (mo.named) {
+		mo_open(&mo, O_RDONLY);
+		return 0;
+	}
+	mo_attr_defaults(&mo);
+	mo.open.flags |= O_EXCL;
+	name_fresh(mo.name, mq_try_create, mq_unlink, &mo);
+	return 0;
+}
+
+/*
+ * Send one message, waiting for room until the deadline; per message, so
+ * a stream is never cut by a timeout that only bounds one wait.
+ */
+static void
+send_one(struct mq_opts *mo, mqd_t q, const char *msg, size_t len,
+    long msgsize, long long sent)
+{
+	struct deadline d;
+	int e;
+
+	if (len > (size_t)msgsize)
+		errx(EX_DATAERR, "%s: a message of %zu bytes is longer than the "
+		    "queue's message size (%ld)%s", mo->name, len, msgsize,
+		    sent > 0 ? "; the messages before it were sent" : "");
+	deadline_start(&d, mo->timed ? &mo->timeout : NULL);
+	while (mq_send(q, msg, len, mo->prio) == -1) {
+		e = errno;
+		if (e == EAGAIN && !d.once)
+			e = mq_wait(q, POLLOUT, &d, NULL);
+		if (e == EINTR || e == 0)
+			continue;
+		if (sent > 0)
+			warnx("%s: %lld messages sent before this one", mo->name,
+			    sent);
+		die(e, mo->name);
+	}
+}
+
+/* stdin, whole or cut into records, as messages. */
+static long long
+send_stdin(struct mq_opts *mo, mqd_t q, long msgsize)
+{
+	size_t cap = msgsize + 1 > 65536 ? (size_t)msgsize + 1 : 65536;
+	size_t start = 0, end = 0;
+	long long sent = 0;
+	ssize_t n, rec;
+	char *buf;
+
+	/* Room for a whole record and a large read after it. */
+	cap *= 2;
+	if ((buf = malloc(cap)) == NULL)
+		die(errno, NULL);
+	for (;;) {
+		if (mo->delim != -1)
+			while ((rec = frame_next(buf + start, end - start,
+			    mo->delim)) != -1) {
+				send_one(mo, q, buf + start, rec, msgsize, sent);
+				sent++;
+				start += rec + 1;
+			}
+		if (end - start > (size_t)msgsize)
+			send_one(mo, q, buf + start, end - start, msgsize, sent);
+		if (start > 0 && cap - end < cap / 2) {
+			memmove(buf, buf + start, end - start);
+			end -= start;
+			start = 0;
+		}
+		if ((n = read(STDIN_FILENO, buf + end, cap - end)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(EX_IOERR, "stdin");
+		}
+		if (n == 0)
+			break;
+		end += n;
+	}
+	/* What follows the last delimiter is a record too, unless empty. */
+	if (mo->delim == -1 || end > start) {
+		send_one(mo, q, buf + start, end - start, msgsize, sent);
+		sent++;
+	}
+	free(buf);
+	return sent;
+}
+
+static int
+mq_send_verb(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		OPEN_LONGOPTS,
+		{ "max-messages",	required_argument,	NULL, OPT_MAXMSG },
+		{ "message-size",	required_argument,	NULL, OPT_MSGSIZE },
+		{ "priority",		required_argument,	NULL, 'p' },
+		{ "timeout",		required_argument,	NULL, 't' },
+		{ "lines",		no_argument,		NULL, OPT_LINES },
+		{ "null",		no_argument,		NULL, '0' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	struct mq_opts mo;
+	long msgsize;
+	mqd_t q;
+	int i;
+
+	mo_init(&mo, argc, argv, obj, verb, OPEN_SHORTOPTS "p:t:0", longopts);
+	mo_parse(&mo, MO_MORE);
+	q = mo_open(&mo, O_WRONLY);
+	msgsize = mo_msgsize(&mo, q);
+	if (mo.noperands == 0) {
+		send_stdin(&mo, q, msgsize);
+		return 0;
+	}
+	/* MESSAGE operands: all are checked before the first is sent. */
+	for (i = 0; i < mo.noperands; i++)
+		if (strlen(mo.operands[i]) > (size_t)msgsize)
+			errx(EX_DATAERR, "%s: a message of %zu bytes is longer "
+			    "than the queue's message size (%ld): nothing sent",
+			    mo.name, strlen(mo.operands[i]), msgsize);
+	for (i = 0; i < mo.noperands; i++)
+		send_one(&mo, q, mo.operands[i], strlen(mo.operands[i]),
+		    msgsize, i);
+	return 0;
+}
+
+/*
+ * receive: messages are formatted into one output buffer and written in
+ * large writes. Until a write has carried a message out, its bytes and
+ * priority are kept, so a failed write puts it back on the queue.
+ */
+struct pending {
+	unsigned	 prio;
+	size_t		 raw;		/* its bytes start here in out.raw */
+	size_t		 len;
+	size_t		 end;		/* its output ends here in out.buf */
+};
+
+struct out {
+	char		*buf, *raw;
+	size_t		 len, cap, rawlen, rawcap;
+	struct pending	*p;
+	size_t		 np, pcap;
+	mqd_t		 back;		/* for putting messages back, or -1 */
+	const char	*name;
+};
+
+#define OUT_FLUSH	65536
+
+static volatile sig_atomic_t caught;
+
+static void
+catch(int sig)
+{
+	caught = sig;
+}
+
+static void *
+grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	while (*cap < need)
+		*cap = *cap < 4096 ? 4096 : *cap * 2;
+	if ((p = realloc(p, *cap * size)) == NULL)
+		die(errno, NULL);
+	return p;
+}
+
+/*
+ * The write failed after carried bytes: the messages it did not carry out
+ * whole go back on the queue, in order, with their priorities.
+ */
+static void __dead
+out_fail(struct out *o, size_t carried, int e)
+{
+	/* e == EINTR: a signal ended a write we waited on; it ends us. */
+	size_t i, back = 0;
+
+	for (i = 0; i < o->np; i++) {
+		struct pending *p = &o->p[i];
+
+		if (p->end <= carried)
+			continue;
+		if (o->back == (mqd_t)-1 || mq_send(o->back, o->raw + p->raw,
+		    p->len, p->prio) == -1) {
+			warnx("%s: %zu messages could not be put back: %s",
+			    o->name, o->np - i, o->back == (mqd_t)-1 ?
+			    "no write permission" : strerror(errno));
+			break;
+		}
+		back++;
+	}
+	if (e == EINTR)
+		die_signal(caught);
+	errx(EX_IOERR, "stdout: %s%s", strerror(e),
+	    back > 0 ? " (the messages not written were put back)" : "");
+}
+
+static void
+out_flush(struct out *o)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < o->len) {
+		if ((n = write(STDOUT_FILENO, o->buf + done, o->len - done))
+		    > 0) {
+			done += n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR && !caught)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
+
+			if (poll(&p, 1, -1) != -1 || errno == EINTR)
+				continue;
+		}
+		out_fail(o, done, n == 0 ? EIO : errno);
+	}
+	o->len = o->rawlen = o->np = 0;
+}
+
+static void
+out_message(struct out *o, const struct mq_opts *mo, const char *msg,
+    size_t len, unsigned prio)
+{
+	struct pending *p;
+	bool utf8;
+	char *w;
+
+	/* Worst case: JSON escapes each byte in six. */
+	o->buf = grow(o->buf, &o->cap, o->len + 6 * len + 96, 1);
+	w = o->buf + o->len;
+	if (mo->out.format == OUT_JSON) {
+		utf8 = utf8_valid((const unsigned char *)msg, len);
+		w += sprintf(w, "{\"priority\":%u,\"size\":%zu,\"%s\":\"", prio,
+		    len, utf8 ? "data" : "data_base64");
+		w += utf8 ? json_escape((const unsigned char *)msg, len, w) :
+		    base64_encode((const unsigned char *)msg, len, w);
+		w += sprintf(w, "\"}");
+	} else {
+		if (mo->print_prio)
+			w += sprintf(w, "%u\t", prio);
+		memcpy(w, msg, len);
+		w += len;
+	}
+	*w++ = mo->delim == '\0' ? '\0' : '\n';
+	o->len = w - o->buf;
+
+	o->raw = grow(o->raw, &o->rawcap, o->rawlen + len, 1);
+	memcpy(o->raw + o->rawlen, msg, len);
+	o->p = grow(o->p, &o->pcap, o->np + 1, sizeof(*o->p));
+	p = &o->p[o->np++];
+	p->prio = prio;
+	p->raw = o->rawlen;
+	p->len = len;
+	p->end = o->len;
+	o->rawlen += len;
+	if (o->len >= OUT_FLUSH)
+		out_flush(o);
+}
+
+/* stdout closed, or a pipe nobody reads: say so before taking anything. */
+static void
+check_stdout(void)
+{
+	struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
+	int fl = fcntl(STDOUT_FILENO, F_GETFL);
+
+	if (fl == -1 || (fl & O_ACCMODE) == O_RDONLY)
+		errx(EX_IOERR, "stdout: %s", strerror(EBADF));
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLNVAL)))
+		errx(EX_IOERR, "stdout: %s", strerror(EPIPE));
+}
+
+static int
+mq_receive_verb(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		{ "timeout",		required_argument,	NULL, 't' },
+		{ "count",		required_argument,	NULL, 'n' },
+		{ "follow",		no_argument,		NULL, 'f' },
+		{ "print-priority",	no_argument,		NULL, 'P' },
+		{ "null",		no_argument,		NULL, '0' },
+		{ "json",		no_argument,		NULL, OPT_JSON },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	static const int stops[] = { SIGHUP, SIGINT, SIGTERM };
+	struct sigaction sa;
+	struct mq_opts mo;
+	struct out o;
+	struct deadline d;
+	sigset_t stopset, waitmask;
+	long long got = 0;
+	long msgsize;
+	unsigned prio;
+	ssize_t n;
+	size_t i;
+	char *msg;
+	mqd_t q;
+	int e;
+
+	mo_init(&mo, argc, argv, obj, verb, "t:n:fP0", longopts);
+	mo_parse(&mo, 0);
+	if (mo.follow && mo.counted)
+		usage_error(obj, verb, "-n and --follow exclude each other");
+	q = mo_open(&mo, O_RDONLY);
+	msgsize = mo_msgsize(&mo, q);
+	memset(&o, 0, sizeof(o));
+	o.name = mo.name;
+	/* Least access to receive; write access only to put messages back. */
+	o.back = mq_open(mo.name, O_WRONLY | O_CLOEXEC);
+	if ((msg = malloc(msgsize)) == NULL)
+		die(errno, NULL);
+	check_stdout();
+
+	/*
+	 * A write to a closed pipe must fail with EPIPE so the message goes
+	 * back; a signal that ends us must wait until what was taken is out.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = catch;
+	sigemptyset(&stopset);
+	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+		sigaction(stops[i], &sa, NULL);
+		sigaddset(&stopset, stops[i]);
+	}
+
+	deadline_start(&d, mo.timed ? &mo.timeout : NULL);
+	while (!caught && (mo.follow || got < mo.count)) {
+		if ((n = mq_receive(q, msg, msgsize, &prio)) >= 0) {
+			out_message(&o, &mo, msg, n, prio);
+			got++;
+			deadline_start(&d, mo.timed ? &mo.timeout : NULL);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			e = errno;
+			out_flush(&o);
+			die(e, mo.name);
+		}
+		/* Empty: what was taken goes out before we wait. */
+		out_flush(&o);
+		if (d.once)
+			die(EAGAIN, mo.name);
+		/* Signals reach us only inside ppoll: none is missed. */
+		sigprocmask(SIG_BLOCK, &stopset, &waitmask);
+		e = caught ? EINTR : mq_wait(q, POLLIN, &d, &waitmask);
+		sigprocmask(SIG_SETMASK, &waitmask, NULL);
+		if (e != 0 && e != EINTR)
+			die(e, mo.name);
+	}
+	out_flush(&o);
+	if (caught)
+		die_signal(caught);
+	return 0;
+}
+
+static int
+mq_info(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		OUTPUT_LONGOPTS,
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	static const struct out_col cols[] = {
+		{ "NAME",		COL_STR, false },
+		{ "MODE",		COL_STR, false },
+		{ "OWNER",		COL_STR, false },
+		{ "GROUP",		COL_STR, false },
+		{ "MAX_MESSAGES",	COL_NUM, true },
+		{ "MESSAGE_SIZE",	COL_NUM, true },
+		{ "MESSAGES",		COL_NUM, true },
+	};
+	struct libscols_line *ln;
+	struct mq_attr attr;
+	struct mq_opts mo;
+	struct table *t;
+	struct stat st;
+	char buf[32], mode[8];
+	mqd_t q;
+
+	mo_init(&mo, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
+	mo_parse(&mo, 0);
+	q = mo_open(&mo, O_RDONLY);
+	/* On Linux a queue is a descriptor on the mqueue file system. */
+	if (mq_getattr(q, &attr) == -1 || fstat(q, &st) == -1)
+		die(errno, mo.name);
+	t = table_new("queues", cols, 7, &mo.out);
+	ln = table_row(t);
+	table_set(t, ln, 0, mo.name);
+	fmt_mode(st.st_mode, mode);
+	table_set(t, ln, 1, mode);
+	table_set(t, ln, 2, fmt_user(st.st_uid, buf, sizeof(buf)));
+	table_set(t, ln, 3, fmt_group(st.st_gid, buf, sizeof(buf)));
+	table_setf(t, ln, 4, "%ld", attr.mq_maxmsg);
+	table_setf(t, ln, 5, "%ld", attr.mq_msgsize);
+	table_setf(t, ln, 6, "%ld", attr.mq_curmsgs);
+	table_print(t);
+	return 0;
+}
+
+/*
+ * notify: register for the empty-to-non-empty notification, then look:
+ * a message that came before the registration sends none, so it counts
+ * at once. Nothing is taken off the queue.
+ */
+static int
+mq_notify_verb(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	struct sigevent sev;
+	struct mq_attr attr;
+	struct mq_opts mo;
+	struct deadline d;
+	struct timespec left;
+	sigset_t set, old;
+	siginfo_t si;
+	mqd_t q;
+	int sig;
+
+	mo_init(&mo, argc, argv, obj, verb, "t:", longopts);
+	mo_parse(&mo, MO_STOP);
+	q = mo_open(&mo, O_RDONLY);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGUSR1;
+	if (mq_notify(q, &sev) == -1)
+		die(errno, mo.name);	/* EBUSY: another process: 75 */
+	if (mq_getattr(q, &attr) == -1)
+		die(errno, mo.name);
+	deadline_start(&d, mo.timed ? &mo.timeout : NULL);
+	while (attr.mq_curmsgs == 0) {
+		if (d.once || (!d.forever && !deadline_left(&d, &left)))
+			die(d.once ? EAGAIN : ETIMEDOUT, mo.name);
+		sig = sigtimedwait(&set, &si, d.forever ? NULL : &left);
+		/* A SIGUSR1 from kill(1) is not the queue's. */
+		if (sig == SIGUSR1 && si.si_code == SI_MESGQ)
+			break;
+		if (sig == -1 && errno != EINTR && errno != EAGAIN)
+			die(errno, mo.name);
+	}
+	mq_notify(q, NULL);
+	mq_close(q);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (mo.noperands == 0)
+		return 0;
+	execvp(mo.operands[0], mo.operands);
+	warn_errno(errno, mo.operands[0]);
+	return errno == ENOENT ? 127 : 126;
+}
+
+static int
+mq_unlink_verb(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	return unlink_names(argc, argv, obj, verb, IPC_MQ, mq_unlink);
+}
+
+static const struct verb mq_verbs[] = {
+	{ "create", NULL, mq_create,
+	  "[NAME] [--max-messages N] [--message-size BYTES] [-x] [-m MODE]",
+	  "      --max-messages N       queue capacity (default: "
+	  "msg_default)\n"
+	  "      --message-size BYTES   largest message (default: "
+	  "msgsize_default)\n"
+	  "  -x, --exclusive    fail (exit 73) if it exists\n"
+	  "  -m, --mode MODE    permissions if created (default 0600)\n"
+	  "  -c, --create       accepted: create already creates\n"
+	  "With no NAME, a fresh random name is created and printed.\n" },
+	{ "send", NULL, mq_send_verb,
+	  "NAME [-p PRIO] [-t T] [--lines | -0] [MESSAGE...]",
+	  "  -p, --priority PRIO  0 (default) to MQ_PRIO_MAX-1; higher first\n"
+	  "  -t, --timeout T      wait at most T for room, per message; "
+	  "exit 75\n"
+	  "      --lines          each line of stdin is a message\n"
+	  "  -0, --null           each NUL-terminated record is a message\n"
+	  "  -c, -x, -m MODE, --max-messages N, --message-size BYTES\n"
+	  "                       create the queue as with create\n"
+	  "Each MESSAGE is one message; with none, stdin is one message.\n" },
+	{ "receive", NULL, mq_receive_verb,
+	  "NAME [-t T] [-n COUNT | -f] [-P] [-0] [--json]",
+	  "  -t, --timeout T      wait at most T for each message; exit 75\n"
+	  "  -n, --count COUNT    receive COUNT messages (default 1)\n"
+	  "  -f, --follow         receive until interrupted\n"
+	  "  -P, --print-priority prefix each message with PRIO and a tab\n"
+	  "  -0, --null           end each message with NUL, not newline\n"
+	  "      --json           one JSON object a line\n" },
+	{ "info", NULL, mq_info,
+	  "NAME [--json | -r | --pairs]",
+	  "      --json         one JSON document\n"
+	  "  -r, --raw          raw table\n"
+	  "      --pairs        KEY=\"value\" pairs\n" },
+	{ "notify", NULL, mq_notify_verb,
+	  "NAME [-t T] [[--] COMMAND [ARG...]]",
+	  "  -t, --timeout T    give up after T; exit 75\n"
+	  "Waits, taking nothing, until the queue holds a message, then runs\n"
+	  "COMMAND or exits 0. Another process registered: exit 75.\n" },
+	{ "unlink", NULL, mq_unlink_verb,
+	  "NAME...",
+	  "Removes each NAME; exit 66 if one was missing.\n" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct object mq_object = {
+	"mq", "ipcmq", "message queues", mq_verbs
+};

@@ -1,0 +1,115 @@
+/*
+ * Message queues: open or create with exactly the mode asked for, errors
+ * that name the limit that was hit, and waits on the monotonic clock.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ipcctl.h"
+
+/* -1 where the file cannot be read. */
+long
+mq_sysctl(const char *name)
+{
+	char path[64], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/fs/mqueue/%s", name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Queues are always non-blocking: every wait is a ppoll(2) on the queue's
+ * descriptor, which takes a monotonic timeout and a signal mask, where
+ * mq_timedreceive takes only wall-clock time and no mask.
+ */
+mqd_t
+mq_open_opts(const char *name, const struct open_opts *o, int access,
+    struct mq_attr *attr)
+{
+	mode_t old;
+	mqd_t q;
+
+	if (!(o->flags & O_CREAT))
+		return mq_open(name, access | O_NONBLOCK | O_CLOEXEC);
+	old = umask(0);
+	q = mq_open(name, access | o->flags | O_NONBLOCK | O_CLOEXEC, o->mode,
+	    attr);
+	umask(old);
+	return q;
+}
+
+/*
+ * A create that failed: name the limit it hit where that was the cause
+ * (posix_ipc says "too many open files" for a full RLIMIT_MSGQUEUE).
+ */
+void
+mq_open_die(int e, const char *name, const struct mq_attr *attr)
+{
+	struct rlimit rl;
+	long max;
+
+	if (e == EINVAL && attr != NULL) {
+		if ((max = mq_sysctl("msg_max")) != -1 && attr->mq_maxmsg > max)
+			errx(EX_OSERR, "%s: %ld messages is more than the "
+			    "system allows (%ld, /proc/sys/fs/mqueue/msg_max)",
+			    name, attr->mq_maxmsg, max);
+		if ((max = mq_sysctl("msgsize_max")) != -1 &&
+		    attr->mq_msgsize > max)
+			errx(EX_OSERR, "%s: a message size of %ld bytes is "
+			    "more than the system allows (%ld, "
+			    "/proc/sys/fs/mqueue/msgsize_max)", name,
+			    attr->mq_msgsize, max);
+	}
+	if (e == EMFILE && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY)
+		errx(EX_OSERR, "%s: the queue would pass this user's "
+		    "RLIMIT_MSGQUEUE (%ju bytes for all queues, ulimit -q)",
+		    name, (uintmax_t)rl.rlim_cur);
+	if (e == ENOSPC && (max = mq_sysctl("queues_max")) != -1)
+		errx(EX_OSERR, "%s: the system's %ld queues are all in use "
+		    "(/proc/sys/fs/mqueue/queues_max)", name, max);
+	die(e, name);
+}
+
+/*
+ * Wait until the queue is readable (POLLIN) or writable (POLLOUT), the
+ * deadline passes (ETIMEDOUT) or a signal unblocked by mask arrives
+ * (EINTR). 0 when ready.
+ */
+int
+mq_wait(mqd_t q, short events, const struct deadline *d,
+    const sigset_t *mask)
+{
+	struct pollfd p = { q, events, 0 };
+	struct timespec left;
+
+	for (;;) {
+		if (!d->forever && !deadline_left(d, &left))
+			return ETIMEDOUT;
+		if (ppoll(&p, 1, d->forever ? NULL : &left, mask) == -1) {
+			if (errno == EINTR && mask == NULL)
+				continue;
+			return errno;
+		}
+		if (p.revents != 0)
+			return 0;
+	}
+}
