@@ -1,0 +1,270 @@
+# fish completion for ipcctl and its multi-call links ipcsem, ipcshm, ipcmq.
+#
+# Driven by the tables below: to add an object, a verb or an option, add it
+# there; to complete the names of an object's existing instances, define
+# __ipcctl_names_OBJECT. Object-less verbs (ls, limits) go under the
+# object "-".
+
+# Multi-call links and the object each one implies.
+set -g __ipcctl_links ipcsem=sem ipcshm=shm ipcmq=mq
+
+# OBJECT DESCRIPTION
+set -g __ipcctl_objects \
+    'sem named semaphores'
+
+# OBJECT VERB DESCRIPTION; an alias is ALIAS=VERB.
+set -g __ipcctl_verbs \
+    'sem create create a semaphore (no NAME: a random one, printed)' \
+    'sem acquire take a token, waiting for one' \
+    'sem wait=acquire' \
+    'sem release give a token back' \
+    'sem post=release' \
+    'sem value print the current value' \
+    'sem info print name, value, mode, owner and group' \
+    'sem unlink remove semaphores' \
+    'sem run hold a token while a command runs'
+
+# OBJECT VERB LONG-OPTIONS...; every verb also has --help.
+set -g __ipcctl_verb_opts \
+    'sem create value exclusive mode create' \
+    'sem acquire timeout create exclusive mode value' \
+    'sem release count create exclusive mode value' \
+    'sem value' \
+    'sem info json raw pairs' \
+    'sem unlink' \
+    'sem run timeout conflict-exit-code create exclusive mode value'
+
+# LONG SHORT ARG DESCRIPTION ('-': no short form, no argument). A line
+# for OBJECT:LONG overrides the one for LONG.
+set -g __ipcctl_opts \
+    'conflict-exit-code E CODE exit CODE instead of 75 when busy' \
+    'count n N release N times (default 1)' \
+    'create c - create it if missing' \
+    'exclusive x - create it; exit 73 if it exists' \
+    'help h - show help' \
+    'json - - print one JSON document' \
+    'mode m MODE permissions if created (default 0600)' \
+    'pairs - - print KEY="value" pairs' \
+    'raw r - print a raw table' \
+    'timeout t T give up after T (2.5, 500ms, 1m; 0: never wait)' \
+    'value v N initial value if created (default 0)'
+
+# LONG VALUES...: what to offer as an option's argument.
+set -g __ipcctl_opt_values \
+    'mode 0600 0640 0644 0660 0666'
+
+# OBJECT VERB N: the verb runs a COMMAND after N operands.
+set -g __ipcctl_command_after \
+    'sem run 1'
+
+# Existing semaphores: glibc keeps /NAME as /dev/shm/sem.NAME.
+function __ipcctl_names_sem
+    for f in /dev/shm/sem.*
+        string replace -- /dev/shm/sem. / $f
+    end
+end
+
+# The line of table $argv[1] (a variable name) whose first words are
+# $argv[2..], without those words.
+function __ipcctl_lookup
+    set -l key (string join ' ' -- $argv[2..-1])
+    for line in $$argv[1]
+        if test "$line" = "$key"
+            return 0
+        else if string match -q -- "$key *" $line
+            string sub -s (math (string length -- "$key") + 2) -- $line
+            return 0
+        end
+    end
+    return 1
+end
+
+function __ipcctl_opt_def -a obj long
+    __ipcctl_lookup __ipcctl_opts $obj:$long
+    or __ipcctl_lookup __ipcctl_opts $long
+end
+
+# Object $argv[1]'s verbs and aliases.
+function __ipcctl_verb_names -a obj
+    for line in $__ipcctl_verbs
+        set -l f (string split ' ' -- $line)
+        test "$f[1]" = "$obj"; and string replace -r -- '=.*' '' $f[2]
+    end
+end
+
+# The verb that word $argv[2] of object $argv[1] stands for.
+function __ipcctl_resolve -a obj word
+    for line in $__ipcctl_verbs
+        set -l f (string split ' ' -- $line)
+        if test "$f[1]" = "$obj"; and string match -q -- "$word=*" $f[2]
+            string replace -- "$word=" '' $f[2]
+            return
+        end
+    end
+    echo $word
+end
+
+# Where the command line stands, as words:
+#   top | help-object | help-verb OBJECT | verb OBJECT |
+#   args OBJECT VERB OPERANDS ARGNEXT COMMAND-AFTER | command INDEX
+function __ipcctl_state
+    set -l tokens (commandline -opc)
+    set -l cmd (string replace -r -- '.*/' '' $tokens[1])
+    set -l obj (string replace -rf -- '^'(string escape --style=regex -- $cmd)'=' '' $__ipcctl_links)
+    set -l i 2
+    if test -z "$obj"
+        if test (count $tokens) -lt 2
+            echo top
+            return
+        end
+        if test "$tokens[2]" = help
+            switch (count $tokens)
+                case 2
+                    echo help-object
+                case 3
+                    echo help-verb $tokens[3]
+                case '*'
+                    echo none
+            end
+            return
+        end
+        if contains -- $tokens[2] (__ipcctl_verb_names -)
+            set obj -
+        else
+            set obj $tokens[2]
+            set i 3
+        end
+    end
+    if test (count $tokens) -lt $i
+        echo verb $obj
+        return
+    end
+    set -l verb (__ipcctl_resolve $obj $tokens[$i])
+    set -l after (__ipcctl_lookup __ipcctl_command_after $obj $verb)
+    set -l opts (__ipcctl_lookup __ipcctl_verb_opts $obj $verb)
+    set -l takes
+    for long in (string split ' ' -- "$opts")
+        set -l def (__ipcctl_opt_def $obj $long)
+        set def (string split ' ' -- "$def")
+        if test -n "$def[2]"; and test "$def[2]" != -
+            set takes $takes --$long
+            test "$def[1]" != -; and set takes $takes -$def[1]
+        end
+    end
+
+    # Options and their arguments, "--", operands; from COMMAND on, the
+    # words are COMMAND's.
+    set -l n 0
+    set -l endopts 0
+    set -l argnext 0
+    for j in (seq (math $i + 1) (count $tokens))
+        set -l w $tokens[$j]
+        if test $argnext = 1
+            set argnext 0
+        else if test $endopts = 0; and test "x$w" = x--
+            set endopts 1
+        else if test $endopts = 0; and string match -q -- '--?*' $w
+            contains -- $w $takes; and set argnext 1
+        else if test $endopts = 0; and string match -q -- '-?*' $w
+            # A cluster: "-cv" takes the next word, "-cv1" does not.
+            set -l len (string length -- $w)
+            for k in (seq 2 $len)
+                if contains -- -(string sub -s $k -l 1 -- $w) $takes
+                    test $k -eq $len; and set argnext 1
+                    break
+                end
+            end
+        else if test -n "$after"; and test $n -ge $after
+            echo command $j
+            return
+        else
+            set n (math $n + 1)
+        end
+    end
+    echo args $obj $verb $n $argnext $after
+end
+
+# Is the command line at: top, help-object, help-verb OBJECT, verb OBJECT,
+# args OBJECT VERB (options), name OBJECT, or command?
+function __ipcctl_is
+    set -l st (string split ' ' -- (__ipcctl_state))
+    switch $argv[1]
+        case top help-object
+            test "$st[1]" = $argv[1]
+        case help-verb verb
+            test "$st[1]" = $argv[1]; and test "$st[2]" = $argv[2]
+        case args
+            test "$st[1]" = args; and test "$st[2]" = $argv[2]
+            and test "$st[3]" = $argv[3]
+        case name
+            test "$st[1]" = args; and test "$st[2]" = $argv[2]
+            and test "$st[5]" = 0
+            and begin
+                test -z "$st[6]"; or test $st[4] -lt $st[6]
+            end
+        case command
+            test "$st[1]" = command; and return
+            test "$st[1]" = args; and test -n "$st[6]"
+            and test $st[4] -ge $st[6]; and test "$st[5]" = 0
+    end
+end
+
+# COMMAND and its arguments, completed as a command line of their own.
+function __ipcctl_complete_command
+    set -l st (string split ' ' -- (__ipcctl_state))
+    set -l line
+    if test "$st[1]" = command
+        set -l tokens (commandline -opc)
+        set line (string escape -- $tokens[$st[2]..-1])
+    end
+    complete -C (string join ' ' -- $line (commandline -ct))
+end
+
+function __ipcctl_complete_names -a obj
+    functions -q __ipcctl_names_$obj; and __ipcctl_names_$obj
+end
+
+set -l cmds -c ipcctl -c ipcsem -c ipcshm -c ipcmq
+complete $cmds -f
+
+complete -c ipcctl -n '__ipcctl_is top' -s h -l help -d 'show help'
+complete -c ipcctl -n '__ipcctl_is top' -s V -l version -d 'show the version'
+complete -c ipcctl -n '__ipcctl_is top' -a help -d 'describe an object or a verb'
+for line in $__ipcctl_objects
+    set -l f (string split -m 1 ' ' -- $line)
+    complete -c ipcctl -n '__ipcctl_is top' -a $f[1] -d $f[2]
+    complete -c ipcctl -n '__ipcctl_is help-object' -a $f[1] -d $f[2]
+    complete $cmds -n "__ipcctl_is verb $f[1]" -s h -l help -d 'show help'
+    complete $cmds -n "__ipcctl_is name $f[1]" -a "(__ipcctl_complete_names $f[1])"
+end
+
+for line in $__ipcctl_verbs
+    set -l f (string split -m 2 ' ' -- $line)
+    set -l v (string split = -- $f[2])
+    set -l desc $f[3]
+    set -q v[2]; and set desc "alias of $v[2]"
+    if test "$f[1]" = -
+        complete -c ipcctl -n '__ipcctl_is top' -a $v[1] -d $desc
+    else
+        complete $cmds -n "__ipcctl_is verb $f[1]" -a $v[1] -d $desc
+        complete -c ipcctl -n "__ipcctl_is help-verb $f[1]" -a $v[1] -d $desc
+    end
+end
+
+for line in $__ipcctl_verb_opts
+    set -l f (string split ' ' -- $line)
+    for long in $f[3..-1] help
+        set -l def (__ipcctl_opt_def $f[1] $long)
+        set def (string split -m 2 ' ' -- "$def")
+        set -l spec -l $long -d $def[3]
+        test "$def[1]" != -; and set spec $spec -s $def[1]
+        if test "$def[2]" != -
+            set spec $spec -x
+            set -l values (__ipcctl_lookup __ipcctl_opt_values $long)
+            test -n "$values"; and set spec $spec -a $values
+        end
+        complete $cmds -n "__ipcctl_is args $f[1] $f[2]" $spec
+    end
+end
+
+complete $cmds -n '__ipcctl_is command' -a '(__ipcctl_complete_command)'

@@ -1,0 +1,347 @@
+#!/usr/bin/env bats
+# The Shape of the command line (docs/cli.md, "Shape"): help, version,
+# dispatch, the multi-call links, GNU option order and completion.
+
+load helpers
+
+# The objects "ipcctl --help" lists, one a line.
+objects() {
+	"$IPCCTL" --help | awk '
+		/^objects:$/ { on = 1; next }
+		on && /^$/ { exit }
+		on { print $1 }'
+}
+
+# The verbs "ipcctl OBJECT --help" lists, one a line.
+verbs() {
+	"$IPCCTL" "$1" --help | awk '
+		/^verbs:$/ { on = 1; next }
+		on && /^$/ { exit }
+		on { print $1 }'
+}
+
+@test "--help prints the usage on stdout and exits 0" {
+	run -0 --separate-stderr ipcctl --help
+	assert_equal "${lines[0]}" \
+	    "usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]"
+	assert_equal "${lines[1]}" "       ipcctl help [OBJECT [VERB]]"
+	assert_equal "$stderr" ""
+	[[ "$output" == *$'\nobjects:\n  sem '* ]] || fail "no objects list"
+}
+
+@test "-h is --help" {
+	run -0 --separate-stderr ipcctl -h
+	local help=$output
+	run -0 --separate-stderr ipcctl --help
+	assert_equal "$output" "$help"
+}
+
+@test "--version prints 'ipcctl 0.1.0'" {
+	run -0 --separate-stderr ipcctl --version
+	assert_equal "$output" "ipcctl 0.1.0"
+	assert_equal "$stderr" ""
+}
+
+@test "help with no operand is --help" {
+	run -0 --separate-stderr ipcctl --help
+	local top=$output
+	run -0 --separate-stderr ipcctl help
+	assert_equal "$output" "$top"
+	assert_equal "$stderr" ""
+}
+
+@test "help sem is 'sem --help' and lists every verb" {
+	run -0 --separate-stderr ipcctl sem --help
+	local obj=$output
+	run -0 --separate-stderr ipcctl help sem
+	assert_equal "$output" "$obj"
+	assert_equal "${lines[0]}" "usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
+	assert_equal "$stderr" ""
+	local v listed
+	listed=" $(verbs sem | tr '\n' ' ')"
+	for v in create acquire release value info unlink run; do
+		[[ "$listed" == *" $v "* ]] || fail "verb $v is not listed"
+	done
+}
+
+@test "help sem acquire is 'sem acquire --help'" {
+	run -0 --separate-stderr ipcctl sem acquire --help
+	local verb=$output
+	run -0 --separate-stderr ipcctl help sem acquire
+	assert_equal "$output" "$verb"
+	assert_equal "${lines[0]}" \
+	    "usage: ipcctl sem acquire NAME [-t T] [-c] [-x] [-m MODE] [-v N]"
+	assert_equal "$stderr" ""
+}
+
+@test "no OBJECT: exit 64, usage on stderr" {
+	run -64 --separate-stderr ipcctl
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ipcctl: missing OBJECT
+usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]
+       ipcctl help [OBJECT [VERB]]"
+}
+
+@test "unknown object: exit 64, usage on stderr" {
+	run -64 --separate-stderr ipcctl bogus value /x
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ipcctl: unknown object: bogus
+usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]
+       ipcctl help [OBJECT [VERB]]"
+}
+
+@test "help of an unknown object: exit 64, usage on stderr" {
+	run -64 --separate-stderr ipcctl help bogus
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ipcctl: unknown object: bogus
+usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]
+       ipcctl help [OBJECT [VERB]]"
+}
+
+@test "unknown verb: exit 64, the object's usage on stderr" {
+	run -64 --separate-stderr ipcctl sem bogus "$N"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ipcctl: sem: unknown verb: bogus
+usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
+	assert_no_objects
+}
+
+@test "help of an unknown verb: exit 64, the object's usage on stderr" {
+	run -64 --separate-stderr ipcctl help sem bogus
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ipcctl: sem: unknown verb: bogus
+usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
+}
+
+@test "missing VERB: exit 64, the object's usage on stderr" {
+	run -64 --separate-stderr ipcctl sem
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ipcctl: sem: missing VERB
+usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
+}
+
+@test "unknown options: exit 64, the verb's usage on stderr" {
+	run -64 --separate-stderr ipcctl sem value --bogus "$N"
+	assert_usage_error "ipcctl: sem value: bad option: --bogus" sem value
+	run -64 --separate-stderr ipcctl sem value -q "$N"
+	assert_usage_error "ipcctl: sem value: unknown option: -q" sem value
+	run -64 --separate-stderr ipcctl sem acquire "$N" -t
+	assert_usage_error \
+	    "ipcctl: sem acquire: option requires an argument: -t" sem acquire
+	assert_no_objects
+}
+
+# As git's t0012-help walks its command list: every object and every verb
+# the table has answers -h and --help, without hardcoding the list.
+@test "every object and verb answers -h and --help: usage on stdout, exit 0" {
+	local obj verb opt nobj=0 nverb=0
+	for obj in $(objects); do
+		nobj=$((nobj + 1))
+		for opt in -h --help; do
+			run -0 --separate-stderr ipcctl "$obj" "$opt"
+			assert_equal "${lines[0]}" \
+			    "usage: ipcctl $obj VERB [OPTIONS] [NAME] [ARGS]" \
+			    "ipcctl $obj $opt"
+			assert_equal "$stderr" "" "ipcctl $obj $opt: stderr"
+		done
+		for verb in $(verbs "$obj"); do
+			nverb=$((nverb + 1))
+			for opt in -h --help; do
+				run -0 --separate-stderr ipcctl "$obj" "$verb" "$opt"
+				[[ "${lines[0]}" == "usage: ipcctl $obj $verb" ||
+				    "${lines[0]}" == "usage: ipcctl $obj $verb "* ]] ||
+				    fail "ipcctl $obj $verb $opt: first line" \
+				    "'${lines[0]}'"
+				assert_equal "$stderr" "" \
+				    "ipcctl $obj $verb $opt: stderr"
+			done
+			# help OBJECT VERB says the same.
+			local text=$output
+			run -0 --separate-stderr ipcctl help "$obj" "$verb"
+			assert_equal "$output" "$text" "help $obj $verb"
+		done
+	done
+	[ "$nobj" -ge 1 ] || fail "no object found in ipcctl --help"
+	[ "$nverb" -ge 7 ] || fail "only $nverb verbs found"
+}
+
+@test "-h and --help win wherever they stand, and nothing is done" {
+	run -0 --separate-stderr ipcctl sem create "$N" -v 3 --help
+	assert_equal "${lines[0]}" "$(usage_line sem create)"
+	run -0 --separate-stderr ipcctl sem create -h "$N"
+	assert_equal "${lines[0]}" "$(usage_line sem create)"
+	assert_no_objects
+}
+
+@test "aliases: wait is acquire, post is release" {
+	run -0 --separate-stderr ipcctl sem wait --help
+	assert_equal "${lines[0]}" "$(usage_line sem acquire)"
+	assert_equal "${lines[1]}" "alias: wait"
+	run -0 --separate-stderr ipcctl sem post -h
+	assert_equal "${lines[0]}" "$(usage_line sem release)"
+	assert_equal "${lines[1]}" "alias: post"
+	run -0 --separate-stderr ipcctl help sem wait
+	assert_equal "${lines[0]}" "$(usage_line sem acquire)"
+
+	run -0 --separate-stderr ipcctl sem create "$N"
+	run -0 --separate-stderr ipcctl sem post "$N" -n 2
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 2
+	run -0 --separate-stderr ipcctl sem wait "$N"
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 1
+	run -0 --separate-stderr ipcctl sem wait "$N" -t 0
+	run -75 --separate-stderr ipcctl sem wait "$N" -t 0
+	assert_value "$N" 0
+}
+
+@test "multi-call links: ipcsem VERB is ipcctl sem VERB" {
+	mkdir bin
+	ln -s "$IPCCTL" bin/ipcsem
+	ln -s "$IPCCTL" bin/ipcshm
+	ln -s "$IPCCTL" bin/ipcmq
+	ipcctl sem create "$N" -v 5
+
+	run -0 --separate-stderr ipcctl sem value "$N"
+	local want=$output
+	assert_equal "$want" 5
+	run -0 --separate-stderr bin/ipcsem value "$N"
+	assert_equal "$output" "$want"
+	assert_equal "$stderr" ""
+
+	run -0 --separate-stderr bin/ipcsem release "$N" -n 2
+	assert_value "$N" 7
+
+	run -0 --separate-stderr bin/ipcsem --help
+	local help=$output
+	run -0 --separate-stderr ipcctl sem --help
+	assert_equal "$help" "$output"
+
+	# The same errors, the same words.
+	run -66 --separate-stderr ipcctl sem value "$(name missing)"
+	local err=$stderr
+	run -66 --separate-stderr bin/ipcsem value "$(name missing)"
+	assert_equal "$stderr" "$err"
+
+	# Found by its name, wherever the link is called from.
+	run -0 --separate-stderr env PATH="$PWD/bin:$PATH" ipcsem value "$N"
+	assert_equal "$output" 7
+}
+
+@test "multi-call links: every object in the table has its ipcOBJECT link" {
+	local obj n=0
+	mkdir bin
+	for obj in $(objects); do
+		n=$((n + 1))
+		ln -s "$IPCCTL" "bin/ipc$obj"
+		run -0 --separate-stderr ipcctl "$obj" --help
+		local want=$output
+		run -0 --separate-stderr "bin/ipc$obj" --help
+		assert_equal "$output" "$want" "ipc$obj --help"
+		run -0 --separate-stderr "bin/ipc$obj" -h
+		assert_equal "$output" "$want" "ipc$obj -h"
+	done
+	[ "$n" -ge 1 ]
+}
+
+@test "options may stand before or after NAME" {
+	run -0 --separate-stderr ipcctl sem create -v 2 -m 0640 "$N"
+	assert_value "$N" 2
+	assert_mode "$N" 640
+	run -0 --separate-stderr ipcctl sem release -n 3 "$N"
+	assert_value "$N" 5
+	run -0 --separate-stderr ipcctl sem release "$N" -n 3
+	assert_value "$N" 8
+	run -0 --separate-stderr ipcctl sem release "$N" --count=2
+	assert_value "$N" 10
+	run -0 --separate-stderr ipcctl sem acquire "$N" --timeout 0
+	assert_value "$N" 9
+	run -0 --separate-stderr ipcctl sem create "$(name b)" --value=4 \
+	    --mode=u=rw,g=r
+	assert_value "$(name b)" 4
+	assert_mode "$(name b)" 640
+}
+
+@test "POSIXLY_CORRECT=1 still takes options after NAME" {
+	export POSIXLY_CORRECT=1
+	run -0 --separate-stderr ipcctl sem create "$N" -v 2
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 2
+	run -0 --separate-stderr ipcctl sem release "$N" -n 3
+	assert_value "$N" 5
+	run -0 --separate-stderr ipcctl sem acquire "$N" -t 0
+	assert_value "$N" 4
+	run -0 --separate-stderr ipcctl sem run "$N" -t 0 sh -c 'echo "$@"' x -a
+	assert_equal "$output" "-a"
+}
+
+@test "-- ends options: a NAME may begin with '-'" {
+	local dash="-${PREFIX}dash"
+	run -64 --separate-stderr ipcctl sem create "$dash"
+	assert_usage_error "ipcctl: sem create: unknown option: -i" sem create
+	assert_no_objects
+
+	run -0 --separate-stderr ipcctl sem create -v 3 -- "$dash"
+	assert_equal "$output$stderr" ""
+	assert_sem_exists "/$dash"
+	run -0 --separate-stderr ipcctl sem value -- "$dash"
+	assert_equal "$output" 3
+	# After --, "-n" is an operand, not an option.
+	run -64 --separate-stderr ipcctl sem value -- "$dash" -n
+	assert_usage_error "ipcctl: sem value: unexpected operand: -n" sem value
+	run -0 --separate-stderr ipcctl sem unlink -- "$dash"
+	assert_sem_missing "/$dash"
+}
+
+@test "bash completion: 'ipcctl sem ac' completes to acquire" {
+	local comp="$IPCCTL_SRCDIR/completions/ipcctl"
+	[ -r "$comp" ] || fail "$comp is missing"
+	run -0 --separate-stderr bash -c '
+		PATH=${IPCCTL%/*}:$PATH
+		bc=/usr/share/bash-completion/bash_completion
+		if [ -r "$bc" ]; then . "$bc"; fi
+		. "$1" || exit 2
+		declare -F _ipcctl >/dev/null || { echo "no _ipcctl" >&2; exit 3; }
+		COMP_WORDS=(ipcctl sem ac)
+		COMP_CWORD=2
+		COMP_LINE="ipcctl sem ac"
+		COMP_POINT=${#COMP_LINE}
+		COMP_TYPE=9
+		COMPREPLY=()
+		_ipcctl ipcctl ac sem
+		printf "%s\n" "${COMPREPLY[@]}"' bash "$comp"
+	assert_equal "$output" "acquire"
+}
+
+@test "bash completion: 'ipcctl s' completes to the object sem" {
+	local comp="$IPCCTL_SRCDIR/completions/ipcctl"
+	[ -r "$comp" ] || fail "$comp is missing"
+	run -0 --separate-stderr bash -c '
+		PATH=${IPCCTL%/*}:$PATH
+		bc=/usr/share/bash-completion/bash_completion
+		if [ -r "$bc" ]; then . "$bc"; fi
+		. "$1" || exit 2
+		declare -F _ipcctl >/dev/null || { echo "no _ipcctl" >&2; exit 3; }
+		COMP_WORDS=(ipcctl se)
+		COMP_CWORD=1
+		COMP_LINE="ipcctl se"
+		COMP_POINT=${#COMP_LINE}
+		COMP_TYPE=9
+		COMPREPLY=()
+		_ipcctl ipcctl se ipcctl
+		printf "%s\n" "${COMPREPLY[@]}"' bash "$comp"
+	assert_equal "$output" "sem"
+}
+
+@test "help and version written to a full disk: exit 74" {
+	local args
+	for args in "--help" "--version" "help" "help sem" "sem --help" \
+	    "sem -h" "help sem acquire" "sem acquire --help"; do
+		echo "checking: ipcctl $args >/dev/full"
+		# shellcheck disable=SC2086 # split on purpose
+		run -74 --separate-stderr sh -c '"$IPCCTL" "$@" >/dev/full' sh $args
+		assert_equal "$output" "" "ipcctl $args >/dev/full: stdout"
+		[[ "$stderr" == "ipcctl"*": write error: No space left on device" ]] ||
+		    fail "ipcctl $args >/dev/full: stderr '$stderr'"
+	done
+}

@@ -1,0 +1,235 @@
+# Loaded by every .bats file ("load helpers"). Isolates each test: a name
+# prefix of its own for every POSIX IPC object it makes, a private working
+# directory, and a teardown that removes what the test made even when it
+# failed.
+#
+# make check exports IPCCTL (the binary under test) and IPCCTL_SRCDIR.
+
+bats_require_minimum_version 1.5.0
+
+if [ -z "${IPCCTL:-}" ] || [ ! -x "$IPCCTL" ]; then
+	echo "IPCCTL must name the ipcctl binary (got '${IPCCTL:-}')" >&2
+	exit 1
+fi
+: "${IPCCTL_SRCDIR:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+export IPCCTL IPCCTL_SRCDIR
+
+# A test that blocks by mistake fails after this long instead of hanging
+# "make check"; a slow machine may raise it.
+: "${BATS_TEST_TIMEOUT:=30}"
+
+setup() {
+	# Unique per file run ($$) and per test: never shared with another
+	# test, another .bats file running in parallel, or another run.
+	PREFIX="ipcctl-test-$$-$BATS_TEST_NUMBER-"
+	N="/${PREFIX}n"			# the default object name of a test
+	TRACKED="$BATS_TEST_TMPDIR/.tracked-names"
+	BGPIDS="$BATS_TEST_TMPDIR/.bg-pids"
+	: >"$TRACKED"
+	: >"$BGPIDS"
+	cd "$BATS_TEST_TMPDIR" || return 1
+	umask 022
+	unset POSIXLY_CORRECT
+}
+
+teardown() {
+	local pid f name
+
+	# Background processes this test started (and recorded) go first:
+	# they may hold or wait on the objects removed below.
+	if [ -s "$BGPIDS" ]; then
+		while read -r pid; do
+			# Still ours, not a reaped pid used again.
+			[ "$(ps -o ppid= -p "$pid" 2>/dev/null)" -eq "$BASHPID" ] \
+			    2>/dev/null && kill_tree "$pid"
+		done <"$BGPIDS"
+	fi
+	# Objects under a name of this test (also "-PREFIX..." names made to
+	# test "--"), and those made under a name ipcctl chose.
+	for f in /dev/shm/*"$PREFIX"* /dev/mqueue/*"$PREFIX"*; do
+		[ -e "$f" ] && rm -f -- "$f"
+	done
+	if [ -s "$TRACKED" ]; then
+		while IFS= read -r name; do
+			case $name in
+			/?*)	rm -f -- "/dev/shm/sem.${name#/}" \
+				    "/dev/shm/${name#/}" "/dev/mqueue/${name#/}" ;;
+			esac
+		done <"$TRACKED"
+	fi
+	return 0
+}
+
+# The binary under test.
+ipcctl() {
+	"$IPCCTL" "$@"
+}
+
+# name SUFFIX: an object name that belongs to this test.
+name() {
+	printf '/%s%s\n' "$PREFIX" "$1"
+}
+
+# track NAME: remove NAME in teardown (for names ipcctl made up).
+track() {
+	printf '%s\n' "$1" >>"$TRACKED"
+}
+
+# kill_tree PID: PID and every process under it (a "sem run" and its
+# COMMAND), stopped first so none of them starts another.
+kill_tree() {
+	local child
+	kill -STOP "$1" 2>/dev/null || return 0
+	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		kill_tree "$child"
+	done
+	kill -KILL "$1" 2>/dev/null
+	return 0
+}
+
+# bg_track PID: kill PID (and what it started) in teardown if it still runs.
+bg_track() {
+	printf '%s\n' "$1" >>"$BGPIDS"
+}
+
+# The file glibc keeps a semaphore in.
+sem_file() {
+	local n="${1#/}"
+	printf '/dev/shm/sem.%s\n' "$n"
+}
+
+fail() {
+	printf '%s\n' "$*" >&2
+	return 1
+}
+
+# assert_equal ACTUAL EXPECTED [WHAT]
+assert_equal() {
+	if [ "$1" != "$2" ]; then
+		printf '%s\n  expected: %q\n  actual:   %q\n' \
+		    "${3:-values differ}" "$2" "$1" >&2
+		return 1
+	fi
+}
+
+# assert_value NAME N: the semaphore exists and its value is N.
+assert_value() {
+	local got
+	got=$("$IPCCTL" sem value "$1") || fail "sem value $1 failed" ||
+	    return 1
+	assert_equal "$got" "$2" "value of $1"
+}
+
+assert_sem_exists() {
+	[ -e "$(sem_file "$1")" ] || fail "semaphore $1 does not exist"
+}
+
+assert_sem_missing() {
+	[ ! -e "$(sem_file "$1")" ] || fail "semaphore $1 exists"
+}
+
+# No object of this test's prefix exists.
+assert_no_objects() {
+	local f
+	for f in /dev/shm/*"$PREFIX"* /dev/mqueue/*"$PREFIX"*; do
+		[ -e "$f" ] && { fail "object was created: $f"; return 1; }
+	done
+	return 0
+}
+
+# assert_mode NAME OCTAL: the semaphore's file has exactly this mode.
+assert_mode() {
+	local got
+	got=$(stat -c %a "$(sem_file "$1")") || return 1
+	assert_equal "$got" "$2" "mode of $1"
+}
+
+# The one-line usage of "ipcctl OBJECT VERB" as its --help prints it.
+usage_line() {
+	local text
+	text=$("$IPCCTL" "$@" --help) || fail "ipcctl $* --help failed" ||
+	    return 1
+	printf '%s\n' "${text%%$'\n'*}"
+}
+
+# assert_usage_error FIRST-LINE OBJECT VERB: after "run -64
+# --separate-stderr", stdout is empty and stderr is exactly FIRST-LINE then
+# the verb's usage line.
+assert_usage_error() {
+	local first=$1 usage
+	shift
+	usage=$(usage_line "$@") || return 1
+	assert_equal "$output" "" "stdout" &&
+	assert_equal "${#stderr_lines[@]}" 2 "stderr lines (${stderr})" &&
+	assert_equal "${stderr_lines[0]}" "$first" "diagnostic" &&
+	assert_equal "${stderr_lines[1]}" "$usage" "usage line"
+}
+
+# assert_diag LINE: stdout empty, stderr exactly LINE (a runtime error: no
+# usage text after it).
+assert_diag() {
+	assert_equal "$output" "" "stdout" &&
+	assert_equal "$stderr" "$1" "stderr"
+}
+
+# now_ms: the time in milliseconds, for elapsed-time checks.
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	printf '%s\n' "$((t / 1000))"
+}
+
+# wait_for CONDITION...: poll (every 20 ms, 5 s at most) until it holds.
+wait_for() {
+	local i
+	for ((i = 0; i < 250; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	fail "timed out waiting for: $*"
+}
+
+# is_blocked PID: PID is an ipcctl asleep on a futex (a semaphore wait).
+is_blocked() {
+	local comm wchan
+	comm=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
+	[ "$comm" = ipcctl ] || return 1
+	wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
+	case $wchan in
+	*futex*)	return 0 ;;
+	0 | "")		# wchan hidden: settle for "sleeping"
+		[ "$(awk '{print $3}' "/proc/$1/stat")" = S ] ;;
+	*)		return 1 ;;
+	esac
+}
+
+# wait_blocked PID: wait until PID sleeps in a semaphore wait.
+wait_blocked() {
+	wait_for is_blocked "$1"
+}
+
+# Unprivileged runs: "nobody" through setpriv. need_unprivileged skips the
+# test (with the reason) where that is impossible; call it before "run".
+NOBODY_GROUP=
+need_unprivileged() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to user nobody"
+	command -v setpriv >/dev/null 2>&1 ||
+	    skip "setpriv (util-linux) is not installed"
+	getent passwd nobody >/dev/null || skip "no user nobody"
+	if getent group nogroup >/dev/null; then
+		NOBODY_GROUP=nogroup
+	elif getent group nobody >/dev/null; then
+		NOBODY_GROUP=nobody
+	else
+		skip "no group nogroup or nobody"
+	fi
+	setpriv --reuid=nobody --regid="$NOBODY_GROUP" --clear-groups \
+	    test -x "$IPCCTL" ||
+	    skip "user nobody cannot execute $IPCCTL"
+}
+
+# as_nobody COMMAND...: run COMMAND as nobody (after need_unprivileged).
+as_nobody() {
+	[ -n "$NOBODY_GROUP" ] || fail "as_nobody: call need_unprivileged first" ||
+	    return 1
+	setpriv --reuid=nobody --regid="$NOBODY_GROUP" --clear-groups "$@"
+}
