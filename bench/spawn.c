@@ -2,7 +2,7 @@
  * Runs each of several commands N times, interleaved round by round, and
  * prints the median nanoseconds per run of each: one process per call,
  * no shell in the way, so start-up costs are what is measured.
- * usage: spawn ROUNDS N -- CMD1 ARGS... -- CMD2 ARGS... [-- ...]
+ * usage: spawn ROUNDS N :: CMD1 ARGS... :: CMD2 ARGS... [:: ...]
  */
 #include <sys/wait.h>
 
@@ -44,7 +44,7 @@ main(int argc, char *argv[])
 	rounds = atoi(argv[1]);
 	n = atoi(argv[2]);
 	for (i = 3; i < argc && ncmd < 16; i++)
-		if (strcmp(argv[i], "--") == 0) {
+		if (strcmp(argv[i], "::") == 0) {
 			argv[i] = NULL;
 			cmds[ncmd++] = &argv[i + 1];
 		}
