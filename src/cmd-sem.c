@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <vis.h>
 
 #include "ipcctl.h"
 
@@ -26,7 +28,15 @@ struct sem_opts {
 	bool			 timed;		/* -t given */
 	char			 name[IPC_NAME_BUF];
 	bool			 named;
+	pid_t			 holder;	/* --holder PID, or 0 */
+	bool			 recover;	/* --recover */
 };
+
+enum { OPT_HOLDER = 0x400, OPT_RECOVER };
+#define HOLDER_LONGOPT \
+	{ "holder",	required_argument,	NULL, OPT_HOLDER }
+#define RECOVER_LONGOPT \
+	{ "recover",	no_argument,		NULL, OPT_RECOVER }
 
 #define SEM_SHORTOPTS	OPEN_SHORTOPTS "v:"
 #define SEM_LONGOPTS \
@@ -80,6 +90,15 @@ sem_opt(struct sem_opts *so, int ch, const char *arg)
 			    errstr);
 		so->value = n;
 		return true;
+	case OPT_HOLDER:
+		if ((errstr = parse_int(arg, 1, INT32_MAX, &n)) != NULL)
+			usage_error(a->obj, a->verb, "holder %s: %s", arg,
+			    errstr);
+		so->holder = n;
+		return true;
+	case OPT_RECOVER:
+		so->recover = true;
+		return true;
 	}
 	return false;
 }
@@ -99,6 +118,97 @@ sem_get(struct sem_opts *so)
 	if ((s = sem_open_opts(so->name, &so->open, so->value)) == SEM_FAILED)
 		die(errno, so->name);
 	return s;
+}
+
+/* The semaphore's ledger, opened to be changed. */
+static int
+so_ledger(struct sem_opts *so)
+{
+	int fd;
+
+	if ((fd = ledger_open(so->name, O_RDWR)) == -1)
+		die(errno, so->name);
+	return fd;
+}
+
+static const char *
+fmt_since(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+		snprintf(buf, len, "%jd", (intmax_t)t);
+	return buf;
+}
+
+/* A recorded command, made safe for a terminal. */
+static const char *
+fmt_command(const struct ledger_slot *sl, char *buf, size_t len)
+{
+	char cmd[sizeof(sl->command) + 1];
+
+	memcpy(cmd, sl->command, sizeof(sl->command));
+	cmd[sizeof(sl->command)] = '\0';
+	(void)len;	/* buf has room for 4 bytes each */
+	strvis(buf, cmd, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL);
+	return buf;
+}
+
+struct recovery {
+	sem_t		*sem;
+	const char	*name;
+	FILE		*report;
+	int		 failed;	/* errno of a failed sem_post */
+	pid_t		 pid;		/* release --holder: whose tokens */
+	uint64_t	 start;		/* run: which process of that pid */
+};
+
+static bool
+pick_dead(const struct ledger_slot *sl, void *arg)
+{
+	(void)arg;
+	return !holder_alive(sl);
+}
+
+static bool
+pick_pid(const struct ledger_slot *sl, void *arg)
+{
+	const struct recovery *r = arg;
+
+	return sl->pid == r->pid && (r->start == 0 || sl->start == r->start);
+}
+
+/* Called once an entry is gone from the ledger: give its token back. */
+static void
+give_back(const struct ledger_slot *sl, void *arg)
+{
+	struct recovery *r = arg;
+	char since[40], cmd[4 * sizeof(sl->command) + 1];
+
+	if (sem_post(r->sem) == -1) {
+		r->failed = errno;
+		return;
+	}
+	if (r->report != NULL)
+		fprintf(r->report, "%s: recovered the token of pid %d, dead, "
+		    "held since %s: %s\n", r->name, (int)sl->pid,
+		    fmt_since(sl->since, since, sizeof(since)),
+		    fmt_command(sl, cmd, sizeof(cmd)));
+}
+
+/* Give back the token of every dead holder; report each to fp. */
+static void
+recover_dead(struct sem_opts *so, sem_t *s, FILE *fp)
+{
+	struct recovery r = { s, so->name, fp, 0, 0, 0 };
+	int fd = so_ledger(so);
+
+	if (ledger_remove(fd, pick_dead, give_back, &r, INT_MAX) == -1)
+		die(errno, so->name);
+	if (r.failed != 0)
+		die(r.failed, so->name);
+	close(fd);
 }
 
 static int
@@ -142,24 +252,44 @@ sem_acquire(int argc, char *argv[], const struct object *obj,
 {
 	static const struct option longopts[] = {
 		SEM_LONGOPTS,
+		HOLDER_LONGOPT,
+		RECOVER_LONGOPT,
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ 0 }
 	};
 	struct sem_opts so;
 	struct deadline d;
 	const char *arg;
+	sigset_t set, old;
 	sem_t *s;
-	int ch, e;
+	int ch, e, fd = -1;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:", longopts);
 	while ((ch = args_next(&so.args, &arg)) != -1)
 		if (!sem_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
 	sem_need_name(&so);
+	if (so.holder != 0 && proc_start(so.holder) == 0)
+		usage_error(obj, verb, "holder %d: no such process",
+		    (int)so.holder);
 	s = sem_get(&so);
+	if (so.recover)
+		recover_dead(&so, s, stderr);
+	if (so.holder != 0)
+		fd = so_ledger(&so);
 	deadline_start(&d, so.timed ? &so.timeout : NULL);
 	if ((e = sem_wait_deadline(s, &d)) != 0)
 		die(e, so.name);
+	if (fd == -1)
+		return 0;
+	/* Taken and not yet recorded: no signal ends us in between. */
+	sigfillset(&set);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	if ((e = ledger_add(fd, so.holder, 0, NULL)) != 0) {
+		sem_post(s);
+		die(e, so.name);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return 0;
 }
 
@@ -169,6 +299,7 @@ sem_release(int argc, char *argv[], const struct object *obj,
 {
 	static const struct option longopts[] = {
 		SEM_LONGOPTS,
+		HOLDER_LONGOPT,
 		{ "count",	required_argument,	NULL, 'n' },
 		{ 0 }
 	};
@@ -189,6 +320,26 @@ sem_release(int argc, char *argv[], const struct object *obj,
 	}
 	sem_need_name(&so);
 	s = sem_get(&so);
+	if (so.holder != 0) {
+		struct recovery r = { s, so.name, NULL, 0, so.holder, 0 };
+		int fd = so_ledger(&so);
+
+		/* Entries go before tokens: a crash can lose one, never
+		 * give one twice. */
+		if ((done = ledger_remove(fd, pick_pid, give_back, &r,
+		    count)) == -1)
+			die(errno, so.name);
+		if (r.failed != 0)
+			die(r.failed, so.name);
+		if (done == 0)
+			errx(EX_NOINPUT, "%s: pid %d holds no token of it",
+			    so.name, (int)so.holder);
+		if (done < count)
+			errx(EX_NOINPUT, "%s: pid %d held only %lld of the %lld "
+			    "tokens; released those", so.name, (int)so.holder,
+			    done, count);
+		return 0;
+	}
 	for (done = 0; done < count; done++) {
 		if (sem_post(s) == 0)
 			continue;
@@ -275,6 +426,78 @@ sem_info(int argc, char *argv[], const struct object *obj,
 }
 
 static int
+sem_holders(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		OUTPUT_LONGOPTS,
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	static const struct out_col cols[] = {
+		{ "PID",	COL_NUM, true },
+		{ "STATE",	COL_STR, false },
+		{ "SINCE",	COL_STR, false },
+		{ "COMMAND",	COL_STR, false },
+	};
+	struct ledger_slot *sl;
+	struct out_opts out = { 0 };
+	struct libscols_line *ln;
+	struct sem_opts so;
+	struct table *t;
+	const char *arg;
+	char since[40], cmd[4 * sizeof(sl->command) + 1];
+	bool tracked;
+	int ch, fd, i, n;
+
+	so_init(&so, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
+	while ((ch = args_next(&so.args, &arg)) != -1)
+		if (!output_opt(ch, &out) && (ch != 1 || !sem_opt(&so, ch, arg)))
+			usage_error(obj, verb, "unexpected operand: %s", arg);
+	sem_need_name(&so);
+	/* Looking needs no write access, and no semaphore operation. */
+	if ((fd = ledger_open(so.name, O_RDONLY)) == -1 ||
+	    (n = ledger_read(fd, &sl, &tracked)) == -1)
+		die(errno, so.name);
+	if (!tracked)
+		warnx("%s: untracked: no holder was ever recorded (sem run and "
+		    "--holder record them)", so.name);
+	t = table_new("holders", cols, 4, &out);
+	for (i = 0; i < n; i++) {
+		ln = table_row(t);
+		table_setf(t, ln, 0, "%d", (int)sl[i].pid);
+		table_set(t, ln, 1, holder_alive(&sl[i]) ? "alive" : "dead");
+		table_set(t, ln, 2, fmt_since(sl[i].since, since,
+		    sizeof(since)));
+		table_set(t, ln, 3, fmt_command(&sl[i], cmd, sizeof(cmd)));
+	}
+	table_print(t);
+	free(sl);
+	return 0;
+}
+
+static int
+sem_recover(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	struct sem_opts so;
+	const char *arg;
+	int ch;
+
+	so_init(&so, argc, argv, obj, verb, "", longopts);
+	while ((ch = args_next(&so.args, &arg)) != -1)
+		if (ch != 1 || !sem_opt(&so, ch, arg))
+			usage_error(obj, verb, "unexpected operand: %s", arg);
+	sem_need_name(&so);
+	recover_dead(&so, sem_get(&so), stdout);
+	return 0;
+}
+
+static int
 sem_unlink_verb(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
@@ -290,28 +513,57 @@ static const int forwarded[] = {
 	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2
 };
 
+/*
+ * Start COMMAND with the signal mask it should have. vfork: the child only
+ * execs, and posix_spawn's child would first reset all 64 signal
+ * dispositions, a tenth of a short command's cost. Every signal is
+ * blocked around it, so no handler runs in the borrowed memory; an exec
+ * failure comes back through *e, which the child shares with us.
+ */
+static pid_t
+spawn(char *const argv[], const sigset_t *mask, int *e)
+{
+	volatile int child_errno = 0;
+	sigset_t all, old;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	if ((pid = vfork()) == 0) {
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		execvp(argv[0], argv);
+		child_errno = errno;
+		_exit(127);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	*e = child_errno;
+	if (pid != -1 && *e != 0)
+		waitpid(pid, NULL, 0);
+	return pid;
+}
+
 static int
 sem_run(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
 		SEM_LONGOPTS,
+		RECOVER_LONGOPT,
 		{ "timeout",		required_argument,	NULL, 't' },
 		{ "conflict-exit-code",	required_argument,	NULL, 'E' },
 		{ 0 }
 	};
-	extern char **environ;
 	struct sem_opts so;
 	struct deadline d;
-	posix_spawnattr_t attr;
 	sigset_t set, old;
 	siginfo_t si;
 	const char *arg, *errstr;
-	char **command = NULL;
+	char **command = NULL, cmdline[sizeof(((struct ledger_slot *)0)->command)];
 	long long conflict = EX_TEMPFAIL;
+	struct recovery r;
 	pid_t pid;
 	size_t i;
-	int ch, e, status;
+	int ch, e, status, fd;
 	sem_t *s;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:E:", longopts);
@@ -330,6 +582,9 @@ sem_run(int argc, char *argv[], const struct object *obj,
 	if (command == NULL)
 		usage_error(obj, verb, "missing COMMAND");
 	s = sem_get(&so);
+	if (so.recover)
+		recover_dead(&so, s, stderr);
+	fd = so_ledger(&so);
 	deadline_start(&d, so.timed ? &so.timeout : NULL);
 	if ((e = sem_wait_deadline(s, &d)) != 0) {
 		if (e != EAGAIN && e != ETIMEDOUT)
@@ -343,16 +598,21 @@ sem_run(int argc, char *argv[], const struct object *obj,
 		sigaddset(&set, forwarded[i]);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	/* We hold the token while COMMAND runs: the ledger says so. */
+	command_line(command, cmdline, sizeof(cmdline));
+	r = (struct recovery){ s, so.name, NULL, 0, getpid(),
+	    proc_start(getpid()) };
+	if ((e = ledger_add(fd, r.pid, r.start, cmdline)) != 0) {
+		sem_post(s);
+		die(e, so.name);
+	}
 	/* An inherited SIG_IGN would have the kernel reap COMMAND for us. */
 	signal(SIGCHLD, SIG_DFL);
-	if ((e = posix_spawnattr_init(&attr)) != 0 ||
-	    (e = posix_spawnattr_setsigmask(&attr, &old)) != 0 ||
-	    (e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK)) != 0)
-		die(e, NULL);
-	e = posix_spawnp(&pid, command[0], NULL, &attr, command, environ);
-	posix_spawnattr_destroy(&attr);
+	if ((pid = spawn(command, &old, &e)) == -1)
+		e = errno;
 	if (e != 0) {
-		sem_post(s);
+		if (ledger_remove(fd, pick_pid, give_back, &r, 1) != 1)
+			sem_post(s);
 		warn_errno(e, command[0]);
 		return e == ENOENT ? 127 : 126;
 	}
@@ -368,8 +628,12 @@ sem_run(int argc, char *argv[], const struct object *obj,
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
 	}
-	if (sem_post(s) == -1)
+	/* Our entry goes, then the token: never given back twice. */
+	if (ledger_remove(fd, pick_pid, give_back, &r, 1) != 1 &&
+	    sem_post(s) == -1)
 		warn_errno(errno, so.name);
+	if (r.failed != 0)
+		warn_errno(r.failed, so.name);
 	if (WIFSIGNALED(status))
 		die_signal(WTERMSIG(status));
 	return WEXITSTATUS(status);
@@ -384,16 +648,19 @@ static const struct verb sem_verbs[] = {
 	  "  -c, --create       accepted: create already creates\n"
 	  "With no NAME, a fresh random name is created and printed.\n" },
 	{ "acquire", "wait", sem_acquire,
-	  "NAME [-t T] [-c] [-x] [-m MODE] [-v N]",
+	  "NAME [-t T] [--holder PID] [--recover] [-c] [-x] [-m MODE] [-v N]",
 	  "  -t, --timeout T    give up after T (2.5, 500ms, 1m; 0: never "
 	  "block); exit 75\n"
+	  "      --holder PID   record PID (e.g. the script's $$) as holder\n"
+	  "      --recover      first give back the tokens of dead holders\n"
 	  "  -c, --create       create it if missing\n"
 	  "  -x, --exclusive    create it; exit 73 if it exists\n"
 	  "  -m, --mode MODE    permissions if created (default 0600)\n"
 	  "  -v, --value N      initial value if created (default 0)\n" },
 	{ "release", "post", sem_release,
-	  "NAME [-n N] [-c] [-x] [-m MODE] [-v N]",
+	  "NAME [-n N] [--holder PID] [-c] [-x] [-m MODE] [-v N]",
 	  "  -n, --count N      release N times (default 1)\n"
+	  "      --holder PID   release tokens PID holds; remove its entries\n"
 	  "  -c, --create       create it if missing\n"
 	  "  -x, --exclusive    create it; exit 73 if it exists\n"
 	  "  -m, --mode MODE    permissions if created (default 0600)\n"
@@ -410,16 +677,27 @@ static const struct verb sem_verbs[] = {
 	  "NAME...",
 	  "Removes each NAME; exit 66 if one was missing.\n" },
 	{ "run", NULL, sem_run,
-	  "NAME [-t T] [-E CODE] [-c] [-x] [-m MODE] [-v N] [--] COMMAND "
-	  "[ARG...]",
+	  "NAME [-t T] [-E CODE] [--recover] [-c] [-x] [-m MODE] [-v N] [--] "
+	  "COMMAND [ARG...]",
 	  "  -t, --timeout T    give up after T; exit 75\n"
+	  "      --recover      first give back the tokens of dead holders\n"
 	  "  -E, --conflict-exit-code CODE\n"
 	  "                     exit CODE instead of 75 when busy\n"
 	  "  -c, --create       create it if missing\n"
 	  "  -x, --exclusive    create it; exit 73 if it exists\n"
 	  "  -m, --mode MODE    permissions if created (default 0600)\n"
 	  "  -v, --value N      initial value if created (default 0)\n"
-	  "Holds the semaphore while COMMAND runs; exits with its status.\n" },
+	  "Holds the semaphore while COMMAND runs, recorded as its holder;\n"
+	  "exits with COMMAND's status.\n" },
+	{ "holders", NULL, sem_holders,
+	  "NAME [--json | -r | --pairs]",
+	  "      --json         one JSON document\n"
+	  "  -r, --raw          raw table\n"
+	  "      --pairs        KEY=\"value\" pairs\n"
+	  "Lists the recorded holders: pid, alive or dead, since, command.\n" },
+	{ "recover", NULL, sem_recover,
+	  "NAME",
+	  "Gives back the token of every dead holder and prints each.\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

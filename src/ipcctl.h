@@ -43,6 +43,8 @@ struct object {
 extern const struct object sem_object;
 extern const struct object shm_object;
 extern const struct object mq_object;
+int	 cmd_ls(int, char *[], const struct object *, const struct verb *);
+int	 cmd_limits(int, char *[], const struct object *, const struct verb *);
 
 /* status.c: the one errno -> exit status table, and diagnostics. */
 int	 exit_status(int);
@@ -147,6 +149,25 @@ sem_t	*sem_open_opts(const char *, const struct open_opts *, unsigned);
 int	 sem_wait_deadline(sem_t *, const struct deadline *);
 struct stat;
 int	 sem_stat(const char *, struct stat *);
+
+/* ledger.c: who holds a semaphore's tokens, beside it in its file. */
+#define LEDGER_MAX_SLOTS	4096
+struct ledger_slot {
+	int32_t		 pid;		/* 0: a free slot */
+	uint32_t	 pad;
+	uint64_t	 start;		/* the process's start, clock ticks */
+	int64_t		 since;		/* when it took the token, epoch s */
+	char		 command[232];
+};
+int	 ledger_open(const char *, int);
+int	 ledger_read(int, struct ledger_slot **, bool *);
+int	 ledger_count(int);
+int	 ledger_add(int, pid_t, uint64_t, const char *);
+int	 ledger_remove(int, bool (*)(const struct ledger_slot *, void *),
+	    void (*)(const struct ledger_slot *, void *), void *, int);
+uint64_t proc_start(pid_t);
+bool	 holder_alive(const struct ledger_slot *);
+void	 command_line(char *const [], char *, size_t);
 
 /* ipc-shm.c: segments, and copies in the kernel where it can. */
 int	 shm_open_opts(const char *, const struct open_opts *, int);
