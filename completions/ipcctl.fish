@@ -2,15 +2,17 @@
 #
 # Driven by the tables below: to add an object, a verb or an option, add it
 # there; to complete the names of an object's existing instances, define
-# __ipcctl_names_OBJECT. Object-less verbs (ls, limits) go under the
-# object "-".
+# __ipcctl_names_OBJECT (one name a line, with its leading slash).
+# Object-less verbs (ls, limits) go under the object "-".
 
 # Multi-call links and the object each one implies.
 set -g __ipcctl_links ipcsem=sem ipcshm=shm ipcmq=mq
 
 # OBJECT DESCRIPTION
 set -g __ipcctl_objects \
-    'sem named semaphores'
+    'sem named semaphores' \
+    'shm shared memory segments' \
+    'mq message queues'
 
 # OBJECT VERB DESCRIPTION; an alias is ALIAS=VERB.
 set -g __ipcctl_verbs \
@@ -22,7 +24,19 @@ set -g __ipcctl_verbs \
     'sem value print the current value' \
     'sem info print name, value, mode, owner and group' \
     'sem unlink remove semaphores' \
-    'sem run hold a token while a command runs'
+    'sem run hold a token while a command runs' \
+    'shm create create a segment of a size (no NAME: a random one, printed)' \
+    'shm write copy a file or stdin into a segment' \
+    'shm read copy bytes of a segment to stdout' \
+    'shm resize set the size of a segment' \
+    'shm info print name, size, mode, owner and group' \
+    'shm unlink remove segments' \
+    'mq create create a queue (no NAME: a random one, printed)' \
+    'mq send send messages' \
+    'mq receive receive messages, waiting for one' \
+    'mq info print name, mode, owner, group, sizes and messages' \
+    'mq notify wait until a queue holds a message, then run a command' \
+    'mq unlink remove queues'
 
 # OBJECT VERB LONG-OPTIONS...; every verb also has --help.
 set -g __ipcctl_verb_opts \
@@ -32,22 +46,76 @@ set -g __ipcctl_verb_opts \
     'sem value' \
     'sem info json raw pairs' \
     'sem unlink' \
-    'sem run timeout conflict-exit-code create exclusive mode value'
+    'sem run timeout conflict-exit-code create exclusive mode value' \
+    'shm create size exclusive mode truncate create' \
+    'shm write offset grow' \
+    'shm read offset length' \
+    'shm resize' \
+    'shm info json raw pairs' \
+    'shm unlink' \
+    'mq create max-messages message-size exclusive mode create' \
+    'mq send priority timeout lines null create exclusive mode max-messages message-size' \
+    'mq receive timeout count follow print-priority null json' \
+    'mq info json raw pairs' \
+    'mq notify timeout' \
+    'mq unlink'
+
+# OBJECT VERB KINDS...: the verb's operands before any COMMAND, each
+# "name" (an existing object's), "file" or "-" (nothing to offer); "..."
+# after the last repeats it.
+set -g __ipcctl_verb_args \
+    'sem create name' \
+    'sem acquire name' \
+    'sem release name' \
+    'sem value name' \
+    'sem info name' \
+    'sem unlink name...' \
+    'sem run name' \
+    'shm create name' \
+    'shm write name file' \
+    'shm read name' \
+    'shm resize name -' \
+    'shm info name' \
+    'shm unlink name...' \
+    'mq create name' \
+    'mq send name -...' \
+    'mq receive name' \
+    'mq info name' \
+    'mq notify name' \
+    'mq unlink name...'
 
 # LONG SHORT ARG DESCRIPTION ('-': no short form, no argument). A line
-# for OBJECT:LONG overrides the one for LONG.
+# for OBJECT:VERB:LONG overrides the one for OBJECT:LONG, which overrides
+# the one for LONG.
 set -g __ipcctl_opts \
     'conflict-exit-code E CODE exit CODE instead of 75 when busy' \
     'count n N release N times (default 1)' \
     'create c - create it if missing' \
     'exclusive x - create it; exit 73 if it exists' \
+    'follow f - receive until interrupted' \
+    'grow - - extend the segment to hold the data' \
     'help h - show help' \
     'json - - print one JSON document' \
+    'length l LENGTH copy LENGTH bytes (default: to the end)' \
+    'lines - - each line of stdin is a message' \
+    'max-messages - N queue capacity if created (default: msg_default)' \
+    'message-size - BYTES largest message if created (default: msgsize_default)' \
     'mode m MODE permissions if created (default 0600)' \
+    'null 0 - messages end with NUL, not newline' \
+    'offset o OFFSET start at byte OFFSET (default 0)' \
     'pairs - - print KEY="value" pairs' \
+    'print-priority P - prefix each message with PRIO and a tab' \
+    'priority p PRIO priority, 0 (default) to MQ_PRIO_MAX-1; higher first' \
     'raw r - print a raw table' \
+    'size s SIZE size in bytes (4096, 64K, 1M, 2G)' \
     'timeout t T give up after T (2.5, 500ms, 1m; 0: never wait)' \
-    'value v N initial value if created (default 0)'
+    'truncate - - empty an existing segment first' \
+    'value v N initial value if created (default 0)' \
+    'mq:count n COUNT receive COUNT messages (default 1)' \
+    'mq:send:null 0 - each NUL-terminated record of stdin is a message' \
+    'mq:send:timeout t T wait at most T for room, per message (0: never wait)' \
+    'mq:receive:json - - print one JSON object a line' \
+    'mq:receive:timeout t T wait at most T for each message (0: never wait)'
 
 # LONG VALUES...: what to offer as an option's argument.
 set -g __ipcctl_opt_values \
@@ -55,12 +123,33 @@ set -g __ipcctl_opt_values \
 
 # OBJECT VERB N: the verb runs a COMMAND after N operands.
 set -g __ipcctl_command_after \
-    'sem run 1'
+    'sem run 1' \
+    'mq notify 1'
 
 # Existing semaphores: glibc keeps /NAME as /dev/shm/sem.NAME.
 function __ipcctl_names_sem
     for f in /dev/shm/sem.*
-        string replace -- /dev/shm/sem. / $f
+        test -f $f; and not test -L $f
+        and string replace -- /dev/shm/sem. / $f
+    end
+end
+
+# Existing segments: the files of /dev/shm that are not semaphores.
+function __ipcctl_names_shm
+    for f in /dev/shm/* /dev/shm/.*
+        test -f $f; and not test -L $f
+        and string replace -rf -- '^/dev/shm/(?!sem\.)' / $f
+    end
+end
+
+# Existing queues: the files of /dev/mqueue, where the mqueue file system
+# is mounted; unmounted, the directory shows no queue.
+function __ipcctl_names_mq
+    test -r /proc/self/mounts
+    and string match -q -- '* /dev/mqueue mqueue *' </proc/self/mounts
+    or return 0
+    for f in /dev/mqueue/* /dev/mqueue/.*
+        test -f $f; and string replace -- /dev/mqueue/ / $f
     end
 end
 
@@ -79,9 +168,22 @@ function __ipcctl_lookup
     return 1
 end
 
-function __ipcctl_opt_def -a obj long
-    __ipcctl_lookup __ipcctl_opts $obj:$long
+function __ipcctl_opt_def -a obj verb long
+    __ipcctl_lookup __ipcctl_opts $obj:$verb:$long
+    or __ipcctl_lookup __ipcctl_opts $obj:$long
     or __ipcctl_lookup __ipcctl_opts $long
+end
+
+# The kind of operand $argv[3] (from 0) of verb $argv[2] of object
+# $argv[1]: name, file, or nothing.
+function __ipcctl_operand_kind -a obj verb n
+    set -l kinds (string split ' ' -- (__ipcctl_lookup __ipcctl_verb_args $obj $verb))
+    set -l i (math $n + 1)
+    if test $i -le (count $kinds)
+        string replace -- ... '' $kinds[$i]
+    else if string match -q -- '*...' "$kinds[-1]"
+        string replace -- ... '' $kinds[-1]
+    end
 end
 
 # Object $argv[1]'s verbs and aliases.
@@ -144,7 +246,7 @@ function __ipcctl_state
     set -l opts (__ipcctl_lookup __ipcctl_verb_opts $obj $verb)
     set -l takes
     for long in (string split ' ' -- "$opts")
-        set -l def (__ipcctl_opt_def $obj $long)
+        set -l def (__ipcctl_opt_def $obj $verb $long)
         set def (string split ' ' -- "$def")
         if test -n "$def[2]"; and test "$def[2]" != -
             set takes $takes --$long
@@ -185,7 +287,8 @@ function __ipcctl_state
 end
 
 # Is the command line at: top, help-object, help-verb OBJECT, verb OBJECT,
-# args OBJECT VERB (options), name OBJECT, or command?
+# args OBJECT VERB (options), an operand of kind name or file of OBJECT
+# (name OBJECT, file OBJECT), or command?
 function __ipcctl_is
     set -l st (string split ' ' -- (__ipcctl_state))
     switch $argv[1]
@@ -196,12 +299,13 @@ function __ipcctl_is
         case args
             test "$st[1]" = args; and test "$st[2]" = $argv[2]
             and test "$st[3]" = $argv[3]
-        case name
+        case name file
             test "$st[1]" = args; and test "$st[2]" = $argv[2]
             and test "$st[5]" = 0
             and begin
                 test -z "$st[6]"; or test $st[4] -lt $st[6]
             end
+            and test "$(__ipcctl_operand_kind $st[2] $st[3] $st[4])" = $argv[1]
         case command
             test "$st[1]" = command; and return
             test "$st[1]" = args; and test -n "$st[6]"
@@ -236,6 +340,7 @@ for line in $__ipcctl_objects
     complete -c ipcctl -n '__ipcctl_is help-object' -a $f[1] -d $f[2]
     complete $cmds -n "__ipcctl_is verb $f[1]" -s h -l help -d 'show help'
     complete $cmds -n "__ipcctl_is name $f[1]" -a "(__ipcctl_complete_names $f[1])"
+    complete $cmds -n "__ipcctl_is file $f[1]" -F
 end
 
 for line in $__ipcctl_verbs
@@ -254,7 +359,7 @@ end
 for line in $__ipcctl_verb_opts
     set -l f (string split ' ' -- $line)
     for long in $f[3..-1] help
-        set -l def (__ipcctl_opt_def $f[1] $long)
+        set -l def (__ipcctl_opt_def $f[1] $f[2] $long)
         set def (string split -m 2 ' ' -- "$def")
         set -l spec -l $long -d $def[3]
         test "$def[1]" != -; and set spec $spec -s $def[1]
