@@ -246,10 +246,12 @@ write_bounded(struct shm_opts *so, int in, int fd, const char *input,
 			break;
 		got += n;
 	}
-	if (got > room)
+	if (got > room) {
+		free(buf);
 		errx(EX_DATAERR, "%s: the data is longer than the %ju bytes "
 		    "from offset %ju to the end: nothing written", so->name,
 		    (uintmax_t)room, (uintmax_t)so->offset);
+	}
 	for (done = 0; done < got; done += n)
 		if ((n = pwrite(fd, buf + done, got - done,
 		    so->offset + done)) == -1) {

@@ -97,28 +97,32 @@ unlink_names(int argc, char *argv[], const struct object *obj,
 		{ "help",	no_argument,		NULL, 'h' },
 		{ 0 }
 	};
-	char (*names)[IPC_NAME_BUF];
+	char name[IPC_NAME_BUF];
 	const char *arg, *errstr;
 	struct args a;
 	int ch, i, n = 0, status = 0;
+	bool dashdash = false;
 
-	if ((names = calloc(argc, IPC_NAME_BUF)) == NULL)
-		die(errno, NULL);
 	args_init(&a, argc, argv, obj, verb, "", longopts);
 	while ((ch = args_next(&a, &arg)) != -1) {
-		if (ch != 1)
-			args_bad(&a, '?');
-		if ((errstr = name_check(arg, kind, names[n++])) != NULL)
+		if ((errstr = name_check(arg, kind, name)) != NULL)
 			usage_error(obj, verb, "%s: %s", arg, errstr);
+		n++;
 	}
 	if (n == 0)
 		usage_error(obj, verb, "missing NAME");
-	for (i = 0; i < n; i++)
-		if (unlink(names[i]) == -1) {
-			warn_errno(errno, names[i]);
+	/* Past the checks, argv[1..] holds only names and one "--". */
+	for (i = 1; i < argc; i++) {
+		if (!dashdash && strcmp(argv[i], "--") == 0) {
+			dashdash = true;
+			continue;
+		}
+		name_check(argv[i], kind, name);
+		if (unlink(name) == -1) {
+			warn_errno(errno, name);
 			if (status == 0)
 				status = exit_status(errno);
 		}
-	free(names);
+	}
 	return status;
 }
