@@ -373,14 +373,6 @@ struct out {
 
 #define OUT_FLUSH	65536
 
-static volatile sig_atomic_t caught;
-
-static void
-catch(int sig)
-{
-	caught = sig;
-}
-
 static void *
 grow(void *p, size_t *cap, size_t need, size_t size)
 {
@@ -418,7 +410,7 @@ out_fail(struct out *o, size_t carried, int e)
 		back++;
 	}
 	if (e == EINTR)
-		die_signal(caught);
+		die_signal(signal_noted());
 	errx(EX_IOERR, "stdout: %s%s", strerror(e),
 	    back > 0 ? " (the messages not written were put back)" : "");
 }
@@ -435,7 +427,7 @@ out_flush(struct out *o)
 			done += n;
 			continue;
 		}
-		if (n == -1 && errno == EINTR && !caught)
+		if (n == -1 && errno == EINTR && !signal_noted())
 			continue;
 		if (n == -1 && errno == EAGAIN) {
 			struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
@@ -516,7 +508,6 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 		{ 0 }
 	};
 	static const int stops[] = { SIGHUP, SIGINT, SIGTERM };
-	struct sigaction sa;
 	struct mq_opts mo;
 	struct out o;
 	struct deadline d;
@@ -525,7 +516,6 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 	long msgsize;
 	unsigned prio;
 	ssize_t n;
-	size_t i;
 	char *msg;
 	mqd_t q;
 	int e;
@@ -549,16 +539,11 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 	 * back; a signal that ends us must wait until what was taken is out.
 	 */
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = catch;
 	sigemptyset(&stopset);
-	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
-		sigaction(stops[i], &sa, NULL);
-		sigaddset(&stopset, stops[i]);
-	}
+	signals_note(stops, sizeof(stops) / sizeof(stops[0]), &stopset);
 
 	deadline_start(&d, mo.timed ? &mo.timeout : NULL);
-	while (!caught && (mo.follow || got < mo.count)) {
+	while (!signal_noted() && (mo.follow || got < mo.count)) {
 		if ((n = mq_receive(q, msg, msgsize, &prio)) >= 0) {
 			out_message(&o, &mo, msg, n, prio);
 			got++;
@@ -578,14 +563,14 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 			die(EAGAIN, mo.name);
 		/* Signals reach us only inside ppoll: none is missed. */
 		sigprocmask(SIG_BLOCK, &stopset, &waitmask);
-		e = caught ? EINTR : mq_wait(q, POLLIN, &d, &waitmask);
+		e = signal_noted() ? EINTR : mq_wait(q, POLLIN, &d, &waitmask);
 		sigprocmask(SIG_SETMASK, &waitmask, NULL);
 		if (e != 0 && e != EINTR)
 			die(e, mo.name);
 	}
 	out_flush(&o);
-	if (caught)
-		die_signal(caught);
+	if (signal_noted())
+		die_signal(signal_noted());
 	return 0;
 }
 

@@ -260,9 +260,8 @@ sem_acquire(int argc, char *argv[], const struct object *obj,
 	struct sem_opts so;
 	struct deadline d;
 	const char *arg;
-	sigset_t set, old;
 	sem_t *s;
-	int ch, e, fd = -1;
+	int ch, e, fd;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:", longopts);
 	while ((ch = args_next(&so.args, &arg)) != -1)
@@ -275,21 +274,29 @@ sem_acquire(int argc, char *argv[], const struct object *obj,
 	s = sem_get(&so);
 	if (so.recover)
 		recover_dead(&so, s, stderr);
-	if (so.holder != 0)
-		fd = so_ledger(&so);
 	deadline_start(&d, so.timed ? &so.timeout : NULL);
-	if ((e = sem_wait_deadline(s, &d)) != 0)
-		die(e, so.name);
-	if (fd == -1)
+	if (so.holder == 0) {
+		/* Plain POSIX: no ledger, nothing to finish on a signal. */
+		if ((e = sem_wait_deadline(s, &d)) != 0)
+			die(e, so.name);
 		return 0;
-	/* Taken and not yet recorded: no signal ends us in between. */
-	sigfillset(&set);
-	sigprocmask(SIG_BLOCK, &set, &old);
+	}
+	/*
+	 * A signal that ends the wait ends it with nothing taken; one that
+	 * comes once the token is taken waits until it is recorded.
+	 */
+	fd = so_ledger(&so);
+	signals_note(ending_signals, nending_signals, NULL);
+	if ((e = sem_wait_deadline(s, &d)) == EINTR)
+		die_signal(signal_noted());
+	if (e != 0)
+		die(e, so.name);
 	if ((e = ledger_add(fd, so.holder, 0, NULL)) != 0) {
 		sem_post(s);
 		die(e, so.name);
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (signal_noted())
+		die_signal(signal_noted());
 	return 0;
 }
 
@@ -321,7 +328,9 @@ sem_release(int argc, char *argv[], const struct object *obj,
 	sem_need_name(&so);
 	s = sem_get(&so);
 	if (so.holder != 0) {
-		struct recovery r = { s, so.name, NULL, 0, so.holder, 0 };
+		/* The entry of this process, or of a dead one with its pid. */
+		struct recovery r = { s, so.name, NULL, 0, so.holder,
+		    proc_start(so.holder) };
 		int fd = so_ledger(&so);
 
 		/* Entries go before tokens: a crash can lose one, never
@@ -555,7 +564,7 @@ sem_run(int argc, char *argv[], const struct object *obj,
 	};
 	struct sem_opts so;
 	struct deadline d;
-	sigset_t set, old;
+	sigset_t set, old, noted;
 	siginfo_t si;
 	const char *arg, *errstr;
 	char **command = NULL, cmdline[sizeof(((struct ledger_slot *)0)->command)];
@@ -585,8 +594,17 @@ sem_run(int argc, char *argv[], const struct object *obj,
 	if (so.recover)
 		recover_dead(&so, s, stderr);
 	fd = so_ledger(&so);
+	/*
+	 * Until the token is recorded, a signal is noted, not obeyed: one
+	 * that ends the wait ends it with nothing taken, one that comes
+	 * after the token is taken waits until the ledger says so.
+	 */
+	sigemptyset(&noted);
+	signals_note(ending_signals, nending_signals, &noted);
 	deadline_start(&d, so.timed ? &so.timeout : NULL);
-	if ((e = sem_wait_deadline(s, &d)) != 0) {
+	if ((e = sem_wait_deadline(s, &d)) == EINTR)
+		die_signal(signal_noted());
+	if (e != 0) {
 		if (e != EAGAIN && e != ETIMEDOUT)
 			die(e, so.name);
 		warn_errno(e, so.name);
@@ -594,8 +612,10 @@ sem_run(int argc, char *argv[], const struct object *obj,
 	}
 
 	sigemptyset(&set);
-	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
 		sigaddset(&set, forwarded[i]);
+		sigdelset(&noted, forwarded[i]);
+	}
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	/* We hold the token while COMMAND runs: the ledger says so. */
@@ -606,12 +626,20 @@ sem_run(int argc, char *argv[], const struct object *obj,
 		sem_post(s);
 		die(e, so.name);
 	}
+	/* Those not passed on end us again as they would; we are recorded. */
+	signals_default(&noted);
+	if (signal_noted()) {
+		/* It came before COMMAND started: as if COMMAND had died of it. */
+		if (ledger_remove(fd, pick_pid, give_back, &r, 1) == -1)
+			sem_post(s);
+		die_signal(signal_noted());
+	}
 	/* An inherited SIG_IGN would have the kernel reap COMMAND for us. */
 	signal(SIGCHLD, SIG_DFL);
 	if ((pid = spawn(command, &old, &e)) == -1)
 		e = errno;
 	if (e != 0) {
-		if (ledger_remove(fd, pick_pid, give_back, &r, 1) != 1)
+		if (ledger_remove(fd, pick_pid, give_back, &r, 1) == -1)
 			sem_post(s);
 		warn_errno(e, command[0]);
 		return e == ENOENT ? 127 : 126;
@@ -628,8 +656,11 @@ sem_run(int argc, char *argv[], const struct object *obj,
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
 	}
-	/* Our entry goes, then the token: never given back twice. */
-	if (ledger_remove(fd, pick_pid, give_back, &r, 1) != 1 &&
+	/*
+	 * Our entry goes, then the token: never given back twice. No entry:
+	 * someone released it for us (release --holder) already.
+	 */
+	if (ledger_remove(fd, pick_pid, give_back, &r, 1) == -1 &&
 	    sem_post(s) == -1)
 		warn_errno(errno, so.name);
 	if (r.failed != 0)

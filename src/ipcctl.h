@@ -56,6 +56,11 @@ __dead void usage_error(const struct object *, const struct verb *,
 void	 print_help(const struct object *, const struct verb *);
 void	 print_usage(FILE *, const struct object *, const struct verb *);
 __dead void die_signal(int);
+void	 signals_note(const int *, size_t, sigset_t *);
+void	 signals_default(const sigset_t *);
+int	 signal_noted(void);
+extern const int ending_signals[];
+extern const size_t nending_signals;
 
 /* name.c: canonical names, checked before any system call. */
 enum ipc_kind { IPC_SEM, IPC_SHM, IPC_MQ };
@@ -98,7 +103,7 @@ void	 deadline_realtime(const struct deadline *, struct timespec *);
 
 /* output.c: plain, JSON, raw and pairs tables through libsmartcols. */
 enum out_format { OUT_PLAIN, OUT_JSON, OUT_RAW, OUT_PAIRS };
-enum out_type { COL_STR, COL_NUM };
+enum out_type { COL_STR, COL_NUM, COL_BOOL };	/* COL_BOOL: "yes", "no" */
 struct out_col {
 	const char	*name;
 	enum out_type	 type;
@@ -127,6 +132,9 @@ void	 table_print(struct table *);
 void	 fmt_mode(mode_t, char [8]);
 const char *fmt_user(uid_t, char *, size_t);
 const char *fmt_group(gid_t, char *, size_t);
+const char *fmt_time(time_t, char *, size_t);
+#define SAFE_NAME_BUF	(4 * IPC_NAME_BUF)	/* strvis(3) of a name */
+const char *fmt_name(const char *, char [SAFE_NAME_BUF]);
 
 /* args.c: one getopt loop shape for every verb. */
 struct args {
@@ -180,6 +188,41 @@ mqd_t	 mq_open_opts(const char *, const struct open_opts *, int,
 	    struct mq_attr *);
 __dead void mq_open_die(int, const char *, const struct mq_attr *);
 int	 mq_wait(mqd_t, short, const struct deadline *, const sigset_t *);
+
+/* list.c: the objects /dev/shm and /dev/mqueue show (Linux-specific). */
+#define SHM_DIR		"/dev/shm"
+#define MQ_DIR		"/dev/mqueue"
+#define MQ_MOUNT	"mount -t mqueue none " MQ_DIR
+#define IPC_KIND_BIT(k)	(1u << (k))
+enum ipc_note {
+	NOTE_NONE,
+	NOTE_DAMAGED,		/* a sem.* file no semaphore can be */
+	NOTE_DENIED		/* the caller may not open it to look */
+};
+struct ipc_entry {
+	enum ipc_kind	 kind;
+	enum ipc_note	 note;
+	char		*name;		/* "/NAME", raw bytes from the directory */
+	uid_t		 uid;
+	gid_t		 gid;
+	mode_t		 mode;
+	struct timespec	 mtime;
+	/* -1 where unknown or not of this kind: */
+	long long	 size;		/* segment length; bytes a queue holds */
+	long long	 value;		/* semaphore value */
+	long		 messages, max_messages, message_size;	/* queue */
+	int		 holders;	/* semaphore with a holders ledger */
+};
+struct ipc_list {
+	struct ipc_entry *entries;
+	size_t		 n;
+	int		 shm_errno;	/* why SHM_DIR was not read, or 0 */
+	int		 mq_errno;	/* ENOENT: MQ_DIR missing or unmounted */
+};
+void	 list_objects(struct ipc_list *, unsigned);
+void	 list_free(struct ipc_list *);
+bool	 mq_mounted(void);
+long long mq_charge(const struct ipc_entry *);
 
 /* msg.c: message framing. */
 ssize_t	 frame_next(const char *, size_t, int);

@@ -27,7 +27,10 @@ sem_open_opts(const char *name, const struct open_opts *o, unsigned value)
 	return s;
 }
 
-/* 0 once decremented, else the errno: EAGAIN, ETIMEDOUT, ... */
+/*
+ * 0 once decremented, else the errno: EAGAIN, ETIMEDOUT, or EINTR when a
+ * signal the caller asked to note (signals_note) came.
+ */
 int
 sem_wait_deadline(sem_t *s, const struct deadline *d)
 {
@@ -51,7 +54,7 @@ sem_wait_deadline(sem_t *s, const struct deadline *d)
 				errno = EINTR;
 #endif
 		}
-	} while (r == -1 && errno == EINTR);
+	} while (r == -1 && errno == EINTR && signal_noted() == 0);
 	return r == 0 ? 0 : errno;
 }
 

@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,14 +97,20 @@ ledger_read(int fd, struct ledger_slot **slots, bool *tracked)
 	ssize_t len;
 
 	*slots = NULL;
+	/* A read lock: no half-written slot is seen. */
+	if (lock(fd, F_RDLCK) == -1)
+		return -1;
 	if (read_head(fd, &h) == -1)
-		return -1;
+		goto fail;
 	*tracked = h.nslots > 0;
-	if (h.nslots == 0)
+	if (h.nslots == 0) {
+		unlock(fd);
 		return 0;
+	}
 	if ((s = calloc(h.nslots, sizeof(*s))) == NULL)
-		return -1;
+		goto fail;
 	len = pread(fd, s, h.nslots * sizeof(*s), LEDGER_OFF + sizeof(h));
+	unlock(fd);
 	if (len == -1) {
 		free(s);
 		return -1;
@@ -113,6 +120,9 @@ ledger_read(int fd, struct ledger_slot **slots, bool *tracked)
 			s[n++] = s[i];
 	*slots = s;
 	return n;
+fail:
+	unlock(fd);
+	return -1;
 }
 
 /* Holders recorded in a semaphore's file, for ls; -1 if it has no ledger. */
@@ -155,10 +165,21 @@ proc_start(pid_t pid)
 	return start;
 }
 
+/*
+ * Dead: no such pid, or a pid whose start time is not the holder's. A
+ * process /proc will not show us (hidepid, another pid namespace) is
+ * taken as alive: recovering a live holder's token would break the count.
+ */
 bool
 holder_alive(const struct ledger_slot *s)
 {
-	return proc_start(s->pid) == s->start;
+	uint64_t start;
+
+	if (kill(s->pid, 0) == -1 && errno == ESRCH)
+		return false;
+	if ((start = proc_start(s->pid)) == 0)
+		return true;
+	return start == s->start;
 }
 
 /* PID's command line, arguments joined by spaces, cut to fit. */

@@ -1,0 +1,603 @@
+#!/usr/bin/env bats
+# ipcctl sem holders, recover, --holder, --recover (docs/cli.md: Semaphores,
+# Holders). Every test states the exact exit status and the exact output.
+
+load helpers
+
+# The ledger inside /dev/shm/sem.NAME (src/core/ledger.c, src/ipcctl.h):
+# a 64-byte head (magic "ipcctlH1", uint32 slot count) at LEDGER_OFF, then
+# 256-byte slots: int32 pid, uint32 pad, uint64 start, int64 since,
+# char command[232].
+LEDGER_OFF=4096
+LEDGER_HEAD=64
+SLOT_SIZE=256
+SLOT_START=8			# offset of "start" in a slot
+COMMAND_MAX=231			# command[232] with its NUL
+
+UNTRACKED='untracked: no holder was ever recorded (sem run and --holder record them)'
+
+# The helpers' teardown, kept, so that ours can run first.
+eval "helpers_$(declare -f teardown)"
+
+teardown() {
+	local pid start
+	# Processes that outlived their parent (the COMMAND of a "sem run"
+	# killed by SIGKILL): killed if still the very process recorded.
+	if [ -s "$BATS_TEST_TMPDIR/.orphans" ]; then
+		while read -r pid start; do
+			[ "$(proc_start "$pid")" = "$start" ] &&
+			    kill -KILL "$pid" 2>/dev/null
+		done <"$BATS_TEST_TMPDIR/.orphans"
+	fi
+	helpers_teardown
+}
+
+# proc_start PID: field 22 of /proc/PID/stat (counted from the last ')').
+proc_start() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	printf '%s\n' "${20}"
+}
+
+# orphan_track PID: kill PID in teardown, though it is no child of ours.
+orphan_track() {
+	printf '%s %s\n' "$1" "$(proc_start "$1")" >>"$BATS_TEST_TMPDIR/.orphans"
+}
+
+# bg_sleep: start a long "sleep 300" to stand for a script; sets SLEEP_PID.
+# Waits until it is sleep (no longer the forked shell) so that its command
+# line is known.
+bg_sleep() {
+	sleep 300 3>&- &
+	SLEEP_PID=$!
+	bg_track "$SLEEP_PID"
+	wait_exec "$SLEEP_PID" sleep
+}
+
+# is_comm PID COMM: PID runs the program COMM.
+is_comm() {
+	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
+}
+
+# wait_exec PID COMM: wait until PID has executed COMM.
+wait_exec() {
+	wait_for is_comm "$1" "$2"
+}
+
+# has_child PID: PID has a child; its pid goes to CHILD.
+has_child() {
+	CHILD=$(ps -o pid= --ppid "$1" 2>/dev/null)
+	CHILD=${CHILD//[[:space:]]/}
+	[ -n "$CHILD" ]
+}
+
+# holders_table PID STATE SINCE COMMAND: what "holders" prints for one row.
+holders_table() {
+	local pw=${#1} sw=${#3}
+	((pw < 3)) && pw=3
+	((sw < 5)) && sw=5
+	printf '%*s %-5s %-*s %s\n' "$pw" PID STATE "$sw" SINCE COMMAND
+	printf '%*s %-5s %-*s %s' "$pw" "$1" "$2" "$sw" "$3" "$4"
+}
+
+# since_of NAME [ROW]: the SINCE of a row of "holders --json".
+since_of() {
+	"$IPCCTL" sem holders "$1" --json | jq -r ".holders[${2:-0}].since"
+}
+
+# assert_recent SINCE: a SINCE within 60 s of now.
+assert_recent() {
+	local t now
+	t=$(date -d "$1" +%s) || fail "not a time: $1" || return 1
+	now=$(date +%s)
+	((t <= now + 1 && t >= now - 60)) ||
+	    fail "since $1 is not now ($(date -d "@$now" +%FT%T%z))"
+}
+
+# The ledger's head: "MAGIC NSLOTS"; "- 0" where there is none.
+ledger_head() {
+	local f magic n
+	f=$(sem_file "$1")
+	magic=$(dd if="$f" bs=1 skip="$LEDGER_OFF" count=8 2>/dev/null)
+	n=$(od -An -t u4 -j $((LEDGER_OFF + 8)) -N 4 "$f" | tr -d ' ')
+	[ "$magic" = ipcctlH1 ] || { echo "- 0"; return 0; }
+	printf '%s %s\n' "$magic" "$n"
+}
+
+# slot_field NAME SLOT OFFSET TYPE: one field of a ledger slot, as od reads.
+slot_field() {
+	od -An -t "$4" -j $((LEDGER_OFF + LEDGER_HEAD + $2 * SLOT_SIZE + $3)) \
+	    -N "${4:1}" "$(sem_file "$1")" | tr -d ' '
+}
+
+# set_slot_start NAME SLOT VALUE: overwrite a slot's start time in place.
+set_slot_start() {
+	local v=$3 i esc=
+	for ((i = 0; i < 8; i++)); do
+		esc+=$(printf '\\%03o' $((v & 255)))
+		v=$((v >> 8))
+	done
+	# shellcheck disable=SC2059
+	printf "$esc" | dd of="$(sem_file "$1")" bs=1 conv=notrunc \
+	    seek=$((LEDGER_OFF + LEDGER_HEAD + $2 * SLOT_SIZE + SLOT_START)) \
+	    2>/dev/null
+}
+
+need_jq() {
+	command -v jq >/dev/null 2>&1 || skip "jq is not installed"
+}
+
+# run_killed NAME: "sem run NAME -- sleep 30" killed by SIGKILL while its
+# sleep runs (which is killed too); sets KILLED_PID to ipcctl's pid.
+run_killed() {
+	local child st=0
+	"$IPCCTL" sem run "$1" -- sleep 30 3>&- &
+	KILLED_PID=$!
+	bg_track "$KILLED_PID"
+	wait_for has_child "$KILLED_PID"
+	child=$CHILD
+	orphan_track "$child"
+	wait_exec "$child" sleep
+	kill -KILL "$KILLED_PID"
+	wait "$KILLED_PID" || st=$?
+	assert_equal "$st" 137 "status of the killed sem run" || return 1
+	kill -KILL "$child"
+}
+
+# ------------------------------------------------------------- untracked
+
+@test "holders: never used with run or --holder: untracked note, exit 0" {
+	need_jq
+	ipcctl sem create "$N" -v 1
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$stderr" "ipcctl: sem holders: $N: $UNTRACKED"
+	assert_equal "$(jq -c . <<<"$output")" '{"holders":[]}'
+	jq -e '.holders | length == 0' <<<"$output" >/dev/null
+	run -0 --separate-stderr ipcctl sem holders "$N" -r
+	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+	run -0 --separate-stderr ipcctl sem holders "$N" --pairs
+	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+}
+
+@test "plain acquire and release touch no ledger" {
+	ipcctl sem create "$N" -v 2
+	local size
+	size=$(stat -c %s "$(sem_file "$N")")
+	ipcctl sem acquire "$N"
+	ipcctl sem acquire "$N" -t 0
+	ipcctl sem release "$N" -n 2
+	assert_value "$N" 2
+	assert_equal "$(stat -c %s "$(sem_file "$N")")" "$size" "file size"
+	assert_equal "$(ledger_head "$N")" "- 0"
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+	# recover on an untracked semaphore: nothing to do, nothing made.
+	run -0 --separate-stderr ipcctl sem recover "$N"
+	assert_equal "$output$stderr" ""
+	assert_equal "$(stat -c %s "$(sem_file "$N")")" "$size" "file size"
+	assert_value "$N" 2
+}
+
+@test "holders on a missing semaphore: exit 66" {
+	run -66 --separate-stderr ipcctl sem holders "$N"
+	assert_diag "ipcctl: sem holders: $N: No such file or directory"
+	run -66 --separate-stderr ipcctl sem recover "$N"
+	assert_diag "ipcctl: sem recover: $N: No such file or directory"
+	assert_no_objects
+}
+
+# ------------------------------------------------------------------- run
+
+@test "run is a holder while COMMAND runs, and is gone after" {
+	need_jq
+	ipcctl sem create "$N" -v 1
+	local cmd=': >ready; while [ ! -e go ]; do sleep 0.02; done; echo done'
+	"$IPCCTL" sem run "$N" -- sh -c "$cmd" >out 2>err 3>&- &
+	local pid=$! since st=0
+	bg_track "$pid"
+	wait_for test -e ready
+	assert_value "$N" 0
+
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$stderr" ""
+	assert_equal "$(jq -c '.holders[] | [.pid, .state, .command]' \
+	    <<<"$output")" "[$pid,\"alive\",\"sh -c $cmd\"]"
+	since=$(jq -r '.holders[0].since' <<<"$output")
+	assert_recent "$since"
+
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$(holders_table "$pid" alive "$since" \
+	    "sh -c $cmd")"
+	run -0 --separate-stderr ipcctl sem holders "$N" --pairs
+	assert_equal "$stderr" ""
+	assert_equal "$output" "PID=\"$pid\" STATE=\"alive\" SINCE=\"$since\" COMMAND=\"sh -c $cmd\""
+	# Alive: recover leaves it alone.
+	run -0 --separate-stderr ipcctl sem recover "$N"
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 0
+
+	: >go
+	wait "$pid" || st=$?
+	assert_equal "$st" 0 "run's status"
+	assert_equal "$(cat out)" "done"
+	assert_equal "$(cat err)" ""
+	assert_value "$N" 1
+
+	# A tracked, empty ledger: nothing at all on stdout or stderr.
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
+	run -0 --separate-stderr ipcctl sem holders "$N" -r
+	assert_equal "$output$stderr" ""
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$stderr" ""
+	jq -e '.holders | length == 0' <<<"$output" >/dev/null
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 1"
+	assert_equal "$(slot_field "$N" 0 0 d4)" 0 "pid of the freed slot"
+}
+
+@test "run records the pid of the ipcctl process, seen as COMMAND's parent" {
+	ipcctl sem create "$N" -v 1
+	run -0 --separate-stderr ipcctl sem run "$N" -- sh -c \
+	    'echo $PPID; "$IPCCTL" sem holders "$1" -r' sh "$N"
+	assert_equal "$stderr" ""
+	assert_equal "${#lines[@]}" 3 "lines: $output"
+	local ppid=${lines[0]}
+	assert_equal "${lines[1]}" "PID STATE SINCE COMMAND"
+	[[ ${lines[2]} =~ ^$ppid\ alive\ [0-9T:+-]+\ sh\\x20-c\\x20 ]] ||
+	    fail "not ipcctl's own pid $ppid: ${lines[2]}"
+	assert_value "$N" 1
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
+}
+
+@test "run: a recorded COMMAND is cut to 231 bytes" {
+	need_jq
+	ipcctl sem create "$N" -v 1
+	local long
+	long=$(printf 'x%.0s' {1..300})
+	run -0 --separate-stderr ipcctl sem run "$N" -- sh -c \
+	    '"$IPCCTL" sem holders "$1" --json' sh "$N" "$long"
+	assert_equal "$stderr" ""
+	local full="sh -c \"\$IPCCTL\" sem holders \"\$1\" --json sh $N $long"
+	assert_equal "$(jq -r '.holders[0].command' <<<"$output")" \
+	    "${full:0:COMMAND_MAX}"
+}
+
+# --------------------------------------------------------------- --holder
+
+@test "acquire --holder PID records PID with its command line" {
+	need_jq
+	ipcctl sem create "$N" -v 2
+	bg_sleep
+	run -0 --separate-stderr ipcctl sem acquire "$N" --holder "$SLEEP_PID"
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 1
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$stderr" ""
+	assert_equal "$(jq -c '.holders[] | [.pid, .state, .command]' \
+	    <<<"$output")" "[$SLEEP_PID,\"alive\",\"sleep 300\"]"
+	local since
+	since=$(jq -r '.holders[0].since' <<<"$output")
+	assert_recent "$since"
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$(holders_table "$SLEEP_PID" alive "$since" \
+	    "sleep 300")"
+	# The slot names the process by pid and start time.
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 1"
+	assert_equal "$(slot_field "$N" 0 0 d4)" "$SLEEP_PID" "slot pid"
+	assert_equal "$(slot_field "$N" 0 "$SLOT_START" u8)" \
+	    "$(proc_start "$SLEEP_PID")" "slot start"
+}
+
+@test "release --holder PID removes its entry and gives the token back" {
+	need_jq
+	ipcctl sem create "$N" -v 2
+	bg_sleep
+	local other=$SLEEP_PID
+	bg_sleep
+	ipcctl sem acquire "$N" --holder "$other"
+	ipcctl sem acquire "$N" --holder "$SLEEP_PID"
+	assert_value "$N" 0
+	run -0 --separate-stderr ipcctl sem release "$N" --holder "$SLEEP_PID"
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 1
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$(jq -c '[.holders[].pid]' <<<"$output")" "[$other]"
+	run -0 --separate-stderr ipcctl sem release "$N" --holder "$other"
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 2
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
+}
+
+@test "release --holder PID that holds nothing: exit 66, value unchanged" {
+	ipcctl sem create "$N" -v 1
+	bg_sleep
+	# Untracked semaphore.
+	run -66 --separate-stderr ipcctl sem release "$N" --holder "$SLEEP_PID"
+	assert_diag "ipcctl: sem release: $N: pid $SLEEP_PID holds no token of it"
+	assert_value "$N" 1
+	# Tracked, but by another pid.
+	ipcctl sem acquire "$N" --holder "$SLEEP_PID"
+	run -66 --separate-stderr ipcctl sem release "$N" --holder "$$"
+	assert_diag "ipcctl: sem release: $N: pid $$ holds no token of it"
+	assert_value "$N" 0
+	# A pid that does not exist holds nothing either.
+	run -66 --separate-stderr ipcctl sem release "$N" --holder 2147483647
+	assert_diag "ipcctl: sem release: $N: pid 2147483647 holds no token of it"
+	assert_value "$N" 0
+	# More than it holds: those it holds, then 66.
+	run -66 --separate-stderr ipcctl sem release "$N" --holder \
+	    "$SLEEP_PID" -n 2
+	assert_diag "ipcctl: sem release: $N: pid $SLEEP_PID held only 1 of the 2 tokens; released those"
+	assert_value "$N" 1
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
+}
+
+@test "acquire --holder with no such process: exit 64, nothing taken" {
+	ipcctl sem create "$N" -v 1
+	local size
+	size=$(stat -c %s "$(sem_file "$N")")
+	run -64 --separate-stderr ipcctl sem acquire "$N" --holder 2147483647
+	assert_usage_error "ipcctl: sem acquire: holder 2147483647: no such process" \
+	    sem acquire
+	run -64 --separate-stderr ipcctl sem acquire "$N" --holder 0
+	assert_usage_error "ipcctl: sem acquire: holder 0: too small" \
+	    sem acquire
+	run -64 --separate-stderr ipcctl sem acquire "$N" --holder x
+	assert_equal "$output" ""
+	assert_value "$N" 1
+	assert_equal "$(stat -c %s "$(sem_file "$N")")" "$size" "file size"
+}
+
+@test "acquire --holder interrupted while it waits records nothing" {
+	ipcctl sem create "$N" -v 0
+	bg_sleep
+	"$IPCCTL" sem acquire "$N" --holder "$SLEEP_PID" >out 2>err 3>&- &
+	local pid=$! st=0
+	bg_track "$pid"
+	wait_blocked "$pid"
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 143 "acquire's status"
+	assert_equal "$(cat out err)" ""
+	assert_value "$N" 0
+	run -66 --separate-stderr ipcctl sem release "$N" --holder "$SLEEP_PID"
+	assert_diag "ipcctl: sem release: $N: pid $SLEEP_PID holds no token of it"
+	assert_value "$N" 0
+}
+
+# ---------------------------------------------------------------- recover
+
+@test "sem run killed by SIGKILL: a dead entry that recover gives back" {
+	need_jq
+	ipcctl sem create "$N" -v 1
+	run_killed "$N"
+	local pid=$KILLED_PID since
+	assert_value "$N" 0
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$(jq -c '.holders[] | [.pid, .state, .command]' \
+	    <<<"$output")" "[$pid,\"dead\",\"sleep 30\"]"
+	since=$(jq -r '.holders[0].since' <<<"$output")
+	assert_recent "$since"
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$(holders_table "$pid" dead "$since" "sleep 30")"
+
+	run -0 --separate-stderr ipcctl sem recover "$N"
+	assert_equal "$stderr" ""
+	[[ $output =~ ^$N:\ recovered\ the\ token\ of\ pid\ $pid,\ dead,\ held\ since\ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{4}:\ sleep\ 30$ ]] ||
+	    fail "recover printed: $output"
+	assert_equal "$output" \
+	    "$N: recovered the token of pid $pid, dead, held since $since: sleep 30"
+	assert_value "$N" 1
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
+	# Once is enough: a second recover finds nothing.
+	run -0 --separate-stderr ipcctl sem recover "$N"
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 1
+}
+
+@test "recover gives back every dead holder's token, and no live one's" {
+	need_jq
+	ipcctl sem create "$N" -v 3
+	local dead1 dead2 st
+	sleep 300 3>&- &
+	dead1=$!
+	wait_exec "$dead1" sleep
+	ipcctl sem acquire "$N" --holder "$dead1"
+	sleep 300 3>&- &
+	dead2=$!
+	wait_exec "$dead2" sleep
+	ipcctl sem acquire "$N" --holder "$dead2"
+	bg_sleep
+	ipcctl sem acquire "$N" --holder "$SLEEP_PID"
+	kill -KILL "$dead1" "$dead2"
+	wait "$dead1" "$dead2" || true
+	assert_value "$N" 0
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$(jq -c '[.holders[] | [.pid, .state]]' <<<"$output")" \
+	    "[[$dead1,\"dead\"],[$dead2,\"dead\"],[$SLEEP_PID,\"alive\"]]"
+	run -0 --separate-stderr ipcctl sem recover "$N"
+	assert_equal "$stderr" ""
+	assert_equal "${#lines[@]}" 2 "lines: $output"
+	[[ ${lines[0]} =~ ^$N:\ recovered\ the\ token\ of\ pid\ $dead1,\ dead,\ held\ since\ [^:]+:[0-9]{2}:[0-9]{2}[+-][0-9]{4}:\ sleep\ 300$ ]] ||
+	    fail "line 1: ${lines[0]}"
+	[[ ${lines[1]} =~ ^$N:\ recovered\ the\ token\ of\ pid\ $dead2,\ dead,\ held\ since\ [^:]+:[0-9]{2}:[0-9]{2}[+-][0-9]{4}:\ sleep\ 300$ ]] ||
+	    fail "line 2: ${lines[1]}"
+	assert_value "$N" 2
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$(jq -c '[.holders[] | [.pid, .state]]' <<<"$output")" \
+	    "[[$SLEEP_PID,\"alive\"]]"
+}
+
+@test "--recover lets the next run -t 0 proceed" {
+	ipcctl sem create "$N" -v 1
+	run_killed "$N"
+	local pid=$KILLED_PID
+	assert_value "$N" 0
+	run -75 --separate-stderr ipcctl sem run "$N" -t 0 -- echo ran
+	assert_diag "ipcctl: sem run: $N: Resource temporarily unavailable"
+	assert_value "$N" 0
+	run -0 --separate-stderr ipcctl sem run "$N" -t 0 --recover -- echo ran
+	assert_equal "$output" ran
+	[[ $stderr =~ ^$N:\ recovered\ the\ token\ of\ pid\ $pid,\ dead,\ held\ since\ [0-9T:+-]+:\ sleep\ 30$ ]] ||
+	    fail "stderr: $stderr"
+	assert_value "$N" 1
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
+}
+
+@test "--recover on acquire: recovers first, then takes the token" {
+	ipcctl sem create "$N" -v 1
+	run_killed "$N"
+	local pid=$KILLED_PID
+	run -75 --separate-stderr ipcctl sem acquire "$N" -t 0
+	assert_diag "ipcctl: sem acquire: $N: Resource temporarily unavailable"
+	run -0 --separate-stderr ipcctl sem acquire "$N" -t 0 --recover
+	assert_equal "$output" ""
+	[[ $stderr =~ ^$N:\ recovered\ the\ token\ of\ pid\ $pid,\ dead,\ held\ since\ [0-9T:+-]+:\ sleep\ 30$ ]] ||
+	    fail "stderr: $stderr"
+	assert_value "$N" 0
+	# Without --holder, the token taken is not recorded.
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
+	# With nothing dead, --recover says nothing.
+	ipcctl sem release "$N"
+	run -0 --separate-stderr ipcctl sem acquire "$N" -t 0 --recover
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 0
+}
+
+@test "a dead holder whose pid now runs another process is still dead" {
+	need_jq
+	ipcctl sem create "$N" -v 1
+	bg_sleep
+	ipcctl sem acquire "$N" --holder "$SLEEP_PID"
+	assert_value "$N" 0
+	# The ledger is as expected before it is edited.
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 1"
+	assert_equal "$(slot_field "$N" 0 0 d4)" "$SLEEP_PID" "slot pid"
+	local start
+	start=$(proc_start "$SLEEP_PID")
+	assert_equal "$(slot_field "$N" 0 "$SLOT_START" u8)" "$start" \
+	    "slot start"
+	# The holder was an earlier process under the same pid: the live sleep
+	# is the pid reused.
+	set_slot_start "$N" 0 $((start - 1))
+	assert_equal "$(slot_field "$N" 0 "$SLOT_START" u8)" $((start - 1)) \
+	    "edited start"
+
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$(jq -c '.holders[] | [.pid, .state, .command]' \
+	    <<<"$output")" "[$SLEEP_PID,\"dead\",\"sleep 300\"]"
+	run -0 --separate-stderr ipcctl sem recover "$N"
+	assert_equal "$stderr" ""
+	[[ $output =~ ^$N:\ recovered\ the\ token\ of\ pid\ $SLEEP_PID,\ dead,\ held\ since\ [0-9T:+-]+:\ sleep\ 300$ ]] ||
+	    fail "recover printed: $output"
+	assert_value "$N" 1
+	kill -0 "$SLEEP_PID" || fail "the sleep that reused the pid was killed"
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
+}
+
+# ------------------------------------------------------------ concurrency
+
+@test "concurrent runs (8 workers x 20) keep the ledger consistent" {
+	need_jq
+	ipcctl sem create "$N" -v 1
+	echo 0 >counter
+	local w i pids=() st n
+	for w in 1 2 3 4 5 6 7 8; do
+		(
+			for ((i = 0; i < 20; i++)); do
+				"$IPCCTL" sem run "$N" -- sh -c \
+				    'n=$(cat counter); echo $((n + 1)) >counter' ||
+				    exit 1
+			done
+		) 3>&- &
+		pids+=($!)
+		bg_track "$!"
+	done
+	# Meanwhile, never more than one holder on a value-1 semaphore.
+	: >seen
+	while kill -0 "${pids[@]}" 2>/dev/null; do
+		n=$("$IPCCTL" sem holders "$N" --json 2>/dev/null |
+		    jq '.holders | length') && echo "$n" >>seen
+	done
+	for w in "${pids[@]}"; do
+		st=0
+		wait "$w" || st=$?
+		assert_equal "$st" 0 "worker $w"
+	done
+	assert_equal "$(cat counter)" 160
+	assert_value "$N" 1
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	jq -e '.holders | length == 0' <<<"$output" >/dev/null
+	# One token, so one slot, used again and again.
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 1"
+	assert_equal "$(sort -u seen | sort -n | tail -n 1)" 1 \
+	    "most holders seen at once"
+}
+
+# ----------------------------------------------------------------- unlink
+
+@test "unlink removes the ledger with the semaphore" {
+	ipcctl sem create "$N" -v 2
+	bg_sleep
+	ipcctl sem acquire "$N" --holder "$SLEEP_PID"
+	ipcctl sem run "$N" -- true
+	# Slot 0 held, slot 1 used by run and freed.
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 2"
+	run -0 --separate-stderr ipcctl sem unlink "$N"
+	assert_equal "$output$stderr" ""
+	assert_sem_missing "$N"
+	assert_no_objects
+	run -66 --separate-stderr ipcctl sem holders "$N"
+	assert_diag "ipcctl: sem holders: $N: No such file or directory"
+	# A semaphore made again under the name starts untracked.
+	ipcctl sem create "$N" -v 1
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+}
+
+@test "the ledger has the semaphore's permissions" {
+	ipcctl sem create "$N" -v 1 -m 0640
+	ipcctl sem run "$N" -- true
+	assert_mode "$N" 640
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 1"
+}
+
+# ----------------------------------------------------------- permissions
+
+@test "holders as user nobody on a root 0644 semaphore: readable" {
+	need_unprivileged
+	need_jq
+	ipcctl sem create "$N" -v 1 -m 0644
+	run -0 --separate-stderr as_nobody "$IPCCTL" sem holders "$N"
+	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+	bg_sleep
+	ipcctl sem acquire "$N" --holder "$SLEEP_PID"
+	run -0 --separate-stderr as_nobody "$IPCCTL" sem holders "$N" --json
+	assert_equal "$stderr" ""
+	assert_equal "$(jq -c '.holders[] | [.pid, .state, .command]' \
+	    <<<"$output")" "[$SLEEP_PID,\"alive\",\"sleep 300\"]"
+	# Changing the ledger needs write access.
+	run -77 --separate-stderr as_nobody "$IPCCTL" sem recover "$N"
+	assert_diag "ipcctl: sem recover: $N: Permission denied"
+	run -77 --separate-stderr as_nobody "$IPCCTL" sem release "$N" \
+	    --holder "$SLEEP_PID"
+	assert_diag "ipcctl: sem release: $N: Permission denied"
+	assert_value "$N" 0
+}
