@@ -78,7 +78,8 @@ mo_parse(struct mq_opts *mo, int flags)
 	uint64_t size;
 	int ch;
 
-	if ((mo->operands = calloc(a->argc + 1, sizeof(char *))) == NULL)
+	if ((flags & MO_MORE) &&
+	    (mo->operands = calloc(a->argc + 1, sizeof(char *))) == NULL)
 		die(errno, NULL);
 	while ((ch = args_next(a, &arg)) != -1) {
 		if (open_opt(ch, arg, &mo->open, &errstr)) {
@@ -335,6 +336,7 @@ mq_send_verb(int argc, char *argv[], const struct object *obj,
 	q = mo_open(&mo, O_WRONLY);
 	msgsize = mo_msgsize(&mo, q);
 	if (mo.noperands == 0) {
+		free(mo.operands);
 		send_stdin(&mo, q, msgsize);
 		return 0;
 	}
@@ -347,6 +349,7 @@ mq_send_verb(int argc, char *argv[], const struct object *obj,
 	for (i = 0; i < mo.noperands; i++)
 		send_one(&mo, q, mo.operands[i], strlen(mo.operands[i]),
 		    msgsize, i);
+	free(mo.operands);
 	return 0;
 }
 
