@@ -36,7 +36,10 @@ set -g __ipcctl_verbs \
     'mq receive receive messages, waiting for one' \
     'mq info print name, mode, owner, group, sizes and messages' \
     'mq notify wait until a queue holds a message, then run a command' \
-    'mq unlink remove queues'
+    'mq unlink remove queues' \
+    '- ls list every semaphore, segment and queue' \
+    '- list=ls' \
+    '- limits print what this platform supports and its limits'
 
 # OBJECT VERB LONG-OPTIONS...; every verb also has --help.
 set -g __ipcctl_verb_opts \
@@ -58,7 +61,9 @@ set -g __ipcctl_verb_opts \
     'mq receive timeout count follow print-priority null json' \
     'mq info json raw pairs' \
     'mq notify timeout' \
-    'mq unlink'
+    'mq unlink' \
+    '- ls type long output noheadings list-columns json raw pairs' \
+    '- limits json raw pairs'
 
 # OBJECT VERB KINDS...: the verb's operands before any COMMAND, each
 # "name" (an existing object's), "file" or "-" (nothing to offer); "..."
@@ -98,11 +103,15 @@ set -g __ipcctl_opts \
     'json - - print one JSON document' \
     'length l LENGTH copy LENGTH bytes (default: to the end)' \
     'lines - - each line of stdin is a message' \
+    'list-columns - - print the columns -o takes' \
+    'long l - add group, mtime and holders' \
     'max-messages - N queue capacity if created (default: msg_default)' \
     'message-size - BYTES largest message if created (default: msgsize_default)' \
     'mode m MODE permissions if created (default 0600)' \
+    'noheadings n - print no heading line' \
     'null 0 - messages end with NUL, not newline' \
     'offset o OFFSET start at byte OFFSET (default 0)' \
+    'output o COLUMNS these columns (+COLUMNS: added)' \
     'pairs - - print KEY="value" pairs' \
     'print-priority P - prefix each message with PRIO and a tab' \
     'priority p PRIO priority, 0 (default) to MQ_PRIO_MAX-1; higher first' \
@@ -110,6 +119,7 @@ set -g __ipcctl_opts \
     'size s SIZE size in bytes (4096, 64K, 1M, 2G)' \
     'timeout t T give up after T (2.5, 500ms, 1m; 0: never wait)' \
     'truncate - - empty an existing segment first' \
+    'type t TYPES only these types (comma-separated)' \
     'value v N initial value if created (default 0)' \
     'mq:count n COUNT receive COUNT messages (default 1)' \
     'mq:send:null 0 - each NUL-terminated record of stdin is a message' \
@@ -119,7 +129,9 @@ set -g __ipcctl_opts \
 
 # LONG VALUES...: what to offer as an option's argument.
 set -g __ipcctl_opt_values \
-    'mode 0600 0640 0644 0660 0666'
+    'mode 0600 0640 0644 0660 0666' \
+    'output TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES MAX_MESSAGES MESSAGE_SIZE HOLDERS MTIME NOTE' \
+    'type sem shm mq'
 
 # OBJECT VERB N: the verb runs a COMMAND after N operands.
 set -g __ipcctl_command_after \

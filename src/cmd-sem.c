@@ -134,10 +134,7 @@ so_ledger(struct sem_opts *so)
 static const char *
 fmt_since(time_t t, char *buf, size_t len)
 {
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+	if (fmt_time(t, buf, len) == NULL)
 		snprintf(buf, len, "%jd", (intmax_t)t);
 	return buf;
 }

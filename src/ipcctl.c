@@ -13,6 +13,32 @@
 
 #include "ipcctl.h"
 
+/* The object-less verbs: "ipcctl ls", "ipcctl limits". */
+static const struct verb bare_verbs[] = {
+	{ "limits", NULL, cmd_limits,
+	  "[--json | -r | --pairs]",
+	  "      --json         one JSON document\n"
+	  "  -r, --raw          raw table\n"
+	  "      --pairs        KEY=\"value\" pairs\n"
+	  "What this platform supports and its limits.\n" },
+	{ "ls", "list", cmd_ls,
+	  "[-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--json | -r | --pairs]",
+	  "  -t, --type TYPES     only these types: sem, shm, mq\n"
+	  "  -l, --long           add group, mtime and holders\n"
+	  "  -o, --output COLS    these columns; +COLS: these as well\n"
+	  "      --list-columns   the columns -o takes\n"
+	  "  -n, --noheadings     no header line\n"
+	  "      --json           one JSON document\n"
+	  "  -r, --raw            raw table\n"
+	  "      --pairs          KEY=\"value\" pairs\n"
+	  "Every POSIX IPC object this host shows.\n" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+static const struct object bare_object = {
+	"", NULL, "object-less verbs", bare_verbs
+};
+
 static const struct object *const objects[] = {
 	&sem_object,
 	&shm_object,
@@ -31,12 +57,16 @@ static void
 top_help(void)
 {
 	const struct object *const *o;
+	const struct verb *v;
 
 	top_usage(stdout);
 	fputs("\nPOSIX semaphores, shared memory and message queues for the "
 	    "shell.\n\nobjects:\n", stdout);
 	for (o = objects; *o != NULL; o++)
 		printf("  %-9s %s\n", (*o)->name, (*o)->summary);
+	fputs("\nverbs without an object:\n", stdout);
+	for (v = bare_verbs; v->name != NULL; v++)
+		printf("  %-9s %s\n", v->name, v->usage);
 	fputs("\n'ipcctl OBJECT --help' lists an object's verbs; "
 	    "see ipcctl(1)\n", stdout);
 }
@@ -81,6 +111,10 @@ help(int argc, char *argv[])
 
 	if (argc < 1) {
 		top_help();
+		return 0;
+	}
+	if ((verb = find_verb(&bare_object, argv[0])) != NULL) {
+		print_help(&bare_object, verb);
 		return 0;
 	}
 	if ((obj = find_object(argv[0], false)) == NULL)
@@ -162,6 +196,11 @@ main(int argc, char *argv[])
 		}
 		if (strcmp(argv[1], "help") == 0)
 			return help(argc - 2, argv + 2);
+		if ((verb = find_verb(&bare_object, argv[1])) != NULL) {
+			diag_init(&bare_object, verb);
+			return verb->run(argc - 1, argv + 1, &bare_object,
+			    verb);
+		}
 		if ((obj = find_object(argv[1], false)) == NULL)
 			top_error("unknown object: ", argv[1]);
 		i = 2;

@@ -85,47 +85,56 @@ read_head(int fd, struct ledger_head *h)
 }
 
 /*
- * Read the ledger's live slots into *slots (malloc'd); returns how many,
- * 0 where the semaphore has no ledger, -1 and errno on failure.
+ * The live slots into *slots (malloc'd); how many, 0 where the semaphore
+ * has no ledger (*tracked false), -1 and errno on failure. locked: under
+ * a read lock, so no half-written slot is seen.
  */
-int
-ledger_read(int fd, struct ledger_slot **slots, bool *tracked)
+static int
+slots_read(int fd, struct ledger_slot **slots, bool *tracked, bool locked)
 {
 	struct ledger_head h;
-	struct ledger_slot *s;
+	struct ledger_slot *s = NULL;
 	uint32_t i, n = 0;
-	ssize_t len;
+	ssize_t len = 0;
+	int e = 0;
 
 	*slots = NULL;
-	/* A read lock: no half-written slot is seen. */
-	if (lock(fd, F_RDLCK) == -1)
+	if (locked && lock(fd, F_RDLCK) == -1)
 		return -1;
 	if (read_head(fd, &h) == -1)
-		goto fail;
-	*tracked = h.nslots > 0;
-	if (h.nslots == 0) {
+		e = errno;
+	else if (h.nslots > 0 && (s = calloc(h.nslots, sizeof(*s))) == NULL)
+		e = errno;
+	else if (h.nslots > 0 && (len = pread(fd, s, h.nslots * sizeof(*s),
+	    LEDGER_OFF + sizeof(h))) == -1)
+		e = errno;
+	if (locked)
 		unlock(fd);
-		return 0;
-	}
-	if ((s = calloc(h.nslots, sizeof(*s))) == NULL)
-		goto fail;
-	len = pread(fd, s, h.nslots * sizeof(*s), LEDGER_OFF + sizeof(h));
-	unlock(fd);
-	if (len == -1) {
+	if (e != 0) {
 		free(s);
+		errno = e;
 		return -1;
 	}
+	*tracked = h.nslots > 0;
 	for (i = 0; i < len / sizeof(*s); i++)
 		if (s[i].pid != 0)
 			s[n++] = s[i];
 	*slots = s;
 	return n;
-fail:
-	unlock(fd);
-	return -1;
 }
 
-/* Holders recorded in a semaphore's file, for ls; -1 if it has no ledger. */
+int
+ledger_read(int fd, struct ledger_slot **slots, bool *tracked)
+{
+	return slots_read(fd, slots, tracked, true);
+}
+
+/*
+ * Holders recorded in a semaphore's file, for ls; -1 if it has no ledger.
+ * It takes no lock: a listing must not hang on a semaphore whose ledger
+ * someone holds locked (a stopped updater, or anyone who may write the
+ * file), and a count read meanwhile is off by the one slot being changed.
+ */
 int
 ledger_count(int fd)
 {
@@ -133,7 +142,7 @@ ledger_count(int fd)
 	bool tracked;
 	int n;
 
-	n = ledger_read(fd, &s, &tracked);
+	n = slots_read(fd, &s, &tracked, false);
 	free(s);
 	return n == -1 || !tracked ? -1 : n;
 }

@@ -12,6 +12,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <vis.h>
 
 #include "ipcctl.h"
 
@@ -107,6 +110,8 @@ table_new(const char *name, const struct out_col *cols, size_t ncols,
 			die(ENOMEM, NULL);
 		if (cols[i].type == COL_NUM)
 			sc.scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
+		else if (cols[i].type == COL_BOOL)
+			sc.scols_column_set_json_type(cl, SCOLS_JSON_BOOLEAN);
 	}
 	return t;
 }
@@ -180,5 +185,38 @@ fmt_group(gid_t gid, char *buf, size_t len)
 	if (gr != NULL)
 		return gr->gr_name;
 	snprintf(buf, len, "%lu", (unsigned long)gid);
+	return buf;
+}
+
+/* ISO 8601 in local time, as util-linux prints times; NULL if it fails. */
+const char *
+fmt_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+		return NULL;
+	return buf;
+}
+
+/*
+ * A name read from a directory anyone may write to, made safe to print
+ * in every form: control characters, and bytes that are not UTF-8, as C
+ * escapes (vis(3)), so no name reaches a terminal raw or breaks a JSON
+ * document. Backslashes are left alone: every name ipcctl accepts prints
+ * as itself. Call after table_new, which sets the locale.
+ */
+const char *
+fmt_name(const char *name, char buf[SAFE_NAME_BUF])
+{
+	char raw[IPC_NAME_BUF];
+	int flags = VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_NOSLASH;
+
+	/* Names longer than any directory holds are cut, not overrun. */
+	snprintf(raw, sizeof(raw), "%s", name);
+	if (!utf8_valid((const unsigned char *)raw, strlen(raw)))
+		flags |= VIS_NOLOCALE;
+	strvis(buf, raw, flags);
 	return buf;
 }

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the core's parsers and tables, against the contract in
- * docs/cli.md: names, numbers, sizes, modes, timeouts, deadlines and the
- * errno -> exit status table. Output is TAP.
+ * docs/cli.md: names, numbers, sizes, modes, timeouts, deadlines, the
+ * errno -> exit status table, names made safe to print and what a queue
+ * counts against RLIMIT_MSGQUEUE. Output is TAP.
  */
 #include <sys/stat.h>
 
@@ -696,6 +697,71 @@ test_status(void)
 	    "sysexits.h has the values the contract's table lists");
 }
 
+/* ----------------------------------------------------------- safe names */
+
+static void
+safe_is(const char *in, const char *want, const char *why)
+{
+	char buf[SAFE_NAME_BUF];
+	const char *got = fmt_name(in, buf);
+
+	ok(strcmp(got, want) == 0, "fmt_name: %s", why);
+	if (strcmp(got, want) != 0)
+		diag("got '%s', want '%s'", got, want);
+}
+
+/* In the C locale, as a test runs and as ls runs from cron. */
+static void
+test_safe_names(void)
+{
+	char lng[400], want[IPC_NAME_BUF];
+
+	safe_is("/jobs", "/jobs", "a plain name prints as itself");
+	safe_is("/x\033[31mred", "/x\\033[31mred",
+	    "ESC is \\033: no escape sequence reaches a terminal");
+	safe_is("/a\nb\tc\rd", "/a\\nb\\tc\\rd",
+	    "newline, tab and return in C style");
+	safe_is("/del\177bell\a", "/del\\177bell\\a", "DEL and BEL escaped");
+	safe_is("/back\\slash", "/back\\slash",
+	    "a backslash is left alone: names ipcctl accepts print as they are");
+	safe_is("/$(x)`y` \"q'", "/$(x)`y` \"q'",
+	    "shell characters are the output form's business, not the name's");
+	safe_is("/bad\xff\xc2\x9b", "/bad\\377\\302\\233",
+	    "bytes that are not UTF-8, and C1 controls, in octal");
+	safe_is("/caf\xc3\xa9", "/caf\\303\\251",
+	    "non-ASCII in octal in the C locale");
+	memset(lng, 'a', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	memset(want, 'a', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	safe_is(lng, want, "a name longer than a directory holds is cut");
+}
+
+/* ------------------------------------------------------- queue accounting */
+
+static void
+test_mq_charge(void)
+{
+	struct ipc_entry e;
+	long long word6 = 6 * (long long)sizeof(long);
+
+	memset(&e, 0, sizeof(e));
+	e.kind = IPC_MQ;
+	e.max_messages = 10;
+	e.message_size = 8192;
+	ok(mq_charge(&e) == 20 * word6 + 81920,
+	    "mq_charge: 10 x 8192 bytes, two six-word headers a slot");
+	e.max_messages = 40000;
+	e.message_size = 1;
+	ok(mq_charge(&e) == (40000 + 32768) * word6 + 40000,
+	    "mq_charge: priority tree nodes count up to MQ_PRIO_MAX only");
+	e.max_messages = -1;
+	ok(mq_charge(&e) == -1, "mq_charge: unknown attributes: -1");
+	e.max_messages = 10;
+	e.kind = IPC_SEM;
+	ok(mq_charge(&e) == -1, "mq_charge: not a queue: -1");
+}
+
 int
 main(void)
 {
@@ -707,5 +773,7 @@ main(void)
 	test_duration();
 	test_deadline();
 	test_status();
+	test_safe_names();
+	test_mq_charge();
 	return tap_done();
 }

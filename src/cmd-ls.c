@@ -1,0 +1,331 @@
+/*
+ * ipcctl ls: every semaphore, segment and queue this host shows, in one
+ * table whose columns mean the same thing for every type.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ipcctl.h"
+
+enum {
+	LS_TYPE, LS_NAME, LS_OWNER, LS_GROUP, LS_MODE, LS_SIZE, LS_VALUE,
+	LS_MESSAGES, LS_MAX_MESSAGES, LS_MESSAGE_SIZE, LS_HOLDERS, LS_MTIME,
+	LS_NOTE, LS_NCOLS
+};
+
+/* Every column; -o takes any of them for every type. */
+static const struct {
+	struct out_col	 col;
+	const char	*help;
+} ls_cols[LS_NCOLS] = {
+	{ { "TYPE",		COL_STR, false }, "sem, shm or mq" },
+	{ { "NAME",		COL_STR, false },
+	  "name with its leading slash, control characters escaped" },
+	{ { "OWNER",		COL_STR, false }, "owner's user name, or uid" },
+	{ { "GROUP",		COL_STR, false }, "group name, or gid" },
+	{ { "MODE",		COL_STR, false }, "permissions in octal" },
+	{ { "SIZE",		COL_NUM, true },
+	  "bytes: a segment's size, or what a queue's messages hold" },
+	{ { "VALUE",		COL_NUM, true }, "a semaphore's value" },
+	{ { "MESSAGES",		COL_NUM, true }, "messages in a queue" },
+	{ { "MAX_MESSAGES",	COL_NUM, true }, "messages a queue can hold" },
+	{ { "MESSAGE_SIZE",	COL_NUM, true },
+	  "bytes of a queue's largest message" },
+	{ { "HOLDERS",		COL_NUM, true },
+	  "holders a semaphore's ledger records" },
+	{ { "MTIME",		COL_STR, false },
+	  "last modification, ISO 8601" },
+	{ { "NOTE",		COL_STR, false },
+	  "damaged (a sem.* file no semaphore can be) or denied (may "
+	  "not be opened: values unknown)" },
+};
+
+static const int default_cols[] = {
+	LS_TYPE, LS_NAME, LS_OWNER, LS_MODE, LS_SIZE, LS_VALUE, LS_MESSAGES,
+	LS_NOTE, -1
+};
+static const int long_cols[] = {
+	LS_TYPE, LS_NAME, LS_OWNER, LS_GROUP, LS_MODE, LS_SIZE, LS_VALUE,
+	LS_MESSAGES, LS_HOLDERS, LS_MTIME, LS_NOTE, -1
+};
+
+static const char *const type_names[] = { "sem", "shm", "mq" };
+static const char *const note_names[] = { NULL, "damaged", "denied" };
+
+#define MAX_COLS	64
+
+enum { OPT_LIST_COLUMNS = 0x200 };
+
+struct ls_opts {
+	struct args	 args;
+	struct out_opts	 out;
+	unsigned	 kinds;		/* IPC_KIND_BIT mask; 0: all */
+	bool		 longer;
+	const char	*output;	/* -o as given */
+	int		 cols[MAX_COLS];
+	size_t		 ncols;
+};
+
+/*
+ * User and group names, looked up once each: a lookup may read all of
+ * /etc/passwd, and 5000 objects usually have a handful of owners.
+ */
+#define ID_CACHE	16
+struct id_cache {
+	unsigned long	 id[ID_CACHE];
+	char		*name[ID_CACHE];
+	size_t		 n, next;
+};
+
+static const char *
+id_name(struct id_cache *c, unsigned long id, bool group)
+{
+	char buf[32];
+	const char *s;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->id[i] == id)
+			return c->name[i];
+	s = group ? fmt_group(id, buf, sizeof(buf)) :
+	    fmt_user(id, buf, sizeof(buf));
+	i = c->n < ID_CACHE ? c->n++ : c->next++ % ID_CACHE;
+	free(c->name[i]);
+	if ((c->name[i] = strdup(s)) == NULL)
+		die(errno, NULL);
+	c->id[i] = id;
+	return c->name[i];
+}
+
+/* Whether the word of len bytes at p, in a comma-separated list, is s. */
+static bool
+word_is(const char *p, size_t len, const char *s, bool icase)
+{
+	return (icase ? strncasecmp(p, s, len) : strncmp(p, s, len)) == 0 &&
+	    s[len] == '\0';
+}
+
+static void
+parse_types(struct ls_opts *lo, const char *arg)
+{
+	size_t len;
+	int k;
+
+	for (;; arg += len + 1) {
+		if ((len = strcspn(arg, ",")) == 0)
+			usage_error(lo->args.obj, lo->args.verb,
+			    "an empty type in -t");
+		for (k = 0; k < 3 && !word_is(arg, len, type_names[k], false);
+		    k++)
+			;
+		if (k == 3)
+			usage_error(lo->args.obj, lo->args.verb,
+			    "unknown type: %.*s (sem, shm or mq)", (int)len,
+			    arg);
+		lo->kinds |= IPC_KIND_BIT(k);
+		if (arg[len] == '\0')
+			break;
+	}
+}
+
+static void
+add_col(struct ls_opts *lo, int col)
+{
+	if (lo->ncols == MAX_COLS)
+		usage_error(lo->args.obj, lo->args.verb, "too many columns");
+	lo->cols[lo->ncols++] = col;
+}
+
+/* The columns: -o's, after the default or -l's set if it starts with +. */
+static void
+choose_cols(struct ls_opts *lo)
+{
+	const int *set = lo->longer ? long_cols : default_cols;
+	const char *spec = lo->output;
+	size_t len;
+	int c;
+
+	if (spec == NULL || spec[0] == '+') {
+		for (; *set != -1; set++)
+			add_col(lo, *set);
+		if (spec == NULL)
+			return;
+		spec++;
+	}
+	for (;; spec += len + 1) {
+		if ((len = strcspn(spec, ",")) == 0)
+			usage_error(lo->args.obj, lo->args.verb,
+			    "an empty column in -o");
+		for (c = 0; c < LS_NCOLS &&
+		    !word_is(spec, len, ls_cols[c].col.name, true); c++)
+			;
+		if (c == LS_NCOLS)
+			usage_error(lo->args.obj, lo->args.verb,
+			    "unknown column: %.*s (see --list-columns)",
+			    (int)len, spec);
+		add_col(lo, c);
+		if (spec[len] == '\0')
+			break;
+	}
+}
+
+static void
+list_columns(void)
+{
+	size_t c;
+
+	for (c = 0; c < LS_NCOLS; c++)
+		printf("%12s  %s\n", ls_cols[c].col.name, ls_cols[c].help);
+}
+
+static void
+set_num(struct table *t, struct libscols_line *ln, size_t i, long long v)
+{
+	if (v >= 0)
+		table_setf(t, ln, i, "%lld", v);
+}
+
+static void
+fill_row(struct table *t, const struct ls_opts *lo, struct id_cache *users,
+    struct id_cache *groups, const struct ipc_entry *e)
+{
+	struct libscols_line *ln = table_row(t);
+	char buf[SAFE_NAME_BUF];
+	size_t i;
+
+	for (i = 0; i < lo->ncols; i++) {
+		switch (lo->cols[i]) {
+		case LS_TYPE:
+			table_set(t, ln, i, type_names[e->kind]);
+			break;
+		case LS_NAME:
+			table_set(t, ln, i, fmt_name(e->name, buf));
+			break;
+		case LS_OWNER:
+			table_set(t, ln, i, id_name(users, e->uid, false));
+			break;
+		case LS_GROUP:
+			table_set(t, ln, i, id_name(groups, e->gid, true));
+			break;
+		case LS_MODE:
+			fmt_mode(e->mode, buf);
+			table_set(t, ln, i, buf);
+			break;
+		case LS_SIZE:
+			set_num(t, ln, i, e->size);
+			break;
+		case LS_VALUE:
+			set_num(t, ln, i, e->value);
+			break;
+		case LS_MESSAGES:
+			set_num(t, ln, i, e->messages);
+			break;
+		case LS_MAX_MESSAGES:
+			set_num(t, ln, i, e->max_messages);
+			break;
+		case LS_MESSAGE_SIZE:
+			set_num(t, ln, i, e->message_size);
+			break;
+		case LS_HOLDERS:
+			set_num(t, ln, i, e->holders);
+			break;
+		case LS_MTIME:
+			table_set(t, ln, i,
+			    fmt_time(e->mtime.tv_sec, buf, sizeof(buf)));
+			break;
+		case LS_NOTE:
+			table_set(t, ln, i, note_names[e->note]);
+			break;
+		}
+	}
+}
+
+int
+cmd_ls(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	static const struct option longopts[] = {
+		OUTPUT_LONGOPTS,
+		{ "type",		required_argument,	NULL, 't' },
+		{ "long",		no_argument,		NULL, 'l' },
+		{ "output",		required_argument,	NULL, 'o' },
+		{ "noheadings",		no_argument,		NULL, 'n' },
+		{ "list-columns",	no_argument,		NULL,
+		  OPT_LIST_COLUMNS },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	struct out_col cols[MAX_COLS];
+	struct id_cache users = { 0 }, groups = { 0 };
+	struct ipc_list list;
+	struct ls_opts lo;
+	struct table *t;
+	const char *arg;
+	size_t i;
+	int ch, status = 0;
+
+	memset(&lo, 0, sizeof(lo));
+	args_init(&lo.args, argc, argv, obj, verb, "t:lo:n" OUTPUT_SHORTOPTS,
+	    longopts);
+	while ((ch = args_next(&lo.args, &arg)) != -1) {
+		if (output_opt(ch, &lo.out))
+			continue;
+		switch (ch) {
+		case 1:
+			usage_error(obj, verb, "unexpected operand: %s", arg);
+		case 'l':
+			lo.longer = true;
+			break;
+		case 'n':
+			lo.out.noheadings = true;
+			break;
+		case 'o':
+			lo.output = arg;
+			break;
+		case 't':
+			parse_types(&lo, arg);
+			break;
+		case OPT_LIST_COLUMNS:
+			list_columns();
+			return 0;
+		default:
+			args_bad(&lo.args, '?');
+		}
+	}
+	choose_cols(&lo);
+	if (lo.kinds == 0)
+		lo.kinds = IPC_KIND_BIT(IPC_SEM) | IPC_KIND_BIT(IPC_SHM) |
+		    IPC_KIND_BIT(IPC_MQ);
+
+	for (i = 0; i < lo.ncols; i++)
+		cols[i] = ls_cols[lo.cols[i]].col;
+	/* First: it sets the locale that fmt_name escapes names for. */
+	t = table_new("objects", cols, lo.ncols, &lo.out);
+	list_objects(&list, lo.kinds);
+	if (list.shm_errno != 0) {
+		warn_errno(list.shm_errno, SHM_DIR);
+		status = exit_status(list.shm_errno);
+	}
+	if (list.mq_errno == ENOENT)
+		warnx("%s is not mounted, so no queue is listed; to mount it: "
+		    "%s", MQ_DIR, MQ_MOUNT);
+	else if (list.mq_errno != 0) {
+		warn_errno(list.mq_errno, MQ_DIR);
+		if (status == 0)
+			status = exit_status(list.mq_errno);
+	}
+	for (i = 0; i < list.n; i++)
+		fill_row(t, &lo, &users, &groups, &list.entries[i]);
+	table_print(t);
+	list_free(&list);
+	for (i = 0; i < users.n; i++)
+		free(users.name[i]);
+	for (i = 0; i < groups.n; i++)
+		free(groups.name[i]);
+	return status;
+}
