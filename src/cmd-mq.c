@@ -586,21 +586,9 @@ mq_info(int argc, char *argv[], const struct object *obj,
 		{ "help",	no_argument,		NULL, 'h' },
 		{ 0 }
 	};
-	static const struct out_col cols[] = {
-		{ "NAME",		COL_STR, false },
-		{ "MODE",		COL_STR, false },
-		{ "OWNER",		COL_STR, false },
-		{ "GROUP",		COL_STR, false },
-		{ "MAX_MESSAGES",	COL_NUM, true },
-		{ "MESSAGE_SIZE",	COL_NUM, true },
-		{ "MESSAGES",		COL_NUM, true },
-	};
-	struct libscols_line *ln;
 	struct mq_attr attr;
 	struct mq_opts mo;
-	struct table *t;
 	struct stat st;
-	char buf[32], mode[8];
 	mqd_t q;
 
 	mo_init(&mo, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
@@ -609,17 +597,10 @@ mq_info(int argc, char *argv[], const struct object *obj,
 	/* On Linux a queue is a descriptor on the mqueue file system. */
 	if (mq_getattr(q, &attr) == -1 || fstat(q, &st) == -1)
 		die(errno, mo.name);
-	t = table_new("queues", cols, 7, &mo.out);
-	ln = table_row(t);
-	table_set(t, ln, 0, mo.name);
-	fmt_mode(st.st_mode, mode);
-	table_set(t, ln, 1, mode);
-	table_set(t, ln, 2, fmt_user(st.st_uid, buf, sizeof(buf)));
-	table_set(t, ln, 3, fmt_group(st.st_gid, buf, sizeof(buf)));
-	table_setf(t, ln, 4, "%ld", attr.mq_maxmsg);
-	table_setf(t, ln, 5, "%ld", attr.mq_msgsize);
-	table_setf(t, ln, 6, "%ld", attr.mq_curmsgs);
-	table_print(t);
+	info_print("queues", mo.name, &st, (struct info_num[]){
+	    { "MAX_MESSAGES", attr.mq_maxmsg },
+	    { "MESSAGE_SIZE", attr.mq_msgsize },
+	    { "MESSAGES", attr.mq_curmsgs } }, 3, true, &mo.out);
 	return 0;
 }
 

@@ -392,20 +392,10 @@ sem_info(int argc, char *argv[], const struct object *obj,
 		{ "help",	no_argument,		NULL, 'h' },
 		{ 0 }
 	};
-	static const struct out_col cols[] = {
-		{ "NAME",	COL_STR, false },
-		{ "VALUE",	COL_NUM, true },
-		{ "MODE",	COL_STR, false },
-		{ "OWNER",	COL_STR, false },
-		{ "GROUP",	COL_STR, false },
-	};
 	struct out_opts out = { 0 };
-	struct libscols_line *ln;
 	struct sem_opts so;
-	struct table *t;
 	struct stat st;
 	const char *arg;
-	char buf[32], mode[8];
 	int ch, value;
 	sem_t *s;
 
@@ -419,15 +409,8 @@ sem_info(int argc, char *argv[], const struct object *obj,
 		die(errno, so.name);
 	if (sem_stat(so.name, &st) == -1)
 		die(errno, so.name);
-	t = table_new("semaphores", cols, 5, &out);
-	ln = table_row(t);
-	table_set(t, ln, 0, so.name);
-	table_setf(t, ln, 1, "%d", value);
-	fmt_mode(st.st_mode, mode);
-	table_set(t, ln, 2, mode);
-	table_set(t, ln, 3, fmt_user(st.st_uid, buf, sizeof(buf)));
-	table_set(t, ln, 4, fmt_group(st.st_gid, buf, sizeof(buf)));
-	table_print(t);
+	info_print("semaphores", so.name, &st,
+	    &(struct info_num){ "VALUE", value }, 1, false, &out);
 	return 0;
 }
 

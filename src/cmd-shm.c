@@ -350,31 +350,14 @@ shm_info(int argc, char *argv[], const struct object *obj,
 		{ "help",	no_argument,		NULL, 'h' },
 		{ 0 }
 	};
-	static const struct out_col cols[] = {
-		{ "NAME",	COL_STR, false },
-		{ "SIZE",	COL_NUM, true },
-		{ "MODE",	COL_STR, false },
-		{ "OWNER",	COL_STR, false },
-		{ "GROUP",	COL_STR, false },
-	};
-	struct libscols_line *ln;
 	struct shm_opts so;
-	struct table *t;
 	struct stat st;
-	char buf[32], mode[8];
 
 	so_init(&so, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
 	so_parse(&so, NULL);
 	so_fstat(&so, so_open(&so, O_RDONLY), &st);
-	t = table_new("segments", cols, 5, &so.out);
-	ln = table_row(t);
-	table_set(t, ln, 0, so.name);
-	table_setf(t, ln, 1, "%jd", (intmax_t)st.st_size);
-	fmt_mode(st.st_mode, mode);
-	table_set(t, ln, 2, mode);
-	table_set(t, ln, 3, fmt_user(st.st_uid, buf, sizeof(buf)));
-	table_set(t, ln, 4, fmt_group(st.st_gid, buf, sizeof(buf)));
-	table_print(t);
+	info_print("segments", so.name, &st,
+	    &(struct info_num){ "SIZE", st.st_size }, 1, false, &so.out);
 	return 0;
 }
 

@@ -101,6 +101,8 @@ void	 deadline_start(struct deadline *, const struct timespec *);
 bool	 deadline_left(const struct deadline *, struct timespec *);
 void	 deadline_realtime(const struct deadline *, struct timespec *);
 
+struct stat;
+
 /* output.c: plain, JSON, raw and pairs tables through libsmartcols. */
 enum out_format { OUT_PLAIN, OUT_JSON, OUT_RAW, OUT_PAIRS };
 enum out_type { COL_STR, COL_NUM, COL_BOOL };	/* COL_BOOL: "yes", "no" */
@@ -129,6 +131,13 @@ void	 table_set(struct table *, struct libscols_line *, size_t,
 void	 table_setf(struct table *, struct libscols_line *, size_t,
 	    const char *, ...) __attribute__((__format__(__printf__, 4, 5)));
 void	 table_print(struct table *);
+struct info_num {
+	const char	*column;
+	long long	 value;
+};
+#define INFO_MAX_NUMS	3
+void	 info_print(const char *, const char *, const struct stat *,
+	    const struct info_num *, size_t, bool, const struct out_opts *);
 void	 fmt_mode(mode_t, char [8]);
 const char *fmt_user(uid_t, char *, size_t);
 const char *fmt_group(gid_t, char *, size_t);
@@ -155,7 +164,6 @@ __dead void args_bad(struct args *, int);
 /* ipc-sem.c: semaphores opened with exact modes and mapped errors. */
 sem_t	*sem_open_opts(const char *, const struct open_opts *, unsigned);
 int	 sem_wait_deadline(sem_t *, const struct deadline *);
-struct stat;
 int	 sem_stat(const char *, struct stat *);
 
 /* ledger.c: who holds a semaphore's tokens, beside it in its file. */

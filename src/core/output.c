@@ -2,6 +2,8 @@
  * Tables in the four forms users of lsipc and lsblk know: plain, JSON
  * (numbers as numbers, absent values as null), raw, and KEY="value" pairs.
  */
+#include <sys/stat.h>
+
 #include <dlfcn.h>
 #include <err.h>
 #include <errno.h>
@@ -219,4 +221,42 @@ fmt_name(const char *name, char buf[SAFE_NAME_BUF])
 		flags |= VIS_NOLOCALE;
 	strvis(buf, raw, flags);
 	return buf;
+}
+
+/*
+ * The table every "info" verb prints: NAME, the object's numbers, then
+ * MODE, OWNER and GROUP from st -- or the numbers last (numbers_last), in
+ * the order the contract lists a queue's.
+ */
+void
+info_print(const char *table, const char *name, const struct stat *st,
+    const struct info_num *nums, size_t n, bool numbers_last,
+    const struct out_opts *o)
+{
+	struct out_col cols[4 + INFO_MAX_NUMS];
+	struct libscols_line *ln;
+	struct table *t;
+	char buf[32], mode[8];
+	size_t i, c = 0, first = numbers_last ? 4 : 1;
+
+	cols[c++] = (struct out_col){ "NAME", COL_STR, false };
+	for (i = 0; !numbers_last && i < n; i++)
+		cols[c++] = (struct out_col){ nums[i].column, COL_NUM, true };
+	cols[c++] = (struct out_col){ "MODE", COL_STR, false };
+	cols[c++] = (struct out_col){ "OWNER", COL_STR, false };
+	cols[c++] = (struct out_col){ "GROUP", COL_STR, false };
+	for (i = 0; numbers_last && i < n; i++)
+		cols[c++] = (struct out_col){ nums[i].column, COL_NUM, true };
+
+	t = table_new(table, cols, c, o);
+	ln = table_row(t);
+	table_set(t, ln, 0, name);
+	for (i = 0; i < n; i++)
+		table_setf(t, ln, first + i, "%lld", nums[i].value);
+	c = numbers_last ? 1 : 1 + n;
+	fmt_mode(st->st_mode, mode);
+	table_set(t, ln, c, mode);
+	table_set(t, ln, c + 1, fmt_user(st->st_uid, buf, sizeof(buf)));
+	table_set(t, ln, c + 2, fmt_group(st->st_gid, buf, sizeof(buf)));
+	table_print(t);
 }
