@@ -249,7 +249,8 @@ send_one(struct mq_opts *mo, mqd_t q, const char *msg, size_t len,
 	if (len > (size_t)msgsize)
 		errx(EX_DATAERR, "%s: a message of %zu bytes is longer than the "
 		    "queue's message size (%ld)%s", mo->name, len, msgsize,
-		    sent > 0 ? "; the messages before it were sent" : "");
+		    sent > 0 ? "; the messages before it were sent" :
+		    ": nothing sent");
 	deadline_start(&d, mo->timed ? &mo->timeout : NULL);
 	while (mq_send(q, msg, len, mo->prio) == -1) {
 		e = errno;
@@ -389,6 +390,26 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 }
 
 /*
+ * Put a message back, waiting for room if senders filled the queue
+ * meanwhile: a noted signal does not end this wait, since ending it would
+ * lose the message (SIGKILL still can).
+ */
+static int
+put_back(struct out *o, const struct pending *p)
+{
+	static const struct deadline forever = { .forever = true };
+
+	while (mq_send(o->back, o->raw + p->raw, p->len, p->prio) == -1) {
+		if (errno == EAGAIN && mq_wait(o->back, POLLOUT, &forever,
+		    NULL) == 0)
+			continue;
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * The write failed after carried bytes: the messages it did not carry out
  * whole go back on the queue, in order, with their priorities.
  */
@@ -403,11 +424,11 @@ out_fail(struct out *o, size_t carried, int e)
 
 		if (p->end <= carried)
 			continue;
-		if (o->back == (mqd_t)-1 || mq_send(o->back, o->raw + p->raw,
-		    p->len, p->prio) == -1) {
-			warnx("%s: %zu messages could not be put back: %s",
-			    o->name, o->np - i, o->back == (mqd_t)-1 ?
-			    "no write permission" : strerror(errno));
+		if (o->back == (mqd_t)-1 || put_back(o, p) == -1) {
+			warnx("%s: %zu message%s could not be put back: %s",
+			    o->name, o->np - i, o->np - i == 1 ? "" : "s",
+			    o->back == (mqd_t)-1 ? "no write permission" :
+			    strerror(errno));
 			break;
 		}
 		back++;
@@ -532,7 +553,7 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 	memset(&o, 0, sizeof(o));
 	o.name = mo.name;
 	/* Least access to receive; write access only to put messages back. */
-	o.back = mq_open(mo.name, O_WRONLY | O_CLOEXEC);
+	o.back = mq_open(mo.name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if ((msg = malloc(msgsize)) == NULL)
 		die(errno, NULL);
 	check_stdout();
@@ -655,6 +676,12 @@ mq_notify_verb(int argc, char *argv[], const struct object *obj,
 	}
 	mq_notify(q, NULL);
 	mq_close(q);
+	/*
+	 * A message that came between registering and looking sent its
+	 * signal too: take it before unblocking, or it would end us.
+	 */
+	while (sigtimedwait(&set, NULL, &(struct timespec){ 0, 0 }) != -1)
+		continue;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (mo.noperands == 0)
 		return 0;
