@@ -595,6 +595,10 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 	out_flush(&o);
 	if (signal_noted())
 		die_signal(signal_noted());
+	free(msg);
+	free(o.buf);
+	free(o.raw);
+	free(o.p);
 	return 0;
 }
 
