@@ -147,12 +147,15 @@ ledger_count(int fd)
 	return n == -1 || !tracked ? -1 : n;
 }
 
-/* A process's start time in clock ticks since boot; 0 if it is gone. */
-uint64_t
-proc_start(pid_t pid)
+/*
+ * A process's state letter and start time in clock ticks since boot, from
+ * /proc/PID/stat; 0 where it cannot be read.
+ */
+static int
+proc_stat(pid_t pid, uint64_t *start)
 {
-	char path[32], buf[1024], *p;
-	unsigned long long start;
+	char path[32], buf[1024], *p, state;
+	unsigned long long ticks;
 	ssize_t n;
 	int fd, field;
 
@@ -165,30 +168,43 @@ proc_start(pid_t pid)
 		return 0;
 	buf[n] = '\0';
 	/* comm (field 2) may hold spaces and ')': count from the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL)
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p, ") %c", &state) != 1)
 		return 0;
 	for (field = 2; field < 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
-	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+	if (p == NULL || sscanf(p + 1, "%llu", &ticks) != 1)
 		return 0;
-	return start;
+	*start = ticks;
+	return state;
+}
+
+/* A live process's start time; 0 if it is gone (or a zombie). */
+uint64_t
+proc_start(pid_t pid)
+{
+	uint64_t start;
+	int state = proc_stat(pid, &start);
+
+	return state == 0 || state == 'Z' ? 0 : start;
 }
 
 /*
- * Dead: no such pid, or a pid whose start time is not the holder's. A
- * process /proc will not show us (hidepid, another pid namespace) is
- * taken as alive: recovering a live holder's token would break the count.
+ * Dead: no such pid, a zombie (killed, not yet reaped), or a pid whose
+ * start time is not the holder's. A process /proc will not show us
+ * (hidepid, another pid namespace) is taken as alive: recovering a live
+ * holder's token would break the count.
  */
 bool
 holder_alive(const struct ledger_slot *s)
 {
 	uint64_t start;
+	int state;
 
 	if (kill(s->pid, 0) == -1 && errno == ESRCH)
 		return false;
-	if ((start = proc_start(s->pid)) == 0)
+	if ((state = proc_stat(s->pid, &start)) == 0)
 		return true;
-	return start == s->start;
+	return state != 'Z' && start == s->start;
 }
 
 /* PID's command line, arguments joined by spaces, cut to fit. */
