@@ -358,24 +358,44 @@ sem_release(int argc, char *argv[], const struct object *obj,
 	return 0;
 }
 
+/*
+ * The verbs whose one operand is NAME: value and recover, and info and
+ * holders, which also take the output options (out not NULL).
+ */
+static void
+so_name_only(struct sem_opts *so, int argc, char *argv[],
+    const struct object *obj, const struct verb *verb, struct out_opts *out)
+{
+	static const struct option plain[] = {
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	static const struct option table[] = {
+		OUTPUT_LONGOPTS,
+		{ "help",	no_argument,		NULL, 'h' },
+		{ 0 }
+	};
+	const char *arg;
+	int ch;
+
+	so_init(so, argc, argv, obj, verb, out != NULL ? OUTPUT_SHORTOPTS : "",
+	    out != NULL ? table : plain);
+	while ((ch = args_next(&so->args, &arg)) != -1)
+		if (!(out != NULL && output_opt(ch, out)) &&
+		    (ch != 1 || !sem_opt(so, ch, arg)))
+			usage_error(obj, verb, "unexpected operand: %s", arg);
+	sem_need_name(so);
+}
+
 static int
 sem_value(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct sem_opts so;
-	const char *arg;
-	int ch, value;
+	int value;
 	sem_t *s;
 
-	so_init(&so, argc, argv, obj, verb, "", longopts);
-	while ((ch = args_next(&so.args, &arg)) != -1)
-		if (ch != 1 || !sem_opt(&so, ch, arg))
-			usage_error(obj, verb, "unexpected operand: %s", arg);
-	sem_need_name(&so);
+	so_name_only(&so, argc, argv, obj, verb, NULL);
 	s = sem_get(&so);
 	if (sem_getvalue(s, &value) == -1)
 		die(errno, so.name);
@@ -387,23 +407,13 @@ static int
 sem_info(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		OUTPUT_LONGOPTS,
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct out_opts out = { 0 };
 	struct sem_opts so;
 	struct stat st;
-	const char *arg;
-	int ch, value;
+	int value;
 	sem_t *s;
 
-	so_init(&so, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
-	while ((ch = args_next(&so.args, &arg)) != -1)
-		if (!output_opt(ch, &out) && (ch != 1 || !sem_opt(&so, ch, arg)))
-			usage_error(obj, verb, "unexpected operand: %s", arg);
-	sem_need_name(&so);
+	so_name_only(&so, argc, argv, obj, verb, &out);
 	s = sem_get(&so);
 	if (sem_getvalue(s, &value) == -1)
 		die(errno, so.name);
@@ -418,11 +428,6 @@ static int
 sem_holders(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		OUTPUT_LONGOPTS,
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	static const struct out_col cols[] = {
 		{ "PID",	COL_NUM, true },
 		{ "STATE",	COL_STR, false },
@@ -434,16 +439,11 @@ sem_holders(int argc, char *argv[], const struct object *obj,
 	struct libscols_line *ln;
 	struct sem_opts so;
 	struct table *t;
-	const char *arg;
 	char since[40], cmd[4 * sizeof(sl->command) + 1];
 	bool tracked;
-	int ch, fd, i, n;
+	int fd, i, n;
 
-	so_init(&so, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
-	while ((ch = args_next(&so.args, &arg)) != -1)
-		if (!output_opt(ch, &out) && (ch != 1 || !sem_opt(&so, ch, arg)))
-			usage_error(obj, verb, "unexpected operand: %s", arg);
-	sem_need_name(&so);
+	so_name_only(&so, argc, argv, obj, verb, &out);
 	/* Looking needs no write access, and no semaphore operation. */
 	if ((fd = ledger_open(so.name, O_RDONLY)) == -1 ||
 	    (n = ledger_read(fd, &sl, &tracked)) == -1)
@@ -469,19 +469,9 @@ static int
 sem_recover(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct sem_opts so;
-	const char *arg;
-	int ch;
 
-	so_init(&so, argc, argv, obj, verb, "", longopts);
-	while ((ch = args_next(&so.args, &arg)) != -1)
-		if (ch != 1 || !sem_opt(&so, ch, arg))
-			usage_error(obj, verb, "unexpected operand: %s", arg);
-	sem_need_name(&so);
+	so_name_only(&so, argc, argv, obj, verb, NULL);
 	recover_dead(&so, sem_get(&so), stdout);
 	return 0;
 }
