@@ -82,21 +82,14 @@ mo_parse(struct mq_opts *mo, int flags)
 	    (mo->operands = calloc(a->argc + 1, sizeof(char *))) == NULL)
 		die(errno, NULL);
 	while ((ch = args_next(a, &arg)) != -1) {
-		if (open_opt(ch, arg, &mo->open, &errstr)) {
-			if (errstr != NULL)
-				usage_error(a->obj, a->verb, "%s: %s", arg,
-				    errstr);
+		if (open_opt(a, ch, arg, &mo->open))
 			continue;
-		}
 		if (output_opt(ch, &mo->out))
 			continue;
 		switch (ch) {
 		case 1:
 			if (!mo->named) {
-				errstr = name_check(arg, IPC_MQ, mo->name);
-				if (errstr != NULL)
-					usage_error(a->obj, a->verb, "%s: %s",
-					    arg, errstr);
+				args_name(a, arg, IPC_MQ, mo->name);
 				mo->named = true;
 				break;
 			}

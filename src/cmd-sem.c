@@ -65,17 +65,13 @@ sem_opt(struct sem_opts *so, int ch, const char *arg)
 	const char *errstr = NULL;
 	long long n;
 
-	if (open_opt(ch, arg, &so->open, &errstr)) {
-		if (errstr != NULL)
-			usage_error(a->obj, a->verb, "%s: %s", arg, errstr);
+	if (open_opt(a, ch, arg, &so->open))
 		return true;
-	}
 	switch (ch) {
 	case 1:
 		if (so->named)
 			return false;
-		if ((errstr = name_check(arg, IPC_SEM, so->name)) != NULL)
-			usage_error(a->obj, a->verb, "%s: %s", arg, errstr);
+		args_name(a, arg, IPC_SEM, so->name);
 		so->named = true;
 		return true;
 	case 't':

@@ -58,25 +58,18 @@ static void
 so_parse(struct shm_opts *so, const char **extra)
 {
 	struct args *a = &so->args;
-	const char *arg, *errstr = NULL;
+	const char *arg;
 	int ch;
 
 	while ((ch = args_next(a, &arg)) != -1) {
-		if (open_opt(ch, arg, &so->open, &errstr)) {
-			if (errstr != NULL)
-				usage_error(a->obj, a->verb, "%s: %s", arg,
-				    errstr);
+		if (open_opt(a, ch, arg, &so->open))
 			continue;
-		}
 		if (output_opt(ch, &so->out))
 			continue;
 		switch (ch) {
 		case 1:
 			if (!so->named) {
-				errstr = name_check(arg, IPC_SHM, so->name);
-				if (errstr != NULL)
-					usage_error(a->obj, a->verb, "%s: %s",
-					    arg, errstr);
+				args_name(a, arg, IPC_SHM, so->name);
 				so->named = true;
 			} else if (extra != NULL && *extra == NULL)
 				*extra = arg;

@@ -88,7 +88,8 @@ struct open_opts {
 	{ "exclusive",	no_argument,		NULL, 'x' }, \
 	{ "mode",	required_argument,	NULL, 'm' }
 #define OPEN_SHORTOPTS	"cxm:"
-bool	 open_opt(int, const char *, struct open_opts *, const char **);
+struct args;
+bool	 open_opt(struct args *, int, const char *, struct open_opts *);
 
 /* deadline.c: timeouts on the monotonic clock. */
 struct deadline {
@@ -160,6 +161,8 @@ void	 args_init(struct args *, int, char *[], const struct object *,
 	    const struct verb *, const char *, const struct option *);
 int	 args_next(struct args *, const char **);
 __dead void args_bad(struct args *, int);
+void	 args_name(struct args *, const char *, enum ipc_kind,
+	    char [IPC_NAME_BUF]);
 
 /* ipc-sem.c: semaphores opened with exact modes and mapped errors. */
 sem_t	*sem_open_opts(const char *, const struct open_opts *, unsigned);

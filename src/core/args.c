@@ -75,3 +75,14 @@ args_bad(struct args *a, int ch)
 		usage_error(a->obj, a->verb, "bad option: %s", opt);
 	usage_error(a->obj, a->verb, "unknown option: -%c", optopt);
 }
+
+/* NAME in its canonical form into out; a bad one is a usage error. */
+void
+args_name(struct args *a, const char *arg, enum ipc_kind kind,
+    char out[IPC_NAME_BUF])
+{
+	const char *errstr;
+
+	if ((errstr = name_check(arg, kind, out)) != NULL)
+		usage_error(a->obj, a->verb, "%s: %s", arg, errstr);
+}

@@ -98,15 +98,14 @@ unlink_names(int argc, char *argv[], const struct object *obj,
 		{ 0 }
 	};
 	char name[IPC_NAME_BUF];
-	const char *arg, *errstr;
+	const char *arg;
 	struct args a;
 	int ch, i, n = 0, status = 0;
 	bool dashdash = false;
 
 	args_init(&a, argc, argv, obj, verb, "", longopts);
 	while ((ch = args_next(&a, &arg)) != -1) {
-		if ((errstr = name_check(arg, kind, name)) != NULL)
-			usage_error(obj, verb, "%s: %s", arg, errstr);
+		args_name(&a, arg, kind, name);
 		n++;
 	}
 	if (n == 0)

@@ -102,15 +102,19 @@ parse_mode(const char *s, mode_t *out)
 	return NULL;
 }
 
+/* -c, -x, -m: true if ch was one of them; a bad MODE is a usage error. */
 bool
-open_opt(int ch, const char *arg, struct open_opts *o, const char **errstr)
+open_opt(struct args *a, int ch, const char *arg, struct open_opts *o)
 {
+	const char *errstr;
+
 	switch (ch) {
 	case 'c':
 		o->flags |= O_CREAT;
 		break;
 	case 'm':
-		*errstr = parse_mode(arg, &o->mode);
+		if ((errstr = parse_mode(arg, &o->mode)) != NULL)
+			usage_error(a->obj, a->verb, "%s: %s", arg, errstr);
 		break;
 	case 'x':
 		o->flags |= O_CREAT | O_EXCL;
