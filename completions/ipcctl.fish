@@ -2,7 +2,9 @@
 #
 # Driven by the tables below: to add an object, a verb or an option, add it
 # there; to complete the names of an object's existing instances, define
-# __ipcctl_names_OBJECT (one name a line, with its leading slash).
+# __ipcctl_names_OBJECT (one name a line, with its leading slash); to
+# complete an option's argument with what a function prints, name the
+# function in __ipcctl_opt_funcs.
 # Object-less verbs (ls, limits) go under the object "-".
 
 # Multi-call links and the object each one implies.
@@ -25,6 +27,8 @@ set -g __ipcctl_verbs \
     'sem info print name, value, mode, owner and group' \
     'sem unlink remove semaphores' \
     'sem run hold a token while a command runs' \
+    'sem holders list the recorded holders: pid, alive or dead, since, command' \
+    'sem recover give back the token of every dead holder' \
     'shm create create a segment of a size (no NAME: a random one, printed)' \
     'shm write copy a file or stdin into a segment' \
     'shm read copy bytes of a segment to stdout' \
@@ -44,12 +48,14 @@ set -g __ipcctl_verbs \
 # OBJECT VERB LONG-OPTIONS...; every verb also has --help.
 set -g __ipcctl_verb_opts \
     'sem create value exclusive mode create' \
-    'sem acquire timeout create exclusive mode value' \
-    'sem release count create exclusive mode value' \
+    'sem acquire timeout holder recover create exclusive mode value' \
+    'sem release count holder create exclusive mode value' \
     'sem value' \
     'sem info json raw pairs' \
     'sem unlink' \
-    'sem run timeout conflict-exit-code create exclusive mode value' \
+    'sem run timeout recover conflict-exit-code create exclusive mode value' \
+    'sem holders json raw pairs' \
+    'sem recover' \
     'shm create size exclusive mode truncate create' \
     'shm write offset grow' \
     'shm read offset length' \
@@ -76,6 +82,8 @@ set -g __ipcctl_verb_args \
     'sem info name' \
     'sem unlink name...' \
     'sem run name' \
+    'sem holders name' \
+    'sem recover name' \
     'shm create name' \
     'shm write name file' \
     'shm read name' \
@@ -100,6 +108,7 @@ set -g __ipcctl_opts \
     'follow f - receive until interrupted' \
     'grow - - extend the segment to hold the data' \
     'help h - show help' \
+    'holder - PID record PID as holder' \
     'json - - print one JSON document' \
     'length l LENGTH copy LENGTH bytes (default: to the end)' \
     'lines - - each line of stdin is a message' \
@@ -116,12 +125,15 @@ set -g __ipcctl_opts \
     'print-priority P - prefix each message with PRIO and a tab' \
     'priority p PRIO priority, 0 (default) to MQ_PRIO_MAX-1; higher first' \
     'raw r - print a raw table' \
+    'recover - - first give back the tokens of dead holders' \
     'size s SIZE size in bytes (4096, 64K, 1M, 2G)' \
     'timeout t T give up after T (2.5, 500ms, 1m; 0: never wait)' \
     'truncate - - empty an existing segment first' \
     'type t TYPES only these types (comma-separated)' \
     'value v N initial value if created (default 0)' \
     'mq:count n COUNT receive COUNT messages (default 1)' \
+    "sem:acquire:holder - PID record PID (e.g. the script's \$\$) as holder" \
+    'sem:release:holder - PID release tokens PID holds; remove its entries' \
     'mq:send:null 0 - each NUL-terminated record of stdin is a message' \
     'mq:send:timeout t T wait at most T for room, per message (0: never wait)' \
     'mq:receive:json - - print one JSON object a line' \
@@ -133,36 +145,55 @@ set -g __ipcctl_opt_values \
     'output TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES MAX_MESSAGES MESSAGE_SIZE HOLDERS MTIME NOTE' \
     'type sem shm mq'
 
+# LONG FUNCTION: what prints the candidates for an option's argument, when
+# they are not a fixed list.
+set -g __ipcctl_opt_funcs \
+    'holder __fish_complete_pids'
+
 # OBJECT VERB N: the verb runs a COMMAND after N operands.
 set -g __ipcctl_command_after \
     'sem run 1' \
     'mq notify 1'
 
-# Existing semaphores: glibc keeps /NAME as /dev/shm/sem.NAME.
-function __ipcctl_names_sem
-    for f in /dev/shm/sem.*
-        test -f $f; and not test -L $f
-        and string replace -- /dev/shm/sem. / $f
-    end
+# The ipcctl to ask for names: the one on PATH, else the one beside the
+# command being completed when that is a path (ipcsem, ipcshm and ipcmq
+# take no "ls": ipcctl does).
+function __ipcctl_self
+    command -s ipcctl
+    and return 0
+    set -l cmd (commandline -opc)[1]
+    string match -q -- '*/*' "$cmd"
+    or return 1
+    set -l dir (string replace -r -- '/[^/]*$' '' $cmd)
+    set dir (string replace -r -- '^~(?=/|$)' $HOME $dir)
+    test -x "$dir/ipcctl"
+    and echo "$dir/ipcctl"
 end
 
-# Existing segments: the files of /dev/shm that are not semaphores.
-function __ipcctl_names_shm
-    for f in /dev/shm/* /dev/shm/.*
-        test -f $f; and not test -L $f
-        and string replace -rf -- '^/dev/shm/(?!sem\.)' / $f
-    end
-end
-
-# Existing queues: the files of /dev/mqueue, where the mqueue file system
-# is mounted; unmounted, the directory shows no queue.
-function __ipcctl_names_mq
-    test -r /proc/self/mounts
-    and string match -q -- '* /dev/mqueue mqueue *' </proc/self/mounts
+# The names of the existing objects of type $argv[1], one a line with the
+# leading slash, as "ipcctl ls" lists them: it knows which files are
+# objects and skips ipcctl's own. Its plain table pads no last column,
+# escapes control characters (names cannot hold them) and writes a
+# backslash that a "x" follows as \x5c, undone here.
+function __ipcctl_ls_names -a type
+    set -l self (__ipcctl_self)
     or return 0
-    for f in /dev/mqueue/* /dev/mqueue/.*
-        test -f $f; and string replace -- /dev/mqueue/ / $f
+    for name in ($self ls -t $type -n -o NAME 2>/dev/null)
+        string match -q -- '/*' $name
+        and string replace -a -- '\x5c' '\\' $name
     end
+end
+
+function __ipcctl_names_sem
+    __ipcctl_ls_names sem
+end
+
+function __ipcctl_names_shm
+    __ipcctl_ls_names shm
+end
+
+function __ipcctl_names_mq
+    __ipcctl_ls_names mq
 end
 
 # The line of table $argv[1] (a variable name) whose first words are
@@ -379,6 +410,8 @@ for line in $__ipcctl_verb_opts
             set spec $spec -x
             set -l values (__ipcctl_lookup __ipcctl_opt_values $long)
             test -n "$values"; and set spec $spec -a $values
+            set -l func (__ipcctl_lookup __ipcctl_opt_funcs $long)
+            test -n "$func"; and set spec $spec -a "($func)"
         end
         complete $cmds -n "__ipcctl_is args $f[1] $f[2]" $spec
     end
