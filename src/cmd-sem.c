@@ -122,7 +122,7 @@ so_ledger(struct sem_opts *so)
 {
 	int fd;
 
-	if ((fd = ledger_open(so->name, O_RDWR)) == -1)
+	if ((fd = sem_file_open(so->name, O_RDWR)) == -1)
 		die(errno, so->name);
 	return fd;
 }
@@ -406,14 +406,15 @@ sem_info(int argc, char *argv[], const struct object *obj,
 	struct out_opts out = { 0 };
 	struct sem_opts so;
 	struct stat st;
-	int value;
+	int fd, value;
 	sem_t *s;
 
 	so_name_only(&so, argc, argv, obj, verb, &out);
 	s = sem_get(&so);
 	if (sem_getvalue(s, &value) == -1)
 		die(errno, so.name);
-	if (sem_stat(so.name, &st) == -1)
+	if ((fd = sem_file_open(so.name, O_RDONLY)) == -1 ||
+	    fstat(fd, &st) == -1)
 		die(errno, so.name);
 	info_print("semaphores", so.name, &st,
 	    &(struct info_num){ "VALUE", value }, 1, false, &out);
@@ -441,7 +442,7 @@ sem_holders(int argc, char *argv[], const struct object *obj,
 
 	so_name_only(&so, argc, argv, obj, verb, &out);
 	/* Looking needs no write access, and no semaphore operation. */
-	if ((fd = ledger_open(so.name, O_RDONLY)) == -1 ||
+	if ((fd = sem_file_open(so.name, O_RDONLY)) == -1 ||
 	    (n = ledger_read(fd, &sl, &tracked)) == -1)
 		die(errno, so.name);
 	if (!tracked)

@@ -167,7 +167,7 @@ void	 args_name(struct args *, const char *, enum ipc_kind,
 /* ipc-sem.c: semaphores opened with exact modes and mapped errors. */
 sem_t	*sem_open_opts(const char *, const struct open_opts *, unsigned);
 int	 sem_wait_deadline(sem_t *, const struct deadline *);
-int	 sem_stat(const char *, struct stat *);
+int	 sem_file_open(const char *, int);
 
 /* ledger.c: who holds a semaphore's tokens, beside it in its file. */
 #define LEDGER_MAX_SLOTS	4096
@@ -178,7 +178,6 @@ struct ledger_slot {
 	int64_t		 since;		/* when it took the token, epoch s */
 	char		 command[232];
 };
-int	 ledger_open(const char *, int);
 int	 ledger_read(int, struct ledger_slot **, bool *);
 int	 ledger_count(int);
 int	 ledger_add(int, pid_t, uint64_t, const char *);

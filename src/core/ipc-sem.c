@@ -58,12 +58,15 @@ sem_wait_deadline(sem_t *s, const struct deadline *d)
 	return r == 0 ? 0 : errno;
 }
 
-/* glibc keeps semaphore NAME in /dev/shm/sem.NAME. */
+/*
+ * The file behind semaphore NAME: glibc keeps it in /dev/shm/sem.NAME.
+ * info stats it; the holders ledger lives in it.
+ */
 int
-sem_stat(const char *name, struct stat *st)
+sem_file_open(const char *name, int access)
 {
 	char path[sizeof("/dev/shm/sem.") + IPC_NAME_BUF];
 
 	snprintf(path, sizeof(path), "/dev/shm/sem.%s", name + 1);
-	return stat(path, st);
+	return open(path, access | O_CLOEXEC | O_NOFOLLOW);
 }

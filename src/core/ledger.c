@@ -59,16 +59,6 @@ unlock(int fd)
 	fcntl(fd, F_OFD_SETLK, &fl);
 }
 
-/* The semaphore's file: O_RDWR to change the ledger, O_RDONLY to look. */
-int
-ledger_open(const char *name, int access)
-{
-	char path[sizeof("/dev/shm/sem.") + IPC_NAME_BUF];
-
-	snprintf(path, sizeof(path), "/dev/shm/sem.%s", name + 1);
-	return open(path, access | O_CLOEXEC | O_NOFOLLOW);
-}
-
 /* The head, or 0 slots where there is no ledger (yet). */
 static int
 read_head(int fd, struct ledger_head *h)
