@@ -698,3 +698,44 @@ $N 1048576 0600 $u $g"
 	run -66 --separate-stderr bin/ipcshm info "$N"
 	assert_diag "ipcctl: shm info: $N: No such file or directory"
 }
+
+@test "read while another process shrinks the segment: a clear error, no SIGBUS" {
+	# 16 MiB into a fifo whose reader is stopped: the copy is stuck after
+	# the pipe's 64 KiB when the segment is cut to nothing under it.
+	ipcctl shm create "$N" -s 16M
+	mkfifo fifo
+	run -71 --separate-stderr bash -c '
+		cat fifo >/dev/null & reader=$!
+		kill -STOP $reader
+		exec 3<>fifo
+		"$IPCCTL" shm read "$1" >&3 & r=$!
+		for _ in {1..250}; do
+			grep -q pipe_wait /proc/$r/wchan && break; sleep 0.02
+		done
+		"$IPCCTL" shm resize "$1" 0
+		kill -CONT $reader
+		wait $r' _ "$N"
+	assert_equal "$output" ""
+	assert_diag "ipcctl: shm read: $N: the segment shrank while it was copied"
+	assert_size "$N" 0
+}
+
+@test "read to an O_APPEND stdout while the segment shrinks: a clear error, no SIGBUS" {
+	# >>file takes the write(2)-from-a-mapping path, where a shrunk
+	# segment is EFAULT from the kernel, not a SIGBUS in ipcctl.
+	ipcctl shm create "$N" -s 64M
+	mkfifo fifo
+	run -71 --separate-stderr bash -c '
+		cat fifo >/dev/null & reader=$!
+		kill -STOP $reader
+		exec 3<>fifo
+		"$IPCCTL" shm read "$1" >>/dev/fd/3 & r=$!
+		for _ in {1..250}; do
+			grep -q pipe_wait /proc/$r/wchan && break; sleep 0.02
+		done
+		"$IPCCTL" shm resize "$1" 0
+		kill -CONT $reader
+		wait $r' _ "$N"
+	assert_equal "$output" ""
+	assert_diag "ipcctl: shm read: $N: the segment shrank while it was copied"
+}
