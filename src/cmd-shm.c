@@ -168,8 +168,10 @@ shm_create(int argc, char *argv[], const struct object *obj,
 static void __dead
 copy_failed(struct shm_opts *so, int e, int side, const char *file)
 {
-	if (side == 'f')
-		errx(EX_IOERR, "%s: %s", file, strerror(e));
+	if (side == 'f') {
+		warn_errno(e, file);
+		exit(EX_IOERR);
+	}
 	if (e == EFAULT)
 		errx(EX_OSERR, "%s: the segment shrank while it was copied",
 		    so->name);

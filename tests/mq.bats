@@ -1180,9 +1180,12 @@ $N 0600 $u $g 4 64 0"
 	..|'.' and '..' are not names
 	/..|'.' and '..' are not names
 	EOF
-	for bad in $'\x01' $'\t' $'\e' $'\x7f'; do
+	# the name is echoed escaped (vis(3)), never raw to a terminal
+	local bad shown
+	for bad in $'\x01':'\001' $'\t':'\t' $'\e':'\033' $'\x7f':'\177'; do
+		shown=${bad#*:} bad=${bad%%:*}
 		run -64 --separate-stderr ipcctl mq create "/${PREFIX}a${bad}b"
-		assert_usage_error "ipcctl: mq create: /${PREFIX}a${bad}b: control character in name" \
+		assert_usage_error "ipcctl: mq create: /${PREFIX}a${shown}b: control character in name" \
 		    mq create
 	done
 	long=$(printf 'x%.0s' {1..256})

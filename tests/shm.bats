@@ -582,7 +582,7 @@ $N 1048576 0600 $u $g"
 	run -64 --separate-stderr ipcctl shm info /.
 	assert_usage_error "ipcctl: shm info: /.: '.' and '..' are not names" shm info
 	run -64 --separate-stderr ipcctl shm create "${PREFIX}"$'\001' -s 1
-	assert_usage_error "ipcctl: shm create: ${PREFIX}"$'\001'": control character in name" shm create
+	assert_usage_error "ipcctl: shm create: ${PREFIX}\\001: control character in name" shm create
 	run -64 --separate-stderr ipcctl shm create "/$long" -s 1
 	assert_usage_error "ipcctl: shm create: /$long: name too long" shm create
 	assert_no_objects

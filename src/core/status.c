@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <vis.h>
 
 #include "ipcctl.h"
 
@@ -73,19 +74,33 @@ reason(int errnum)
 	return errnum == ETIMEDOUT ? "timed out" : strerror(errnum);
 }
 
+/*
+ * Text from the command line, made safe for a terminal: an operand with
+ * escape sequences in it must not reach stderr raw. Backslashes stay.
+ */
+static const char *
+safe(const char *s, char *buf, size_t len)
+{
+	strnvis(buf, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL |
+	    VIS_NOSLASH);
+	return buf;
+}
+
 void
 die(int errnum, const char *operand)
 {
-	if (operand != NULL)
-		errx(exit_status(errnum), "%s: %s", operand, reason(errnum));
-	errx(exit_status(errnum), "%s", reason(errnum));
+	warn_errno(errnum, operand);
+	exit(exit_status(errnum));
 }
 
 void
 warn_errno(int errnum, const char *operand)
 {
+	char buf[1024];
+
 	if (operand != NULL)
-		warnx("%s: %s", operand, reason(errnum));
+		warnx("%s: %s", safe(operand, buf, sizeof(buf)),
+		    reason(errnum));
 	else
 		warnx("%s", reason(errnum));
 }
@@ -125,11 +140,13 @@ void
 usage_error(const struct object *obj, const struct verb *verb,
     const char *fmt, ...)
 {
+	char msg[1024], buf[4 * sizeof(msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vwarnx(fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	warnx("%s", safe(msg, buf, sizeof(buf)));
 	print_usage(stderr, obj, verb);
 	exit(EX_USAGE);
 }
