@@ -36,7 +36,9 @@ teardown() {
 	local pid f name
 
 	# Background processes this test started (and recorded) go first:
-	# they may hold or wait on the objects removed below.
+	# they may hold or wait on the objects removed below; then those
+	# that outlived their parent (orphan_track).
+	kill_orphans
 	if [ -s "$BGPIDS" ]; then
 		while read -r pid; do
 			# Still ours, not a reaped pid used again.
@@ -45,18 +47,50 @@ teardown() {
 		done <"$BGPIDS"
 	fi
 	# Objects under a name of this test (also "-PREFIX..." names made to
-	# test "--"), and those made under a name ipcctl chose.
+	# test "--", and directories or links made to be left out of a
+	# listing), and those made under a name ipcctl chose.
 	for f in /dev/shm/*"$PREFIX"* /dev/mqueue/*"$PREFIX"*; do
-		[ -e "$f" ] && rm -f -- "$f"
+		[ -e "$f" ] || [ -L "$f" ] && rm -rf -- "$f"
 	done
-	if [ -s "$TRACKED" ]; then
-		while IFS= read -r name; do
-			case $name in
-			/?*)	rm -f -- "/dev/shm/sem.${name#/}" \
-				    "/dev/shm/${name#/}" "/dev/mqueue/${name#/}" ;;
-			esac
-		done <"$TRACKED"
-	fi
+	# Queues live in the kernel whether or not /dev/mqueue is mounted
+	# (or only in a private mount namespace): unlinked by name too.
+	{ printf '%s\n' "$N"; cat -- "$TRACKED"; } |
+	while IFS= read -r name; do
+		case $name in
+		/?*)	rm -f -- "/dev/shm/sem.${name#/}" "/dev/shm/${name#/}"
+			"$IPCCTL" mq unlink -- "$name" >/dev/null 2>&1 ;;
+		esac
+	done
+	return 0
+}
+
+# proc_start PID: field 22 of /proc/PID/stat (counted from the last ')').
+proc_start() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	printf '%s\n' "${20}"
+}
+
+# orphan_track PID: kill PID in teardown, though it is no child of ours
+# (the COMMAND of a "sem run" killed by SIGKILL), with its start time so
+# that a pid used again is left alone.
+orphan_track() {
+	printf '%s %s\n' "$1" "$(proc_start "$1")" >>"$BATS_TEST_TMPDIR/.orphans"
+}
+
+# kill_orphans: SIGKILL each recorded orphan that is still the very
+# process recorded.
+kill_orphans() {
+	local pid start
+	[ -s "$BATS_TEST_TMPDIR/.orphans" ] || return 0
+	while read -r pid start; do
+		[ -n "$start" ] && [ "$(proc_start "$pid")" = "$start" ] &&
+		    kill -KILL "$pid" 2>/dev/null
+	done <"$BATS_TEST_TMPDIR/.orphans"
+	: >"$BATS_TEST_TMPDIR/.orphans"
 	return 0
 }
 
@@ -66,8 +100,9 @@ ipcctl() {
 }
 
 # name SUFFIX: an object name that belongs to this test.
+# name SUFFIX: an object name of this test's own, removed in teardown.
 name() {
-	printf '/%s%s\n' "$PREFIX" "$1"
+	printf '/%s%s\n' "$PREFIX" "$1" | tee -a "$TRACKED"
 }
 
 # track NAME: remove NAME in teardown (for names ipcctl made up).

@@ -16,37 +16,6 @@ COMMAND_MAX=231			# command[232] with its NUL
 
 UNTRACKED='untracked: no holder was ever recorded (sem run and --holder record them)'
 
-# The helpers' teardown, kept, so that ours can run first.
-eval "helpers_$(declare -f teardown)"
-
-teardown() {
-	local pid start
-	# Processes that outlived their parent (the COMMAND of a "sem run"
-	# killed by SIGKILL): killed if still the very process recorded.
-	if [ -s "$BATS_TEST_TMPDIR/.orphans" ]; then
-		while read -r pid start; do
-			[ "$(proc_start "$pid")" = "$start" ] &&
-			    kill -KILL "$pid" 2>/dev/null
-		done <"$BATS_TEST_TMPDIR/.orphans"
-	fi
-	helpers_teardown
-}
-
-# proc_start PID: field 22 of /proc/PID/stat (counted from the last ')').
-proc_start() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	stat=${stat##*) }
-	# shellcheck disable=SC2086
-	set -- $stat
-	printf '%s\n' "${20}"
-}
-
-# orphan_track PID: kill PID in teardown, though it is no child of ours.
-orphan_track() {
-	printf '%s %s\n' "$1" "$(proc_start "$1")" >>"$BATS_TEST_TMPDIR/.orphans"
-}
-
 # bg_sleep: start a long "sleep 300" to stand for a script; sets SLEEP_PID.
 # Waits until it is sleep (no longer the forked shell) so that its command
 # line is known.

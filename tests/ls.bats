@@ -7,23 +7,6 @@
 
 load helpers
 
-# The helpers' teardown, run after this file's own.
-eval "helpers_$(declare -f teardown)"
-
-teardown() {
-	local q
-
-	# Queues may have been listed in a private mount namespace only,
-	# where the helpers' teardown cannot see them: unlink them by name.
-	if [ -s "$BATS_TEST_TMPDIR/.queues" ]; then
-		while IFS= read -r q; do
-			"$IPCCTL" mq unlink "$q" 2>/dev/null
-		done <"$BATS_TEST_TMPDIR/.queues"
-	fi
-	# Directories, links and fifos made to be left out of the listing.
-	[ -n "${PREFIX:-}" ] && rm -rf -- /dev/shm/*"$PREFIX"*
-	helpers_teardown
-}
 
 # Where this file made /dev/mqueue to mount the mqueue file system on (in
 # private mount namespaces only), it removes it after the last test.
@@ -43,7 +26,7 @@ make_mq_dir() {
 
 # mkq NAME [OPTIONS]: create a queue that teardown removes.
 mkq() {
-	printf '%s\n' "$1" >>"$BATS_TEST_TMPDIR/.queues"
+	track "$1"
 	"$IPCCTL" mq create "$@"
 }
 

@@ -9,24 +9,6 @@ MQ_PRIO_MAX=32768
 
 # --------------------------------------------------------------- helpers
 
-# Queues live in the kernel whether or not /dev/mqueue is mounted, and the
-# teardown of helpers.bash finds them only through /dev/mqueue: every name
-# made with "name" is remembered and unlinked by name as well.
-name() {
-	printf '/%s%s\n' "$PREFIX" "$1" | tee -a "$TRACKED"
-}
-
-eval "helpers_teardown() $(declare -f teardown | tail -n +2)"
-teardown() {
-	local q
-	helpers_teardown
-	{ printf '%s\n' "$N"; cat -- "$TRACKED" 2>/dev/null; } |
-	while IFS= read -r q; do
-		"$IPCCTL" mq unlink -- "$q" >/dev/null 2>&1
-	done
-	return 0
-}
-
 # Tests that look at /dev/mqueue run their look through mqfs: where the
 # mqueue file system is not mounted there, root mounts it in a private
 # mount namespace, so that no other test (ls.bats notes a missing

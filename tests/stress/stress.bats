@@ -26,46 +26,14 @@ esac
 
 # ------------------------------------------------------------- helpers
 
-# The helpers' teardown, kept, so that ours can run first.
-eval "helpers_$(declare -f teardown)"
-
-teardown() {
-	kill_orphans
-	helpers_teardown
-}
-
-# proc_start PID: field 22 of /proc/PID/stat (counted from the last ')').
-proc_start() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	stat=${stat##*) }
-	# shellcheck disable=SC2086
-	set -- $stat
-	printf '%s\n' "${20}"
-}
-
 # orphan_track_children PID: PID's children (the COMMAND of a "sem run"
 # about to be SIGKILLed) will outlive it, no children of ours: recorded
 # with their start times, for kill_orphans.
 orphan_track_children() {
 	local c
 	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		printf '%s %s\n' "$c" "$(proc_start "$c")" \
-		    >>"$BATS_TEST_TMPDIR/.orphans"
+		orphan_track "$c"
 	done
-}
-
-# kill_orphans: SIGKILL each recorded orphan that is still the very
-# process recorded.
-kill_orphans() {
-	local pid start
-	[ -s "$BATS_TEST_TMPDIR/.orphans" ] || return 0
-	while read -r pid start; do
-		[ -n "$start" ] && [ "$(proc_start "$pid")" = "$start" ] &&
-		    kill -KILL "$pid" 2>/dev/null
-	done <"$BATS_TEST_TMPDIR/.orphans"
-	: >"$BATS_TEST_TMPDIR/.orphans"
-	return 0
 }
 
 # A fresh seed per test unless STRESS_SEED fixes it; said on fd 3.
