@@ -228,6 +228,15 @@ mq_create(int argc, char *argv[], const struct object *obj,
 	return 0;
 }
 
+static void __dead
+too_long(struct mq_opts *mo, size_t len, long msgsize, long long sent)
+{
+	errx(EX_DATAERR, "%s: a message of %zu bytes is longer than the "
+	    "queue's message size (%ld)%s", mo->name, len, msgsize,
+	    sent > 0 ? "; the messages before it were sent" :
+	    ": nothing sent");
+}
+
 /*
  * Send one message, waiting for room until the deadline; per message, so
  * a stream is never cut by a timeout that only bounds one wait.
@@ -240,10 +249,7 @@ send_one(struct mq_opts *mo, mqd_t q, const char *msg, size_t len,
 	int e;
 
 	if (len > (size_t)msgsize)
-		errx(EX_DATAERR, "%s: a message of %zu bytes is longer than the "
-		    "queue's message size (%ld)%s", mo->name, len, msgsize,
-		    sent > 0 ? "; the messages before it were sent" :
-		    ": nothing sent");
+		too_long(mo, len, msgsize, sent);
 	deadline_start(&d, mo->timed ? &mo->timeout : NULL);
 	while (mq_send(q, msg, len, mo->prio) == -1) {
 		e = errno;
@@ -256,6 +262,34 @@ send_one(struct mq_opts *mo, mqd_t q, const char *msg, size_t len,
 			    sent);
 		die(e, mo->name);
 	}
+}
+
+/*
+ * A record of stdin is longer than the queue's message size, and len
+ * bytes of it (no delimiter among them) are read: count the rest of it,
+ * so that the diagnostic gives its real size, and stop.
+ */
+static void __dead
+too_long_stdin(struct mq_opts *mo, size_t len, long msgsize,
+    long long sent)
+{
+	char buf[65536];
+	const char *end = NULL;
+	size_t got;
+	int e;
+
+	while (end == NULL) {
+		if ((e = io_read(STDIN_FILENO, buf, sizeof(buf), -1, &got))
+		    != 0) {
+			warn_errno(e, "stdin");
+			exit(EX_IOERR);
+		}
+		if (got == 0)
+			break;
+		end = mo->delim == -1 ? NULL : memchr(buf, mo->delim, got);
+		len += end != NULL ? (size_t)(end - buf) : got;
+	}
+	too_long(mo, len, msgsize, sent);
 }
 
 /* stdin, whole or cut into records, as messages. */
@@ -281,7 +315,7 @@ send_stdin(struct mq_opts *mo, mqd_t q, long msgsize)
 				start += rec + 1;
 			}
 		if (end - start > (size_t)msgsize)
-			send_one(mo, q, buf + start, end - start, msgsize, sent);
+			too_long_stdin(mo, end - start, msgsize, sent);
 		if (start > 0 && cap - end < cap / 2) {
 			memmove(buf, buf + start, end - start);
 			end -= start;
@@ -337,9 +371,7 @@ mq_send_verb(int argc, char *argv[], const struct object *obj,
 	/* MESSAGE operands: all are checked before the first is sent. */
 	for (i = 0; i < mo.noperands; i++)
 		if (strlen(mo.operands[i]) > (size_t)msgsize)
-			errx(EX_DATAERR, "%s: a message of %zu bytes is longer "
-			    "than the queue's message size (%ld): nothing sent",
-			    mo.name, strlen(mo.operands[i]), msgsize);
+			too_long(&mo, strlen(mo.operands[i]), msgsize, 0);
 	for (i = 0; i < mo.noperands; i++)
 		send_one(&mo, q, mo.operands[i], strlen(mo.operands[i]),
 		    msgsize, i);
@@ -435,25 +467,11 @@ out_fail(struct out *o, size_t carried, int e)
 static void
 out_flush(struct out *o)
 {
-	size_t done = 0;
-	ssize_t n;
+	size_t done;
+	int e;
 
-	while (done < o->len) {
-		if ((n = write(STDOUT_FILENO, o->buf + done, o->len - done))
-		    > 0) {
-			done += n;
-			continue;
-		}
-		if (n == -1 && errno == EINTR && !signal_noted())
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
-
-			if (poll(&p, 1, -1) != -1 || errno == EINTR)
-				continue;
-		}
-		out_fail(o, done, n == 0 ? EIO : errno);
-	}
+	if ((e = io_write(STDOUT_FILENO, o->buf, o->len, -1, &done)) != 0)
+		out_fail(o, done, e);
 	o->len = o->rawlen = o->np = 0;
 }
 
@@ -524,7 +542,6 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 		{ "help",		no_argument,		NULL, 'h' },
 		{ 0 }
 	};
-	static const int stops[] = { SIGHUP, SIGINT, SIGTERM };
 	struct mq_opts mo;
 	struct out o;
 	struct deadline d;
@@ -553,11 +570,13 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 
 	/*
 	 * A write to a closed pipe must fail with EPIPE so the message goes
-	 * back; a signal that ends us must wait until what was taken is out.
+	 * back; a signal that would end us is noted, and ends us only once
+	 * what was taken is written or back on the queue. SIGKILL alone can
+	 * lose a message.
 	 */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stopset);
-	signals_note(stops, sizeof(stops) / sizeof(stops[0]), &stopset);
+	signals_note(ending_signals, nending_signals, &stopset);
 
 	deadline_start(&d, mo.timed ? &mo.timeout : NULL);
 	while (!signal_noted() && (mo.follow || got < mo.count)) {
@@ -673,6 +692,7 @@ mq_notify_verb(int argc, char *argv[], const struct object *obj,
 	}
 	mq_notify(q, NULL);
 	mq_close(q);
+	signals_for_exec();
 	/*
 	 * A message that came between registering and looking sent its
 	 * signal too: take it before unblocking, or it would end us.

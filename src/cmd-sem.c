@@ -106,25 +106,14 @@ sem_need_name(struct sem_opts *so)
 		usage_error(so->args.obj, so->args.verb, "missing NAME");
 }
 
-static sem_t *
-sem_get(struct sem_opts *so)
+/* Open the semaphore, O_RDONLY to look or O_RDWR; die where it fails. */
+static void
+so_open(struct sem_opts *so, struct psem *p, int access)
 {
-	sem_t *s;
+	int e;
 
-	if ((s = sem_open_opts(so->name, &so->open, so->value)) == SEM_FAILED)
-		die(errno, so->name);
-	return s;
-}
-
-/* The semaphore's ledger, opened to be changed. */
-static int
-so_ledger(struct sem_opts *so)
-{
-	int fd;
-
-	if ((fd = sem_file_open(so->name, O_RDWR)) == -1)
-		die(errno, so->name);
-	return fd;
+	if ((e = psem_open(p, so->name, &so->open, so->value, access)) != 0)
+		die(e, so->name);
 }
 
 static const char *
@@ -135,21 +124,16 @@ fmt_since(time_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* A recorded command, made safe for a terminal. */
+/* A recorded command, made safe to print; buf: 4 bytes a byte, and 1. */
 static const char *
-fmt_command(const struct ledger_slot *sl, char *buf, size_t len)
+fmt_command(const struct ledger_slot *sl, char *buf)
 {
-	char cmd[sizeof(sl->command) + 1];
-
-	memcpy(cmd, sl->command, sizeof(sl->command));
-	cmd[sizeof(sl->command)] = '\0';
-	(void)len;	/* buf has room for 4 bytes each */
-	strvis(buf, cmd, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL);
-	return buf;
+	return safe_text(buf, sl->command, strnlen(sl->command,
+	    sizeof(sl->command)));
 }
 
 struct recovery {
-	sem_t		*sem;
+	struct psem	*sem;
 	const char	*name;
 	FILE		*report;
 	int		 failed;	/* errno of a failed sem_post */
@@ -178,41 +162,45 @@ give_back(const struct ledger_slot *sl, void *arg)
 {
 	struct recovery *r = arg;
 	char since[40], cmd[4 * sizeof(sl->command) + 1];
+	int e;
 
-	if (sem_post(r->sem) == -1) {
-		r->failed = errno;
+	if ((e = psem_post(r->sem)) != 0) {
+		r->failed = e;
 		return;
 	}
 	if (r->report != NULL)
 		fprintf(r->report, "%s: recovered the token of pid %d, dead, "
 		    "held since %s: %s\n", r->name, (int)sl->pid,
 		    fmt_since(sl->since, since, sizeof(since)),
-		    fmt_command(sl, cmd, sizeof(cmd)));
+		    fmt_command(sl, cmd));
 }
 
 /* Give back the token of every dead holder; report each to fp. */
 static void
-recover_dead(struct sem_opts *so, sem_t *s, FILE *fp)
+recover_dead(struct sem_opts *so, struct psem *p, FILE *fp)
 {
-	struct recovery r = { s, so->name, fp, 0, 0, 0 };
-	int fd = so_ledger(so);
+	struct recovery r = { p, so->name, fp, 0, 0, 0 };
+	int e, n;
 
-	if (ledger_remove(fd, pick_dead, give_back, &r, INT_MAX) == -1)
-		die(errno, so->name);
+	if ((e = ledger_remove(p->fd, pick_dead, give_back, &r, INT_MAX,
+	    &n)) != 0)
+		die(e, so->name);
 	if (r.failed != 0)
 		die(r.failed, so->name);
-	close(fd);
 }
 
 static int
 sem_try_create(const char *name, void *arg)
 {
 	struct sem_opts *so = arg;
-	sem_t *s;
+	struct psem p;
+	int e;
 
-	if ((s = sem_open_opts(name, &so->open, so->value)) == SEM_FAILED)
+	if ((e = psem_open(&p, name, &so->open, so->value, O_RDONLY)) != 0) {
+		errno = e;
 		return -1;
-	sem_close(s);
+	}
+	psem_close(&p);
 	return 0;
 }
 
@@ -231,7 +219,8 @@ sem_create(int argc, char *argv[], const struct object *obj,
 			usage_error(obj, verb, "unexpected operand: %s", arg);
 	so.open.flags |= O_CREAT;
 	if (so.named) {
-		sem_close(sem_get(&so));
+		if (sem_try_create(so.name, &so) == -1)
+			die(errno, so.name);
 		return 0;
 	}
 	so.open.flags |= O_EXCL;
@@ -250,27 +239,28 @@ sem_acquire(int argc, char *argv[], const struct object *obj,
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ 0 }
 	};
+	struct ledger_slot slot;
 	struct sem_opts so;
 	struct deadline d;
+	struct psem p;
 	const char *arg;
-	sem_t *s;
-	int ch, e, fd;
+	int ch, e;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:", longopts);
 	while ((ch = args_next(&so.args, &arg)) != -1)
 		if (!sem_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
 	sem_need_name(&so);
-	if (so.holder != 0 && proc_start(so.holder) == 0)
+	if (so.holder != 0 && ledger_slot_init(&slot, so.holder, 0, NULL) != 0)
 		usage_error(obj, verb, "holder %d: no such process",
 		    (int)so.holder);
-	s = sem_get(&so);
+	so_open(&so, &p, O_RDWR);
 	if (so.recover)
-		recover_dead(&so, s, stderr);
+		recover_dead(&so, &p, stderr);
 	deadline_start(&d, so.timed ? &so.timeout : NULL);
 	if (so.holder == 0) {
 		/* Plain POSIX: no ledger, nothing to finish on a signal. */
-		if ((e = sem_wait_deadline(s, &d)) != 0)
+		if ((e = psem_wait(&p, &d)) != 0)
 			die(e, so.name);
 		return 0;
 	}
@@ -278,14 +268,13 @@ sem_acquire(int argc, char *argv[], const struct object *obj,
 	 * A signal that ends the wait ends it with nothing taken; one that
 	 * comes once the token is taken waits until it is recorded.
 	 */
-	fd = so_ledger(&so);
 	signals_note(ending_signals, nending_signals, NULL);
-	if ((e = sem_wait_deadline(s, &d)) == EINTR)
+	if ((e = psem_wait(&p, &d)) == EINTR)
 		die_signal(signal_noted());
 	if (e != 0)
 		die(e, so.name);
-	if ((e = ledger_add(fd, so.holder, 0, NULL)) != 0) {
-		sem_post(s);
+	if ((e = ledger_add(p.fd, &slot)) != 0) {
+		psem_post(&p);
 		die(e, so.name);
 	}
 	if (signal_noted())
@@ -304,10 +293,10 @@ sem_release(int argc, char *argv[], const struct object *obj,
 		{ 0 }
 	};
 	struct sem_opts so;
+	struct psem p;
 	const char *arg, *errstr;
 	long long count = 1, done;
-	sem_t *s;
-	int ch;
+	int ch, e, n;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "n:", longopts);
 	while ((ch = args_next(&so.args, &arg)) != -1) {
@@ -319,37 +308,36 @@ sem_release(int argc, char *argv[], const struct object *obj,
 			usage_error(obj, verb, "count %s: %s", arg, errstr);
 	}
 	sem_need_name(&so);
-	s = sem_get(&so);
+	so_open(&so, &p, O_RDWR);
 	if (so.holder != 0) {
 		/* The entry of this process, or of a dead one with its pid. */
-		struct recovery r = { s, so.name, NULL, 0, so.holder,
+		struct recovery r = { &p, so.name, NULL, 0, so.holder,
 		    proc_start(so.holder) };
-		int fd = so_ledger(&so);
 
 		/* Entries go before tokens: a crash can lose one, never
 		 * give one twice. */
-		if ((done = ledger_remove(fd, pick_pid, give_back, &r,
-		    count)) == -1)
-			die(errno, so.name);
+		if ((e = ledger_remove(p.fd, pick_pid, give_back, &r, count,
+		    &n)) != 0)
+			die(e, so.name);
 		if (r.failed != 0)
 			die(r.failed, so.name);
-		if (done == 0)
+		if (n == 0)
 			errx(EX_NOINPUT, "%s: pid %d holds no token of it",
 			    so.name, (int)so.holder);
-		if (done < count)
-			errx(EX_NOINPUT, "%s: pid %d held only %lld of the %lld "
+		if (n < count)
+			errx(EX_NOINPUT, "%s: pid %d held only %d of the %lld "
 			    "tokens; released those", so.name, (int)so.holder,
-			    done, count);
+			    n, count);
 		return 0;
 	}
 	for (done = 0; done < count; done++) {
-		if (sem_post(s) == 0)
+		if ((e = psem_post(&p)) == 0)
 			continue;
-		if (errno == EOVERFLOW)
+		if (e == EOVERFLOW)
 			errx(EX_DATAERR, "%s: released %lld of %lld: the value "
 			    "would pass SEM_VALUE_MAX (%d)", so.name, done,
 			    count, SEM_VALUE_MAX);
-		die(errno, so.name);
+		die(e, so.name);
 	}
 	return 0;
 }
@@ -388,13 +376,13 @@ sem_value(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	struct sem_opts so;
-	int value;
-	sem_t *s;
+	struct psem p;
+	int e, value;
 
 	so_name_only(&so, argc, argv, obj, verb, NULL);
-	s = sem_get(&so);
-	if (sem_getvalue(s, &value) == -1)
-		die(errno, so.name);
+	so_open(&so, &p, O_RDONLY);
+	if ((e = psem_value(&p, &value)) != 0)
+		die(e, so.name);
 	printf("%d\n", value);
 	return 0;
 }
@@ -406,15 +394,14 @@ sem_info(int argc, char *argv[], const struct object *obj,
 	struct out_opts out = { 0 };
 	struct sem_opts so;
 	struct stat st;
-	int fd, value;
-	sem_t *s;
+	struct psem p;
+	int e, value;
 
 	so_name_only(&so, argc, argv, obj, verb, &out);
-	s = sem_get(&so);
-	if (sem_getvalue(s, &value) == -1)
-		die(errno, so.name);
-	if ((fd = sem_file_open(so.name, O_RDONLY)) == -1 ||
-	    fstat(fd, &st) == -1)
+	so_open(&so, &p, O_RDONLY);
+	if ((e = psem_value(&p, &value)) != 0)
+		die(e, so.name);
+	if (fstat(p.fd, &st) == -1)
 		die(errno, so.name);
 	info_print("semaphores", so.name, &st,
 	    &(struct info_num){ "VALUE", value }, 1, false, &out);
@@ -436,15 +423,17 @@ sem_holders(int argc, char *argv[], const struct object *obj,
 	struct libscols_line *ln;
 	struct sem_opts so;
 	struct table *t;
+	struct psem p;
 	char since[40], cmd[4 * sizeof(sl->command) + 1];
+	uint32_t i, n;
 	bool tracked;
-	int fd, i, n;
+	int e;
 
 	so_name_only(&so, argc, argv, obj, verb, &out);
 	/* Looking needs no write access, and no semaphore operation. */
-	if ((fd = sem_file_open(so.name, O_RDONLY)) == -1 ||
-	    (n = ledger_read(fd, &sl, &tracked)) == -1)
-		die(errno, so.name);
+	so_open(&so, &p, O_RDONLY);
+	if ((e = ledger_read(p.fd, &sl, &n, &tracked)) != 0)
+		die(e, so.name);
 	if (!tracked)
 		warnx("%s: untracked: no holder was ever recorded (sem run and "
 		    "--holder record them)", so.name);
@@ -455,7 +444,7 @@ sem_holders(int argc, char *argv[], const struct object *obj,
 		table_set(t, ln, 1, holder_alive(&sl[i]) ? "alive" : "dead");
 		table_set(t, ln, 2, fmt_since(sl[i].since, since,
 		    sizeof(since)));
-		table_set(t, ln, 3, fmt_command(&sl[i], cmd, sizeof(cmd)));
+		table_set(t, ln, 3, fmt_command(&sl[i], cmd));
 	}
 	table_print(t);
 	free(sl);
@@ -467,9 +456,11 @@ sem_recover(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	struct sem_opts so;
+	struct psem p;
 
 	so_name_only(&so, argc, argv, obj, verb, NULL);
-	recover_dead(&so, sem_get(&so), stdout);
+	so_open(&so, &p, O_RDWR);
+	recover_dead(&so, &p, stdout);
 	return 0;
 }
 
@@ -481,41 +472,97 @@ sem_unlink_verb(int argc, char *argv[], const struct object *obj,
 }
 
 /*
- * sem run: the token is held exactly while COMMAND runs. Signals meant for
- * the command are passed on; those a terminal sent to the whole process
- * group reached it already and are not sent twice.
+ * sem run: the token is held exactly while COMMAND runs; the run engine
+ * (core/run.c) starts it, passes signals on, and makes sure that neither
+ * it nor what it starts outlives the token.
  */
 static const int forwarded[] = {
 	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2
 };
 
 /*
- * Start COMMAND with the signal mask it should have. vfork: the child only
- * execs, and posix_spawn's child would first reset all 64 signal
- * dispositions, a tenth of a short command's cost. Every signal is
- * blocked around it, so no handler runs in the borrowed memory; an exec
- * failure comes back through *e, which the child shares with us.
+ * Our entry goes, then the token: never given back twice. No entry:
+ * someone released it for us (release --holder) already. An entry that
+ * cannot be read or removed: the token goes back all the same.
  */
-static pid_t
-spawn(char *const argv[], const sigset_t *mask, int *e)
+static void
+run_release(struct sem_opts *so, struct psem *p, struct recovery *r)
 {
-	volatile int child_errno = 0;
-	sigset_t all, old;
-	pid_t pid;
+	int e, n;
 
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	if ((pid = vfork()) == 0) {
-		sigprocmask(SIG_SETMASK, mask, NULL);
-		execvp(argv[0], argv);
-		child_errno = errno;
-		_exit(127);
+	if ((e = ledger_remove(p->fd, pick_pid, give_back, r, 1, &n)) != 0) {
+		warn_errno(e, so->name);
+		r->failed = psem_post(p);
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	*e = child_errno;
-	if (pid != -1 && *e != 0)
-		waitpid(pid, NULL, 0);
-	return pid;
+	if (r->failed != 0)
+		warn_errno(r->failed, so->name);
+}
+
+/* Parse sem run's options; COMMAND into *command, -E into *conflict. */
+static void
+run_parse(struct sem_opts *so, char ***command, long long *conflict)
+{
+	struct args *a = &so->args;
+	const char *arg, *errstr;
+	int ch;
+
+	*command = NULL;
+	while (*command == NULL && (ch = args_next(a, &arg)) != -1) {
+		if (sem_opt(so, ch, arg))
+			continue;
+		if (ch == 1) {
+			*command = &a->argv[a->pos];
+			break;
+		}
+		if ((errstr = parse_int(arg, 0, 255, conflict)) != NULL)
+			usage_error(a->obj, a->verb, "conflict exit code %s: %s",
+			    arg, errstr);
+	}
+	sem_need_name(so);
+	if (*command == NULL)
+		usage_error(a->obj, a->verb, "missing COMMAND");
+}
+
+/*
+ * Holding the token: record the holder (with the run engine's sentinel
+ * as its guard), run COMMAND, give the token back. Signals in set (and
+ * SIGCHLD) are blocked; old is the mask COMMAND gets. Returns the wait
+ * status, or -1 with *e where COMMAND could not start.
+ */
+static int
+run_holding(struct sem_opts *so, struct psem *p, char **command,
+    const sigset_t *set, const sigset_t *old, sigset_t *noted, int *e)
+{
+	struct recovery rec = { p, so->name, NULL, 0, getpid(), 0 };
+	struct ledger_slot slot;
+	struct runner r;
+	char cmdline[sizeof(slot.command)];
+	int status = -1;
+
+	if ((*e = run_prepare(&r)) != 0) {
+		psem_post(p);
+		die(*e, so->name);
+	}
+	command_line(command, cmdline, sizeof(cmdline));
+	rec.start = proc_start(rec.pid);
+	ledger_slot_init(&slot, rec.pid, rec.start, cmdline);
+	slot.guard = r.sentinel;
+	slot.guard_start = r.sentinel_start;
+	if ((*e = ledger_add(p->fd, &slot)) != 0) {
+		psem_post(p);
+		run_finish(&r);
+		die(*e, so->name);
+	}
+	/* Those not passed on end us again as they would; we are recorded. */
+	signals_default(noted);
+	if (!signal_noted() && (*e = run_start(&r, command, old)) == 0)
+		status = run_wait(&r, set);
+	run_release(so, p, &rec);
+	run_finish(&r);
+	/* A signal before COMMAND started: as if COMMAND had died of it. */
+	if (signal_noted())
+		die_signal(signal_noted());
+	return status;
 }
 
 static int
@@ -531,36 +578,18 @@ sem_run(int argc, char *argv[], const struct object *obj,
 	};
 	struct sem_opts so;
 	struct deadline d;
+	struct psem p;
 	sigset_t set, old, noted;
-	siginfo_t si;
-	const char *arg, *errstr;
-	char **command = NULL, cmdline[sizeof(((struct ledger_slot *)0)->command)];
 	long long conflict = EX_TEMPFAIL;
-	struct recovery r;
-	pid_t pid;
+	char **command;
 	size_t i;
-	int ch, e, status, fd;
-	sem_t *s;
+	int e, status;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:E:", longopts);
-	while (command == NULL && (ch = args_next(&so.args, &arg)) != -1) {
-		if (sem_opt(&so, ch, arg))
-			continue;
-		if (ch == 1) {
-			command = &argv[so.args.pos];
-			break;
-		}
-		if ((errstr = parse_int(arg, 0, 255, &conflict)) != NULL)
-			usage_error(obj, verb, "conflict exit code %s: %s", arg,
-			    errstr);
-	}
-	sem_need_name(&so);
-	if (command == NULL)
-		usage_error(obj, verb, "missing COMMAND");
-	s = sem_get(&so);
+	run_parse(&so, &command, &conflict);
+	so_open(&so, &p, O_RDWR);
 	if (so.recover)
-		recover_dead(&so, s, stderr);
-	fd = so_ledger(&so);
+		recover_dead(&so, &p, stderr);
 	/*
 	 * Until the token is recorded, a signal is noted, not obeyed: one
 	 * that ends the wait ends it with nothing taken, one that comes
@@ -569,7 +598,7 @@ sem_run(int argc, char *argv[], const struct object *obj,
 	sigemptyset(&noted);
 	signals_note(ending_signals, nending_signals, &noted);
 	deadline_start(&d, so.timed ? &so.timeout : NULL);
-	if ((e = sem_wait_deadline(s, &d)) == EINTR)
+	if ((e = psem_wait(&p, &d)) == EINTR)
 		die_signal(signal_noted());
 	if (e != 0) {
 		if (e != EAGAIN && e != ETIMEDOUT)
@@ -577,7 +606,6 @@ sem_run(int argc, char *argv[], const struct object *obj,
 		warn_errno(e, so.name);
 		return conflict;
 	}
-
 	sigemptyset(&set);
 	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
 		sigaddset(&set, forwarded[i]);
@@ -585,53 +613,11 @@ sem_run(int argc, char *argv[], const struct object *obj,
 	}
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	/* We hold the token while COMMAND runs: the ledger says so. */
-	command_line(command, cmdline, sizeof(cmdline));
-	r = (struct recovery){ s, so.name, NULL, 0, getpid(),
-	    proc_start(getpid()) };
-	if ((e = ledger_add(fd, r.pid, r.start, cmdline)) != 0) {
-		sem_post(s);
-		die(e, so.name);
-	}
-	/* Those not passed on end us again as they would; we are recorded. */
-	signals_default(&noted);
-	if (signal_noted()) {
-		/* It came before COMMAND started: as if COMMAND had died of it. */
-		if (ledger_remove(fd, pick_pid, give_back, &r, 1) == -1)
-			sem_post(s);
-		die_signal(signal_noted());
-	}
-	/* An inherited SIG_IGN would have the kernel reap COMMAND for us. */
-	signal(SIGCHLD, SIG_DFL);
-	if ((pid = spawn(command, &old, &e)) == -1)
-		e = errno;
-	if (e != 0) {
-		if (ledger_remove(fd, pick_pid, give_back, &r, 1) == -1)
-			sem_post(s);
+	if ((status = run_holding(&so, &p, command, &set, &old, &noted,
+	    &e)) == -1) {
 		warn_errno(e, command[0]);
 		return e == ENOENT ? 127 : 126;
 	}
-
-	for (;;) {
-		if (sigwaitinfo(&set, &si) == -1)
-			continue;	/* EINTR: stopped and continued */
-		if (si.si_signo != SIGCHLD) {
-			if (si.si_code != SI_KERNEL)
-				kill(pid, si.si_signo);
-			continue;
-		}
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			break;
-	}
-	/*
-	 * Our entry goes, then the token: never given back twice. No entry:
-	 * someone released it for us (release --holder) already.
-	 */
-	if (ledger_remove(fd, pick_pid, give_back, &r, 1) == -1 &&
-	    sem_post(s) == -1)
-		warn_errno(errno, so.name);
-	if (r.failed != 0)
-		warn_errno(r.failed, so.name);
 	if (WIFSIGNALED(status))
 		die_signal(WTERMSIG(status));
 	return WEXITSTATUS(status);

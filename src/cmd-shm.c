@@ -103,12 +103,13 @@ so_parse(struct shm_opts *so, const char **extra)
 static int
 so_open(struct shm_opts *so, int access)
 {
-	int fd;
+	bool created;
+	int fd, e;
 
 	if (!so->named)
 		usage_error(so->args.obj, so->args.verb, "missing NAME");
-	if ((fd = shm_open_opts(so->name, &so->open, access)) == -1)
-		die(errno, so->name);
+	if ((e = pshm_open(so->name, &so->open, access, &fd, &created)) != 0)
+		die(e, so->name);
 	return fd;
 }
 
@@ -119,16 +120,39 @@ so_fstat(struct shm_opts *so, int fd, struct stat *st)
 		die(errno, so->name);
 }
 
+/*
+ * Remove a segment this call created and could not finish -- if the name
+ * still stands for it, not for one made since by someone else.
+ */
+static void
+undo_create(const char *name, int fd)
+{
+	char path[sizeof(SHM_DIR) + IPC_NAME_BUF];
+	struct stat ours, now;
+
+	snprintf(path, sizeof(path), SHM_DIR "%s", name);
+	if (fstat(fd, &ours) == 0 && lstat(path, &now) == 0 &&
+	    ours.st_ino == now.st_ino && ours.st_dev == now.st_dev)
+		shm_unlink(name);
+}
+
 static int
 shm_try_create(const char *name, void *arg)
 {
 	struct shm_opts *so = arg;
-	int fd;
+	bool created;
+	int fd, e;
 
-	if ((fd = shm_open_opts(name, &so->open, O_RDWR)) == -1)
+	if ((e = pshm_open(name, &so->open, O_RDWR, &fd, &created)) != 0) {
+		errno = e;
 		return -1;
-	if (ftruncate(fd, so->size) == -1)
-		die(errno, name);
+	}
+	if (ftruncate(fd, so->size) == -1) {
+		e = errno;
+		if (created)
+			undo_create(name, fd);
+		die(e, name);
+	}
 	close(fd);
 	return 0;
 }
@@ -219,9 +243,10 @@ static void
 write_bounded(struct shm_opts *so, int in, int fd, const char *input,
     uint64_t room)
 {
-	size_t cap = 0, got = 0, done;
+	size_t cap = 0, got = 0;
 	ssize_t n;
 	char *buf = NULL;
+	int e;
 
 	/* Grown as the data comes, up to one byte more than there is room. */
 	while (got <= room) {
@@ -247,13 +272,8 @@ write_bounded(struct shm_opts *so, int in, int fd, const char *input,
 		    "from offset %ju to the end: nothing written", so->name,
 		    (uintmax_t)room, (uintmax_t)so->offset);
 	}
-	for (done = 0; done < got; done += n)
-		if ((n = pwrite(fd, buf + done, got - done,
-		    so->offset + done)) == -1) {
-			if (errno != EINTR)
-				die(errno, so->name);
-			n = 0;
-		}
+	if ((e = io_write(fd, buf, got, so->offset, NULL)) != 0)
+		die(e, so->name);
 	free(buf);
 }
 
@@ -292,6 +312,10 @@ shm_write(int argc, char *argv[], const struct object *obj,
 	    (pos = lseek(in, 0, SEEK_CUR)) != -1) {
 		/* A file says how long it is: check, grow, then copy. */
 		len = ist.st_size > pos ? ist.st_size - pos : 0;
+		if (len > (uint64_t)INT64_MAX - so.offset)
+			errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the "
+			    "largest segment possible: nothing written",
+			    so.name, (uintmax_t)len, (uintmax_t)so.offset);
 		if (so.offset + len > (uint64_t)st.st_size) {
 			if (!so.grow)
 				errx(EX_DATAERR, "%s: %ju bytes at offset %ju "

@@ -53,22 +53,23 @@ top_usage(FILE *fp)
 	    "[NAME] [ARGS]\n       ipcctl help [OBJECT [VERB]]\n", fp);
 }
 
+/* The usage, a line per object and object-less verb: --help, or none. */
 static void
-top_help(void)
+top_help(FILE *fp)
 {
 	const struct object *const *o;
 	const struct verb *v;
 
-	top_usage(stdout);
+	top_usage(fp);
 	fputs("\nPOSIX semaphores, shared memory and message queues for the "
-	    "shell.\n\nobjects:\n", stdout);
+	    "shell.\n\nobjects:\n", fp);
 	for (o = objects; *o != NULL; o++)
-		printf("  %-9s %s\n", (*o)->name, (*o)->summary);
-	fputs("\nverbs without an object:\n", stdout);
+		fprintf(fp, "  %-9s %s\n", (*o)->name, (*o)->summary);
+	fputs("\nverbs without an object:\n", fp);
 	for (v = bare_verbs; v->name != NULL; v++)
-		printf("  %-9s %s\n", v->name, v->usage);
+		fprintf(fp, "  %-9s %s\n", v->name, v->usage);
 	fputs("\n'ipcctl OBJECT --help' lists an object's verbs; "
-	    "see ipcctl(1)\n", stdout);
+	    "see ipcctl(1)\n", fp);
 }
 
 static const struct object *
@@ -94,10 +95,14 @@ find_verb(const struct object *obj, const char *name)
 	return NULL;
 }
 
+/* An operand echoed is made safe, as in every diagnostic. */
 static void __dead
 top_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "ipcctl: %s%s\n", what, arg);
+	char buf[4 * 256 + 1];
+
+	fprintf(stderr, "ipcctl: %s%s\n", what,
+	    safe_text(buf, arg, strnlen(arg, 256)));
 	top_usage(stderr);
 	exit(EX_USAGE);
 }
@@ -110,7 +115,7 @@ help(int argc, char *argv[])
 	const struct verb *verb;
 
 	if (argc < 1) {
-		top_help();
+		top_help(stdout);
 		return 0;
 	}
 	if ((verb = find_verb(&bare_object, argv[0])) != NULL) {
@@ -178,15 +183,18 @@ main(int argc, char *argv[])
 	int i = 1;
 
 	hold_std_fds();
+	signals_init();
 	atexit(close_stdout);
 	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
 	    argv[0];
 	if ((obj = find_object(base, true)) == NULL) {
-		if (argc < 2)
-			top_error("missing OBJECT", "");
+		if (argc < 2) {
+			top_help(stderr);
+			return EX_USAGE;
+		}
 		if (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0) {
-			top_help();
+			top_help(stdout);
 			return 0;
 		}
 		if (strcmp(argv[1], "--version") == 0 ||

@@ -46,7 +46,14 @@ extern const struct object mq_object;
 int	 cmd_ls(int, char *[], const struct object *, const struct verb *);
 int	 cmd_limits(int, char *[], const struct object *, const struct verb *);
 
-/* status.c: the one errno -> exit status table, and diagnostics. */
+/*
+ * status.c: the one errno -> exit status table, and diagnostics. Core
+ * functions return 0 or an error code: an errno, or one of ipcctl's own
+ * beyond them, whose words error_set gives.
+ */
+#define E_DAMAGED	4096	/* the object is damaged: 65, and what is wrong */
+int	 error_set(int, const char *, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
 int	 exit_status(int);
 void	 diag_init(const struct object *, const struct verb *);
 __dead void die(int, const char *);
@@ -59,6 +66,8 @@ __dead void die_signal(int);
 void	 signals_note(const int *, size_t, sigset_t *);
 void	 signals_default(const sigset_t *);
 int	 signal_noted(void);
+void	 signals_init(void);
+void	 signals_for_exec(void);
 extern const int ending_signals[];
 extern const size_t nending_signals;
 
@@ -100,9 +109,7 @@ struct deadline {
 const char *parse_duration(const char *, struct timespec *);
 void	 deadline_start(struct deadline *, const struct timespec *);
 bool	 deadline_left(const struct deadline *, struct timespec *);
-void	 deadline_realtime(const struct deadline *, struct timespec *);
-
-struct stat;
+bool	 deadline_slice(const struct deadline *, time_t, struct timespec *);
 
 /* output.c: plain, JSON, raw and pairs tables through libsmartcols. */
 enum out_format { OUT_PLAIN, OUT_JSON, OUT_RAW, OUT_PAIRS };
@@ -164,31 +171,67 @@ __dead void args_bad(struct args *, int);
 void	 args_name(struct args *, const char *, enum ipc_kind,
 	    char [IPC_NAME_BUF]);
 
-/* ipc-sem.c: semaphores opened with exact modes and mapped errors. */
-sem_t	*sem_open_opts(const char *, const struct open_opts *, unsigned);
-int	 sem_wait_deadline(sem_t *, const struct deadline *);
-int	 sem_file_open(const char *, int);
+/* xio.c: the one write loop and the one read loop. */
+int	 io_write(int, const void *, size_t, off_t, size_t *);
+int	 io_read(int, void *, size_t, off_t, size_t *);
+void	 close_range_from(int, int);
+
+/* file.c: the files behind objects, opened and checked safely. */
+struct stat;
+int	 file_check(int, const char *, off_t, struct stat *);
+int	 file_open_error(int, const char *);
+
+/* ipc-sem.c: semaphores, mapped by ipcctl; a fault is an error. */
+struct psem {
+	sem_t		*sem;		/* the file's first bytes, mapped */
+	int		 fd;		/* the file; the holders ledger's too */
+};
+int	 psem_file(const char *, int);
+int	 psem_open(struct psem *, const char *, const struct open_opts *,
+	    unsigned, int);
+void	 psem_close(struct psem *);
+int	 psem_wait(struct psem *, const struct deadline *);
+int	 psem_post(struct psem *);
+int	 psem_value(struct psem *, int *);
 
 /* ledger.c: who holds a semaphore's tokens, beside it in its file. */
 #define LEDGER_MAX_SLOTS	4096
 struct ledger_slot {
 	int32_t		 pid;		/* 0: a free slot */
-	uint32_t	 pad;
+	int32_t		 guard;		/* alive while it lives too, or 0 */
 	uint64_t	 start;		/* the process's start, clock ticks */
 	int64_t		 since;		/* when it took the token, epoch s */
-	char		 command[232];
+	char		 command[224];
+	uint64_t	 guard_start;	/* the guard's start, clock ticks */
 };
-int	 ledger_read(int, struct ledger_slot **, bool *);
+int	 ledger_read(int, struct ledger_slot **, uint32_t *, bool *);
 int	 ledger_count(int);
-int	 ledger_add(int, pid_t, uint64_t, const char *);
+int	 ledger_slot_init(struct ledger_slot *, pid_t, uint64_t,
+	    const char *);
+int	 ledger_add(int, const struct ledger_slot *);
 int	 ledger_remove(int, bool (*)(const struct ledger_slot *, void *),
-	    void (*)(const struct ledger_slot *, void *), void *, int);
+	    void (*)(const struct ledger_slot *, void *), void *, int, int *);
 uint64_t proc_start(pid_t);
 bool	 holder_alive(const struct ledger_slot *);
 void	 command_line(char *const [], char *, size_t);
 
+/* run.c: running a command while a token is held. */
+struct runner {
+	pid_t		 pid;		/* COMMAND, leader of its own group */
+	pid_t		 sentinel;	/* ends the group if ipcctl dies */
+	uint64_t	 sentinel_start;
+	int		 sentinel_fd;
+	int		 tty;		/* the controlling terminal, or -1 */
+	bool		 foreground;	/* ipcctl had it: COMMAND gets it */
+};
+int	 run_prepare(struct runner *);
+int	 run_start(struct runner *, char *const [], const sigset_t *);
+int	 run_wait(struct runner *, const sigset_t *);
+void	 run_finish(struct runner *);
+
 /* ipc-shm.c: segments, and copies in the kernel where it can. */
-int	 shm_open_opts(const char *, const struct open_opts *, int);
+int	 pshm_open(const char *, const struct open_opts *, int, int *,
+	    bool *);
 int	 shm_to_fd(int, off_t, size_t, int, int *);
 int	 fd_to_shm(int, int, off_t, size_t, int *);
 
@@ -234,9 +277,14 @@ void	 list_free(struct ipc_list *);
 bool	 mq_mounted(void);
 long long mq_charge(const struct ipc_entry *);
 
+/* text.c: UTF-8, and text from outside made safe to print. */
+size_t	 utf8_len(const unsigned char *, size_t, unsigned *);
+bool	 utf8_valid(const unsigned char *, size_t);
+size_t	 utf8_cut(const char *, size_t);
+char	*safe_text(char *, const char *, size_t);
+
 /* msg.c: message framing. */
 ssize_t	 frame_next(const char *, size_t, int);
-bool	 utf8_valid(const unsigned char *, size_t);
 size_t	 json_escape(const unsigned char *, size_t, char *);
 size_t	 base64_encode(const unsigned char *, size_t, char *);
 

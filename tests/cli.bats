@@ -74,12 +74,27 @@ verbs() {
 	assert_equal "$stderr" ""
 }
 
-@test "no OBJECT: exit 64, usage on stderr" {
+@test "no OBJECT: exit 64, the whole --help text on stderr" {
+	# The summary that ipcctl(1) says -h, --help prints (the usage, the
+	# objects, the verbs without an object), as an error: on stderr.
+	# Stated here literally, not taken from the binary.
 	run -64 --separate-stderr ipcctl
 	assert_equal "$output" ""
-	assert_equal "$stderr" "ipcctl: missing OBJECT
-usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]
-       ipcctl help [OBJECT [VERB]]"
+	assert_equal "$stderr" "usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]
+       ipcctl help [OBJECT [VERB]]
+
+POSIX semaphores, shared memory and message queues for the shell.
+
+objects:
+  sem       named semaphores
+  shm       shared memory segments
+  mq        message queues
+
+verbs without an object:
+  limits    [--json | -r | --pairs]
+  ls        [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--json | -r | --pairs]
+
+'ipcctl OBJECT --help' lists an object's verbs; see ipcctl(1)"
 }
 
 @test "unknown object: exit 64, usage on stderr" {
@@ -111,6 +126,58 @@ usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
 	assert_equal "$output" ""
 	assert_equal "$stderr" "ipcctl: sem: unknown verb: bogus
 usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
+}
+
+@test "diagnostics escape the unknown object or verb they echo" {
+	# ipcctl(1), Names and Output: what a diagnostic echoes is written
+	# with C escapes, as vis(3) does, so a terminal escape sequence in an
+	# operand never reaches the terminal; the dispatcher is no exception.
+	local top="usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]
+       ipcctl help [OBJECT [VERB]]"
+	run -64 --separate-stderr ipcctl $'\e]0;pwned\a'
+	assert_equal "$output" ""
+	assert_equal "$stderr" 'ipcctl: unknown object: \033]0;pwned\a'"
+$top"
+	[[ $stderr != *$'\e'* && $stderr != *$'\a'* ]] ||
+	    fail "a raw ESC or BEL reached stderr"
+
+	run -64 --separate-stderr ipcctl help $'\e[31mX'
+	assert_equal "$output" ""
+	assert_equal "$stderr" 'ipcctl: unknown object: \033[31mX'"
+$top"
+	[[ $stderr != *$'\e'* ]] || fail "a raw ESC reached stderr"
+
+	# in the place of an option of ipcctl itself
+	run -64 --separate-stderr ipcctl $'--\e[31mX'
+	assert_equal "$output" ""
+	assert_equal "$stderr" 'ipcctl: unknown object: --\033[31mX'"
+$top"
+	[[ $stderr != *$'\e'* ]] || fail "a raw ESC reached stderr"
+
+	local obj n=0
+	for obj in $(objects); do
+		n=$((n + 1))
+		run -64 --separate-stderr ipcctl "$obj" $'\e[31mX'
+		assert_equal "$output" "" "$obj: stdout"
+		assert_equal "$stderr" "ipcctl: $obj: unknown verb: \\033[31mX
+usage: ipcctl $obj VERB [OPTIONS] [NAME] [ARGS]" "$obj: stderr"
+		[[ $stderr != *$'\e'* ]] || fail "$obj: a raw ESC reached stderr"
+		run -64 --separate-stderr ipcctl help "$obj" $'\e[31mX'
+		assert_equal "$output" "" "help $obj: stdout"
+		assert_equal "$stderr" "ipcctl: $obj: unknown verb: \\033[31mX
+usage: ipcctl $obj VERB [OPTIONS] [NAME] [ARGS]" "help $obj: stderr"
+		[[ $stderr != *$'\e'* ]] ||
+		    fail "help $obj: a raw ESC reached stderr"
+	done
+	[ "$n" -ge 3 ] || fail "only $n objects found in ipcctl --help"
+
+	# and through a multi-call link
+	mkdir bin
+	ln -s "$IPCCTL" bin/ipcsem
+	run -64 --separate-stderr bin/ipcsem $'\e[31mX'
+	assert_equal "$output" ""
+	assert_equal "$stderr" 'ipcctl: sem: unknown verb: \033[31mX
+usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]'
 }
 
 @test "missing VERB: exit 64, the object's usage on stderr" {

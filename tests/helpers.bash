@@ -122,6 +122,21 @@ kill_tree() {
 	return 0
 }
 
+# gone PID: PID has ended (no such process, or a zombie nobody reaped yet).
+gone() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	[ "${stat%% *}" = Z ]
+}
+
+# run_child PID: the COMMAND of the "sem run" PID: its child that is not
+# its sentinel (named ipcctl-sentinel; see ipcctl-sem(1), sem run).
+run_child() {
+	ps -o pid=,comm= --ppid "$1" 2>/dev/null |
+	    awk '$2 != "ipcctl-sentinel" { print $1 }'
+}
+
 # bg_track PID: kill PID (and what it started) in teardown if it still runs.
 bg_track() {
 	printf '%s\n' "$1" >>"$BGPIDS"

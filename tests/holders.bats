@@ -12,7 +12,7 @@ LEDGER_OFF=4096
 LEDGER_HEAD=64
 SLOT_SIZE=256
 SLOT_START=8			# offset of "start" in a slot
-COMMAND_MAX=231			# command[232] with its NUL
+COMMAND_MAX=223			# command[224] with its NUL
 
 UNTRACKED='untracked: no holder was ever recorded (sem run and --holder record them)'
 
@@ -38,7 +38,7 @@ wait_exec() {
 
 # has_child PID: PID has a child; its pid goes to CHILD.
 has_child() {
-	CHILD=$(ps -o pid= --ppid "$1" 2>/dev/null)
+	CHILD=$(run_child "$1")
 	CHILD=${CHILD//[[:space:]]/}
 	[ -n "$CHILD" ]
 }
@@ -113,7 +113,16 @@ run_killed() {
 	kill -KILL "$KILLED_PID"
 	wait "$KILLED_PID" || st=$?
 	assert_equal "$st" 137 "status of the killed sem run" || return 1
-	kill -KILL "$child"
+	# COMMAND ends with its sem run (ipcctl-sem(1): a command never
+	# outlives its token), and the holder counts as alive until the
+	# sentinel saw it end.
+	wait_for gone "$child" && wait_for holder_dead "$1"
+}
+
+# holder_dead NAME: the first holder of NAME is dead.
+holder_dead() {
+	"$IPCCTL" sem holders "$1" --json 2>/dev/null |
+	    jq -e '.holders[0].state == "dead"' >/dev/null
 }
 
 # ------------------------------------------------------------- untracked
@@ -225,7 +234,7 @@ run_killed() {
 	assert_equal "$output$stderr" ""
 }
 
-@test "run: a recorded COMMAND is cut to 231 bytes" {
+@test "run: a recorded COMMAND is cut to 223 bytes" {
 	need_jq
 	ipcctl sem create "$N" -v 1
 	local long
@@ -569,4 +578,211 @@ run_killed() {
 	    --holder "$SLEEP_PID"
 	assert_diag "ipcctl: sem release: $N: Permission denied"
 	assert_value "$N" 0
+}
+
+# ------------------------------------------------ a ledger that fails
+# ipcctl-sem(1), HOLDERS: the ledger lives in the semaphore's file from
+# byte 4096 on, and "the token is given back if the entry cannot be made".
+# A file size limit (prlimit --fsize) keeps the ledger from being written;
+# ipcctl then fails with 65 (not SIGXFSZ, 153) and the semaphore is as it
+# was.
+
+need_prlimit() {
+	command -v prlimit >/dev/null 2>&1 ||
+	    skip "prlimit (util-linux) is not installed"
+}
+
+@test "run: a ledger past the file size limit: exit 65, COMMAND not run, token kept" {
+	need_prlimit
+	need_jq
+	local fsize
+	# 4200: the head fits, the slot does not; 4100: not even the head.
+	for fsize in 4200 4100; do
+		ipcctl sem create "$N" -v 1
+		run -65 --separate-stderr prlimit --fsize="$fsize" "$IPCCTL" \
+		    sem run "$N" -- touch marker
+		assert_diag "ipcctl: sem run: $N: holders ledger: File too large" ||
+		    fail "with --fsize=$fsize"
+		[ ! -e marker ] || fail "COMMAND ran with --fsize=$fsize"
+		assert_value "$N" 1
+		run -0 --separate-stderr ipcctl sem holders "$N" --json
+		jq -e '.holders | length == 0' <<<"$output" >/dev/null ||
+		    fail "holders with --fsize=$fsize: $output"
+		ipcctl sem unlink "$N"
+	done
+}
+
+@test "acquire --holder: a ledger past the file size limit: exit 65, token kept" {
+	need_prlimit
+	need_jq
+	local fsize
+	for fsize in 4200 4100; do
+		ipcctl sem create "$N" -v 1
+		run -65 --separate-stderr prlimit --fsize="$fsize" "$IPCCTL" \
+		    sem acquire "$N" --holder $$
+		assert_diag "ipcctl: sem acquire: $N: holders ledger: File too large" ||
+		    fail "with --fsize=$fsize"
+		assert_value "$N" 1
+		run -0 --separate-stderr ipcctl sem holders "$N" --json
+		jq -e '.holders | length == 0' <<<"$output" >/dev/null ||
+		    fail "holders with --fsize=$fsize: $output"
+		# Nothing recorded, so nothing to give back.
+		run -66 --separate-stderr ipcctl sem release "$N" --holder $$
+		assert_diag "ipcctl: sem release: $N: pid $$ holds no token of it"
+		assert_value "$N" 1
+		ipcctl sem unlink "$N"
+	done
+}
+
+# ------------------------------------------------------ a corrupt ledger
+# ipcctl-sem(1), Where the ledger lives: at most 4096 slots of 256 bytes
+# after a 64-byte head. A head that says otherwise, or more slots than the
+# file holds, is refused with 65 and changes nothing.
+
+# set_nslots NAME N: overwrite the ledger's slot count (uint32 LE at 4104).
+set_nslots() {
+	local v=$2 i esc=
+	for ((i = 0; i < 4; i++)); do
+		esc+=$(printf '\\%03o' $((v & 255)))
+		v=$((v >> 8))
+	done
+	# shellcheck disable=SC2059
+	printf "$esc" | dd of="$(sem_file "$1")" bs=1 conv=notrunc \
+	    seek=$((LEDGER_OFF + 8)) status=none
+}
+
+# corrupt_ledger_checks NAME WHY: every verb that reads the ledger refuses
+# it with "corrupt holders ledger: WHY"; the value stays 1.
+corrupt_ledger_checks() {
+	local n=$1 why="corrupt holders ledger: $2"
+	run -65 --separate-stderr ipcctl sem holders "$n"
+	assert_diag "ipcctl: sem holders: $n: $why" || return 1
+	run -65 --separate-stderr ipcctl sem holders "$n" --json
+	assert_diag "ipcctl: sem holders: $n: $why" || return 1
+	run -65 --separate-stderr ipcctl sem recover "$n"
+	assert_diag "ipcctl: sem recover: $n: $why" || return 1
+	run -65 --separate-stderr ipcctl sem release "$n" --holder $$
+	assert_diag "ipcctl: sem release: $n: $why" || return 1
+	run -65 --separate-stderr ipcctl sem run "$n" -- touch ran
+	assert_diag "ipcctl: sem run: $n: $why" || return 1
+	[ ! -e ran ] || fail "run ran its command" || return 1
+	assert_value "$n" 1
+}
+
+@test "corrupt ledger: a slot count over 4096 is refused (65), value unchanged" {
+	ipcctl sem create "$N" -v 2
+	ipcctl sem acquire "$N" --holder $$
+	assert_value "$N" 1
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 1"
+	set_nslots "$N" 5000
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 5000"
+	corrupt_ledger_checks "$N" "5000 slots, at most 4096"
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 5000" "head after"
+}
+
+@test "corrupt ledger: more slots than the file holds is refused (65), value unchanged" {
+	ipcctl sem create "$N" -v 2
+	ipcctl sem acquire "$N" --holder $$
+	assert_value "$N" 1
+	local end=$((LEDGER_OFF + LEDGER_HEAD + SLOT_SIZE))
+	assert_equal "$(stat -c %s "$(sem_file "$N")")" "$end" "file size"
+	set_nslots "$N" 3
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 3"
+	corrupt_ledger_checks "$N" "3 slots, but the file ends at byte $end"
+	assert_equal "$(stat -c %s "$(sem_file "$N")")" "$end" "file size after"
+}
+
+# ------------------------------------------------- commands not UTF-8
+# ipcctl-sem(1), holders: COMMAND with non-printing characters escaped,
+# cut to 223 bytes. The JSON document stays valid UTF-8: a byte that is not
+# UTF-8 shows as a \ooo escape, and the cut never splits a character.
+
+# has_holder NAME PID: the first holder "holders NAME --json" lists is PID
+# (the document is left in JSON).
+has_holder() {
+	JSON=$("$IPCCTL" sem holders "$1" --json 2>/dev/null) &&
+	    [ "$(jq -r '.holders[0].pid' <<<"$JSON" 2>/dev/null)" = "$2" ]
+}
+
+@test "holders --json: a command that is not UTF-8 is escaped, valid JSON and UTF-8" {
+	need_jq
+	command -v iconv >/dev/null 2>&1 || skip "iconv is not installed"
+	"$IPCCTL" sem run "$N" -c -v 1 -- sh -c 'sleep 30' $'x\xe9y' 3>&- &
+	local pid=$!
+	bg_track "$pid"
+	wait_for has_holder "$N" "$pid"
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$stderr" ""
+	printf '%s\n' "$output" >doc.json
+	run -0 jq -e . doc.json
+	run -0 iconv -f UTF-8 -t UTF-8 doc.json
+	run -0 jq -r '.holders[0].command' doc.json
+	assert_equal "$output" 'sh -c sleep 30 x\351y'
+}
+
+@test "holders --json: the 223-byte cut never splits a UTF-8 character" {
+	need_jq
+	command -v iconv >/dev/null 2>&1 || skip "iconv is not installed"
+	local e prefix="sh -c sleep 300 " want i
+	printf -v e 'é%.0s' {1..300}
+	# 223 bytes would end in the middle of an é: the prefix is even.
+	(((COMMAND_MAX - ${#prefix}) % 2 == 1)) ||
+	    fail "the cut would not split a character"
+	want=$prefix
+	for ((i = 0; i < (COMMAND_MAX - ${#prefix}) / 2; i++)); do
+		want+=é
+	done
+	"$IPCCTL" sem run "$N" -c -v 1 -- sh -c 'sleep 300' "$e" 3>&- &
+	local pid=$!
+	bg_track "$pid"
+	wait_for has_holder "$N" "$pid"
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$stderr" ""
+	printf '%s\n' "$output" >doc.json
+	run -0 jq -e . doc.json
+	run -0 iconv -f UTF-8 -t UTF-8 doc.json
+	run -0 jq -r '.holders[0].command' doc.json
+	assert_equal "$output" "$want" "command, cut before the split é"
+}
+
+# ------------------------------------------- a command never outlives it
+# ipcctl-sem(1), run: a command never outlives its token. When sem run is
+# killed by SIGKILL, COMMAND and the processes it started in its group end
+# too; the token stays recorded as held by a dead holder, for recover.
+
+@test "run killed by SIGKILL: COMMAND and its group end within 5 s; recover works" {
+	need_jq
+	"$IPCCTL" sem run "$N" -c -v 1 -- \
+	    sh -c 'sleep 300 & echo $! >grandchild; exec sleep 300' 3>&- &
+	local pid=$! child grandchild st=0
+	bg_track "$pid"
+	wait_for test -s grandchild
+	grandchild=$(cat grandchild)
+	wait_for has_child "$pid"
+	child=$CHILD
+	orphan_track "$child"
+	orphan_track "$grandchild"
+	wait_exec "$child" sleep
+	assert_value "$N" 0
+	kill -KILL "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 137 "status of the killed sem run"
+	wait_for gone "$child"
+	wait_for gone "$grandchild"
+	wait_for holder_dead "$N"
+
+	local cmd='sh -c sleep 300 & echo $! >grandchild; exec sleep 300' since
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$stderr" ""
+	assert_equal "$(jq -c '[.holders[] | [.pid, .state, .command]]' \
+	    <<<"$output")" "[[$pid,\"dead\",\"$cmd\"]]"
+	since=$(jq -r '.holders[0].since' <<<"$output")
+	assert_value "$N" 0
+	run -0 --separate-stderr ipcctl sem run "$N" --recover -t 0 -- true
+	assert_equal "$output" ""
+	assert_equal "$stderr" \
+	    "$N: recovered the token of pid $pid, dead, held since $since: $cmd"
+	assert_value "$N" 1
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" ""
 }

@@ -413,6 +413,59 @@ time.sleep(60)' "$(sem_file "$(name s)")" >locked &
 	jq -e . <<<"$output" >/dev/null || fail "not JSON: $output"
 }
 
+@test "ls: a bidi override (U+202E) is escaped in every form, in C and C.UTF-8" {
+	# ipcctl(1), ls: names are printed safely, so that a name made to
+	# fool the terminal never reaches it raw. U+202E RIGHT-TO-LEFT
+	# OVERRIDE reverses the text that follows it: it is written as C
+	# escapes like a control character, while other UTF-8 prints as
+	# itself in a UTF-8 locale. In raw and pairs form libsmartcols
+	# writes each backslash as \x5c.
+	# The bytes spelled out: bash makes $'\u202e' by the locale, and in
+	# the C locale leaves it as the six characters \u202E.
+	local rlo=$'\xe2\x80\xae' rn cafe cafe_shown loc
+	rn=$(name "a${rlo}b")
+	cafe=$(name "caf"$'\xc3\xa9')
+	[ "$(printf %s "${rn#"/$PREFIX"}" | od -An -tx1 | tr -d ' \n')" = 61e280ae62 ] ||
+	    fail "the name is not a, e2 80 ae, b"
+	ipcctl shm create "$rn" -s 1
+	ipcctl shm create "$cafe" -s 1
+	for loc in C C.UTF-8; do
+		echo "LC_ALL=$loc"
+		if [ "$loc" = C.UTF-8 ]; then
+			locale -a 2>/dev/null | grep -qix 'c\.utf-\?8' ||
+			    skip "no C.UTF-8 locale"
+			cafe_shown="/${PREFIX}caf"$'\xc3\xa9'
+		else
+			cafe_shown="/${PREFIX}caf\\303\\251"
+		fi
+
+		LC_ALL=$loc run -0 --separate-stderr ipcctl ls -t shm -o NAME -n
+		assert_equal "$stderr" ""
+		[[ $output != *"$rlo"* ]] || fail "plain: U+202E written raw"
+		assert_equal "$(mine)" "$(printf '%s\n' \
+		    "/${PREFIX}a\\342\\200\\256b" "$cafe_shown")" "plain"
+
+		LC_ALL=$loc run -0 --separate-stderr ipcctl ls -t shm -o NAME -r -n
+		assert_equal "$stderr" ""
+		[[ $output != *"$rlo"* ]] || fail "raw: U+202E written raw"
+		assert_equal "$(mine | grep -F -- "/${PREFIX}a")" \
+		    "/${PREFIX}a\\x5c342\\x5c200\\x5c256b" "raw"
+
+		LC_ALL=$loc run -0 --separate-stderr ipcctl ls -t shm -o NAME --pairs
+		assert_equal "$stderr" ""
+		[[ $output != *"$rlo"* ]] || fail "pairs: U+202E written raw"
+		assert_equal "$(mine | grep -F -- "/${PREFIX}a")" \
+		    "NAME=\"/${PREFIX}a\\x5c342\\x5c200\\x5c256b\"" "pairs"
+
+		LC_ALL=$loc run -0 --separate-stderr ipcctl ls -t shm -o NAME --json
+		assert_equal "$stderr" ""
+		[[ $output != *"$rlo"* ]] || fail "JSON: U+202E written raw"
+		jq -e . <<<"$output" >/dev/null || fail "not JSON: $output"
+		assert_equal "$(my_json | jq -r '.[].name')" "$(printf '%s\n' \
+		    "/${PREFIX}a\\342\\200\\256b" "$cafe_shown")" "JSON"
+	done
+}
+
 @test "ls: directories, links, fifos and sockets in /dev/shm are not listed" {
 	ipcctl shm create "$(name m)" -s 1
 	ipcctl sem create "$(name s)"

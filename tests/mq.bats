@@ -1302,3 +1302,133 @@ $N 0600 $u $g 4 64 0"
 	run -0 --separate-stderr bin/ipcmq unlink "$N"
 	run -66 --separate-stderr ipcctl mq info "$N"
 }
+
+# ---------------------------------------------------------------- nothing lost
+
+# assert_delivered ALL OUT REST: every line of ALL reached OUT as a whole
+# line or is in REST (what was left on the queue), and never both; OUT may
+# end in the beginning of a message (no newline), which is then in REST.
+# ipcctl-mq(1), NO MESSAGE IS LOST: a message written only in part is put
+# back whole.
+assert_delivered() {
+	local frag=
+	if [ -s "$2" ] && [ -n "$(tail -c 1 "$2")" ]; then
+		frag=$(tail -n 1 "$2")
+		head -n -1 "$2" >"$2.whole"
+	else
+		cp -- "$2" "$2.whole"
+	fi
+	[ -z "$(sort "$2.whole" "$3" | uniq -d | cut -c 1-20)" ] ||
+	    fail "messages both written whole and left on the queue, or twice:" \
+	    "$(sort "$2.whole" "$3" | uniq -d | cut -c 1-20)" || return 1
+	sort "$2.whole" "$3" | cmp -s - <(sort "$1") ||
+	    fail "written ($(wc -l <"$2.whole")) and left ($(wc -l <"$3"))" \
+	    "are not all $(wc -l <"$1") messages, each once" || return 1
+	[ -z "$frag" ] ||
+	    awk -v f="$frag" 'index($0, f) == 1 { found = 1 }
+		END { exit !found }' "$3" ||
+	    fail "a message written in part ($(cut -c 1-20 <<<"$frag")...)" \
+	    "is not back on the queue"
+}
+
+# has_exited PID: PID is gone or a zombie.
+has_exited() {
+	local state
+	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$state" ] || [ "$state" = Z ]
+}
+
+@test "receive under a file size limit: exit 74, not SIGXFSZ; nothing lost" {
+	# ipcctl-mq(1), NO MESSAGE IS LOST: when a write fails after
+	# messages were taken, those not written whole are put back and the
+	# status is 74. RLIMIT_FSIZE makes write(2) fail with EFBIG; its
+	# SIGXFSZ must not kill receive (status 153) with messages in hand.
+	ipcctl mq create "$N" --max-messages 10 --message-size 1000
+	local d limit
+	for d in 0 1 2 3 4 5 6 7 8 9; do
+		printf '%0999d\n' 0 | tr 0 "$d"
+	done >all
+	# 3000 bytes: three lines exactly; 3500: and half of a fourth
+	for limit in 3000 3500; do
+		echo "limit $limit"
+		rm -f out rest
+		ipcctl mq send "$N" --lines <all
+		assert_messages "$N" 10
+		run -74 --separate-stderr sh -c \
+		    'prlimit --fsize="$2" "$0" mq receive "$1" -n 10 >out' \
+		    "$IPCCTL" "$N" "$limit"
+		assert_diag "ipcctl: mq receive: stdout: File too large (the messages not written were put back)"
+		run -75 --separate-stderr bash -c \
+		    '"$IPCCTL" mq receive "$1" -f -t 0 >rest' _ "$N"
+		assert_diag "ipcctl: mq receive: $N: Resource temporarily unavailable"
+		assert_delivered all out rest
+	done
+}
+
+@test "receive --follow ended by SIGUSR1 or SIGALRM in a write to a slow reader: nothing lost" {
+	# ipcctl-mq(1), NO MESSAGE IS LOST: a signal that interrupts a
+	# write waiting for a slow reader lets the messages not yet written
+	# be put back. receive then ends by that signal, 128 plus its number.
+	ipcctl mq create "$N" --max-messages 10 --message-size 8192
+	local i pad sig want pid reader st
+	# 10 lines of 8000 bytes and a newline: 80010 bytes, more than the
+	# 64 KiB a pipe holds, so receive blocks in write(2).
+	pad=$(head -c 7997 /dev/zero | tr '\0' x)
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		printf 'm%02d%s\n' "$i" "$pad"
+	done >all
+	for sig in USR1:138 ALRM:142; do
+		want=${sig#*:} sig=${sig%:*}
+		echo "SIG$sig"
+		rm -f fifo go got got.whole rest err
+		mkfifo fifo
+		ipcctl mq send "$N" --lines <all
+		assert_messages "$N" 10
+		# The reader opens the FIFO at once, and reads only after "go"
+		# (10 s at most).
+		(i=0
+		 while [ ! -e go ] && [ "$i" -lt 1000 ]; do
+			sleep 0.01
+			i=$((i + 1))
+		 done
+		 exec cat) <fifo >got 3>&- &
+		reader=$!
+		bg_track "$reader"
+		"$IPCCTL" mq receive "$N" -f >fifo 2>err 3>&- &
+		pid=$!
+		bg_track "$pid"
+		wait_for is_waiting "$pid" '*pipe*'
+		kill -"$sig" "$pid"
+		wait_for has_exited "$pid"
+		st=0
+		wait "$pid" || st=$?
+		assert_equal "$st" "$want" "receive's status after SIG$sig"
+		assert_equal "$(cat err)" "" "receive's stderr"
+		: >go
+		wait_for has_exited "$reader"
+		wait "$reader"
+		run -75 --separate-stderr bash -c \
+		    '"$IPCCTL" mq receive "$1" -f -t 0 >rest' _ "$N"
+		assert_diag "ipcctl: mq receive: $N: Resource temporarily unavailable"
+		assert_delivered all got rest
+	done
+}
+
+@test "send: 300000 bytes on stdin, whole or as a first line: the exact length, nothing sent" {
+	# ipcctl-mq(1), send: input longer than the message size is refused
+	# with exit status 65 and nothing is sent; the message says how long.
+	ipcctl mq create "$N" --message-size 8192
+	head -c 300000 /dev/zero | tr '\0' a >big
+	run -65 --separate-stderr ipcctl mq send "$N" <big
+	assert_diag "ipcctl: mq send: $N: a message of 300000 bytes is longer than the queue's message size (8192): nothing sent"
+	run -65 --separate-stderr bash -c 'cat big | "$IPCCTL" mq send "$1"' _ "$N"
+	assert_diag "ipcctl: mq send: $N: a message of 300000 bytes is longer than the queue's message size (8192): nothing sent"
+	assert_messages "$N" 0
+	{ cat big; printf '\nshort\n'; } >lines
+	run -65 --separate-stderr ipcctl mq send "$N" --lines <lines
+	assert_diag "ipcctl: mq send: $N: a message of 300000 bytes is longer than the queue's message size (8192): nothing sent"
+	run -65 --separate-stderr bash -c \
+	    'cat lines | "$IPCCTL" mq send "$1" --lines' _ "$N"
+	assert_diag "ipcctl: mq send: $N: a message of 300000 bytes is longer than the queue's message size (8192): nothing sent"
+	assert_messages "$N" 0
+}

@@ -789,3 +789,179 @@ v=0"
 	assert_diag "ipcctl: sem info: write error: No space left on device"
 	assert_value "$N" 3
 }
+
+# ------------------------------------------------------- damaged objects
+# ipcctl-sem(1): a file under /dev/shm/sem.NAME that cannot be a semaphore
+# (shorter than a sem_t, a FIFO, a directory) is reported in one line and
+# the exit status is 65; it is never mapped and touched (SIGBUS), never
+# waited on, and never removed or truncated.
+
+@test "damaged: a 0-byte file is not a semaphore: exit 65 from every verb, file kept" {
+	local f
+	f=$(sem_file "$N")
+	: >"$f"
+	local not="is 0 bytes, not a semaphore"
+	run -65 --separate-stderr ipcctl sem value "$N"
+	assert_diag "ipcctl: sem value: $N: $not"
+	run -65 --separate-stderr ipcctl sem info "$N"
+	assert_diag "ipcctl: sem info: $N: $not"
+	run -65 --separate-stderr ipcctl sem acquire "$N" -t 0
+	assert_diag "ipcctl: sem acquire: $N: $not"
+	run -65 --separate-stderr ipcctl sem release "$N"
+	assert_diag "ipcctl: sem release: $N: $not"
+	run -65 --separate-stderr ipcctl sem run "$N" -- touch ran
+	assert_diag "ipcctl: sem run: $N: $not"
+	[ ! -e ran ] || fail "run ran its command"
+	run -65 --separate-stderr ipcctl sem holders "$N"
+	assert_diag "ipcctl: sem holders: $N: $not"
+	run -65 --separate-stderr ipcctl sem recover "$N"
+	assert_diag "ipcctl: sem recover: $N: $not"
+	# An existing file is opened as it is, not made again: -c and create
+	# report it too.
+	run -65 --separate-stderr ipcctl sem create "$N"
+	assert_diag "ipcctl: sem create: $N: $not"
+	run -65 --separate-stderr ipcctl sem acquire "$N" -c -t 0
+	assert_diag "ipcctl: sem acquire: $N: $not"
+	run -65 --separate-stderr ipcctl sem run "$N" -c -v 1 -- touch ran
+	assert_diag "ipcctl: sem run: $N: $not"
+	[ ! -e ran ] || fail "run -c ran its command"
+	# No error path removed or truncated it.
+	[ -f "$f" ] || fail "$f is gone"
+	assert_equal "$(stat -c %s "$f")" 0 "size of $f"
+}
+
+@test "damaged: a 16-byte file (shorter than a sem_t) is not a semaphore: exit 65" {
+	local f
+	f=$(sem_file "$N")
+	head -c 16 /dev/zero >"$f"
+	local not="is 16 bytes, not a semaphore"
+	run -65 --separate-stderr ipcctl sem value "$N"
+	assert_diag "ipcctl: sem value: $N: $not"
+	run -65 --separate-stderr ipcctl sem info "$N"
+	assert_diag "ipcctl: sem info: $N: $not"
+	run -65 --separate-stderr ipcctl sem acquire "$N" -t 0
+	assert_diag "ipcctl: sem acquire: $N: $not"
+	run -65 --separate-stderr ipcctl sem release "$N"
+	assert_diag "ipcctl: sem release: $N: $not"
+	run -65 --separate-stderr ipcctl sem run "$N" -- touch ran
+	assert_diag "ipcctl: sem run: $N: $not"
+	[ ! -e ran ] || fail "run ran its command"
+	run -65 --separate-stderr ipcctl sem holders "$N"
+	assert_diag "ipcctl: sem holders: $N: $not"
+	run -65 --separate-stderr ipcctl sem recover "$N"
+	assert_diag "ipcctl: sem recover: $N: $not"
+	run -65 --separate-stderr ipcctl sem create "$N"
+	assert_diag "ipcctl: sem create: $N: $not"
+	assert_equal "$(stat -c %s "$f")" 16 "size of $f"
+	assert_equal "$(od -An -t x1 "$f" | tr -d ' \n')" \
+	    00000000000000000000000000000000 "contents of $f"
+}
+
+@test "damaged: a FIFO is not a semaphore: exit 65 at once, no hang" {
+	local f
+	f=$(sem_file "$N")
+	mkfifo "$f"
+	local not="is a FIFO, not a semaphore"
+	# timeout passes the status through; a hang ends as 124.
+	run -65 --separate-stderr timeout 10 "$IPCCTL" sem value "$N"
+	assert_diag "ipcctl: sem value: $N: $not"
+	run -65 --separate-stderr timeout 10 "$IPCCTL" sem info "$N"
+	assert_diag "ipcctl: sem info: $N: $not"
+	run -65 --separate-stderr timeout 10 "$IPCCTL" sem acquire "$N" -t 0
+	assert_diag "ipcctl: sem acquire: $N: $not"
+	run -65 --separate-stderr timeout 10 "$IPCCTL" sem holders "$N"
+	assert_diag "ipcctl: sem holders: $N: $not"
+	[ -p "$f" ] || fail "$f is no longer a FIFO"
+}
+
+@test "damaged: a directory is not a semaphore: exit 65" {
+	local f
+	f=$(sem_file "$N")
+	mkdir "$f"
+	run -65 --separate-stderr ipcctl sem value "$N"
+	assert_diag "ipcctl: sem value: $N: is a directory, not a semaphore"
+	[ -d "$f" ] || fail "$f is no longer a directory"
+}
+
+# ipcctl-sem(1): while acquire waits, it checks the object again at least
+# once a second, so a file truncated under it ends the wait with 65.
+
+@test "acquire -t 3 waiting when the file is truncated to 0: exit 65, not SIGBUS" {
+	ipcctl sem create "$N"
+	"$IPCCTL" sem acquire "$N" -t 3 >out 2>err 3>&- &
+	local pid=$! st=0
+	bg_track "$pid"
+	wait_blocked "$pid"
+	truncate -s 0 "$(sem_file "$N")"
+	wait "$pid" || st=$?
+	assert_equal "$st" 65 "acquire's status"
+	assert_equal "$(cat out)" "" "stdout"
+	assert_equal "$(cat err)" \
+	    "ipcctl: sem acquire: $N: is 0 bytes, not a semaphore" "stderr"
+}
+
+@test "acquire with no -t waiting when the file is truncated: exit 65 within 5 s" {
+	ipcctl sem create "$N"
+	"$IPCCTL" sem acquire "$N" >out 2>err 3>&- &
+	local pid=$! st=0
+	bg_track "$pid"
+	wait_blocked "$pid"
+	truncate -s 0 "$(sem_file "$N")"
+	wait_for gone "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 65 "acquire's status"
+	assert_equal "$(cat out)" "" "stdout"
+	assert_equal "$(cat err)" \
+	    "ipcctl: sem acquire: $N: is 0 bytes, not a semaphore" "stderr"
+}
+
+# ------------------------------------------------ run and process groups
+# ipcctl-sem(1), run: a command never outlives its token. COMMAND runs in
+# a process group of its own, which is the terminal's foreground group
+# when run has a terminal; signals run passes on reach it there.
+
+@test "run: COMMAND runs in a process group of its own" {
+	run -0 --separate-stderr ipcctl sem run "$N" -c -v 1 -- \
+	    sh -c 'echo $(( $(ps -o pgid= -p $$) == $$ ))'
+	assert_equal "$output" 1 "COMMAND is its group's leader"
+	assert_equal "$stderr" ""
+	assert_value "$N" 1
+}
+
+@test "run: SIGTERM reaches COMMAND in its own group; run dies by it (143)" {
+	ipcctl sem create "$N" -v 1
+	"$IPCCTL" sem run "$N" -- sh -c ': >ready; exec sleep 300' \
+	    >out 2>err 3>&- &
+	local pid=$! child pgid st=0
+	bg_track "$pid"
+	wait_for test -e ready
+	child=$(run_child "$pid")
+	child=${child//[[:space:]]/}
+	[ -n "$child" ] || fail "sem run $pid has no child"
+	orphan_track "$child"
+	pgid=$(ps -o pgid= -p "$child")
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 143 "run's status"
+	assert_equal "$(cat out err)" ""
+	wait_for gone "$child"
+	assert_value "$N" 1
+	assert_equal "${pgid//[[:space:]]/}" "$child" "COMMAND's process group"
+}
+
+@test "run under a terminal: COMMAND is the terminal's foreground group" {
+	command -v script >/dev/null 2>&1 ||
+	    skip "script (util-linux) is needed to give run a terminal"
+	local cmd
+	printf -v cmd '%q sem run %q -c -v 1 -- sh -c %q' "$IPCCTL" "$N" \
+	    'ps -o tpgid=,pgid=,pid= -p $$'
+	run -0 --separate-stderr timeout 20 script -qec "$cmd" /dev/null \
+	    </dev/null
+	local tpgid pgid pid
+	read -r tpgid pgid pid <<<"${output//$'\r'/}"
+	[[ $tpgid =~ ^[0-9]+$ && $pgid =~ ^[0-9]+$ ]] ||
+	    fail "not 'tpgid pgid pid': $output"
+	assert_equal "$tpgid" "$pgid" "terminal's foreground group"
+	assert_equal "$pgid" "$pid" "COMMAND's process group"
+	assert_value "$N" 1
+}

@@ -739,3 +739,118 @@ $N 1048576 0600 $u $g"
 	assert_equal "$output" ""
 	assert_diag "ipcctl: shm read: $N: the segment shrank while it was copied"
 }
+
+# ---------------------------------------------------------------- not a segment
+
+@test "a FIFO where the segment should be: exit 65 at once, never a blocking open" {
+	# ipcctl-shm(1): a segment is a named run of bytes in /dev/shm; a
+	# FIFO of that name is none, and opening it must not wait for a
+	# writer or a reader. timeout turns a hang into status 124.
+	mkfifo "/dev/shm/${N#/}"
+	printf abc >data
+	run -65 --separate-stderr timeout 10 "$IPCCTL" shm info "$N"
+	assert_diag "ipcctl: shm info: $N: is a FIFO, not a shared memory segment"
+	run -65 --separate-stderr timeout 10 "$IPCCTL" shm read "$N"
+	assert_diag "ipcctl: shm read: $N: is a FIFO, not a shared memory segment"
+	run -65 --separate-stderr timeout 10 "$IPCCTL" shm write "$N" <data
+	assert_diag "ipcctl: shm write: $N: is a FIFO, not a shared memory segment"
+	run -65 --separate-stderr timeout 10 "$IPCCTL" shm resize "$N" 10
+	assert_diag "ipcctl: shm resize: $N: is a FIFO, not a shared memory segment"
+	run -65 --separate-stderr timeout 10 "$IPCCTL" shm create "$N" -s 10
+	assert_diag "ipcctl: shm create: $N: is a FIFO, not a shared memory segment"
+	[ -p "/dev/shm/${N#/}" ] || fail "the FIFO is gone or changed"
+}
+
+# ---------------------------------------------------------------- failed create
+
+# need_private_shm: root can mount a tmpfs of its own on /dev/shm in a
+# private mount namespace, or the test skips with the reason.
+need_private_shm() {
+	[ "$(id -u)" -eq 0 ] ||
+	    skip "needs root to mount a private /dev/shm"
+	command -v unshare >/dev/null 2>&1 ||
+	    skip "unshare (util-linux) is not installed"
+	unshare --mount sh -c 'mount -t tmpfs none /dev/shm' 2>/dev/null ||
+	    skip "cannot mount a tmpfs on /dev/shm in a private mount namespace"
+}
+
+@test "create that fails to set the size (RLIMIT_FSIZE): exit 65, nothing left behind" {
+	# ipcctl-shm(1): no error ever unlinks, truncates or shrinks an
+	# existing segment; a segment this call made and could not size is
+	# not left behind. SIGXFSZ must not kill ipcctl (status 153).
+	run -65 --separate-stderr prlimit --fsize=1000 "$IPCCTL" shm create "$N" -s 1M
+	assert_diag "ipcctl: shm create: $N: File too large"
+	assert_shm_missing "$N"
+	run -65 --separate-stderr prlimit --fsize=1000 "$IPCCTL" shm create "$N" -x -s 1M
+	assert_diag "ipcctl: shm create: $N: File too large"
+	assert_shm_missing "$N"
+	assert_no_objects
+
+	# an existing segment keeps its size and bytes
+	head -c 100 /dev/urandom >data
+	make_seg "$N" 100 data
+	run -65 --separate-stderr prlimit --fsize=1000 "$IPCCTL" shm create "$N" -s 1M
+	assert_diag "ipcctl: shm create: $N: File too large"
+	assert_size "$N" 100
+	assert_bytes "$N" data
+}
+
+@test "create with no NAME that fails to set the size: exit 65, no segment left" {
+	# The fresh name is not known in advance: look in a /dev/shm of
+	# this test's own, where nothing else appears.
+	need_private_shm
+	run -0 --separate-stderr unshare --mount sh -c '
+		mount -t tmpfs none /dev/shm || exit 99
+		prlimit --fsize=1000 "$1" shm create -s 1M >out 2>err
+		echo "status $?"
+		ls -A /dev/shm' sh "$IPCCTL"
+	assert_equal "$stderr" ""
+	assert_equal "$output" "status 65" "status, then what /dev/shm holds"
+	assert_equal "$(cat out)" "" "stdout"
+	[[ $(cat err) =~ ^"ipcctl: shm create: /ipcctl-"[0-9a-z]+": File too large"$ ]] ||
+	    fail "stderr: $(cat err)"
+}
+
+# ---------------------------------------------------------------- the largest offsets
+
+@test "read the last byte of the largest segment: to a pipe, a file and an O_APPEND file" {
+	# ipcctl-shm(1): sizes and offsets reach 2^63-1, and the output may
+	# be a pipe, a file, or a file opened for appending. tmpfs keeps
+	# the segment sparse: it costs nothing.
+	local max=9223372036854775807
+	run -0 --separate-stderr ipcctl shm create "$N" -s "$max"
+	assert_equal "$output$stderr" ""
+	assert_size "$N" "$max"
+	printf '\0' >nul
+
+	run -0 --separate-stderr bash -c 'set -o pipefail
+	    "$IPCCTL" shm read "$1" -o 9223372036854775806 -l 1 | cat >pipe' \
+	    _ "$N"
+	assert_equal "$output$stderr" ""
+	cmp nul pipe
+
+	run -0 --separate-stderr bash -c \
+	    '"$IPCCTL" shm read "$1" -o 9223372036854775806 -l 1 >out' _ "$N"
+	assert_equal "$output$stderr" ""
+	cmp nul out
+
+	printf 'first\n' >out2
+	run -0 --separate-stderr bash -c \
+	    '"$IPCCTL" shm read "$1" -o 9223372036854775806 -l 1 >>out2' _ "$N"
+	assert_equal "$output$stderr" ""
+	printf 'first\n\0' >want
+	cmp want out2
+}
+
+@test "write --grow past the largest segment possible: exit 65, nothing written" {
+	# ipcctl-shm(1): a size must be at most 2^63-1; 3 bytes at offset
+	# 2^63-2 would end past it, so --grow cannot make them fit.
+	head -c 10 /dev/urandom >data
+	make_seg "$N" 10 data
+	printf abc >abc
+	run -65 --separate-stderr ipcctl shm write "$N" --grow \
+	    -o 9223372036854775806 abc
+	assert_diag "ipcctl: shm write: $N: 3 bytes at offset 9223372036854775806 pass the largest segment possible: nothing written"
+	assert_size "$N" 10
+	assert_bytes "$N" data
+}

@@ -96,12 +96,18 @@ deadline_left(const struct deadline *d, struct timespec *left)
 	return true;
 }
 
-void
-deadline_realtime(const struct deadline *d, struct timespec *abs)
+/*
+ * The end of the next slice of a wait, on the monotonic clock, in *at: the
+ * deadline, or max_s seconds from now where the deadline is later or there
+ * is none. True if *at is the deadline itself.
+ */
+bool
+deadline_slice(const struct deadline *d, time_t max_s, struct timespec *at)
 {
-	struct timespec left;
-
-	deadline_left(d, &left);
-	clock_gettime(CLOCK_REALTIME, abs);
-	timespecadd(abs, &left, abs);
+	clock_gettime(CLOCK_MONOTONIC, at);
+	at->tv_sec += max_s;
+	if (d->forever || timespeccmp(at, &d->at, <))
+		return false;
+	*at = d->at;
+	return true;
 }

@@ -17,19 +17,54 @@
 #include "ipcctl.h"
 
 #define CHUNK	(1 << 30)	/* one sendfile/splice call at most */
+#define BUF	(1 << 16)	/* a copy through user space */
 
-int
-shm_open_opts(const char *name, const struct open_opts *o, int access)
+#define WHAT	"a shared memory segment"
+
+static int
+open_segment(const char *name, int flags, mode_t mode)
 {
-	mode_t old;
-	int fd;
+	return shm_open(name, flags | O_NONBLOCK | O_NOCTTY, mode);
+}
 
-	if (!(o->flags & O_CREAT))
-		return shm_open(name, access, 0);
+/*
+ * Open segment name into *fdp with access (O_RDONLY or O_RDWR), creating
+ * it as o says with exactly o->mode. *created tells whether this call
+ * made it, so that a create that cannot be finished removes only what it
+ * made. Whatever stands there is opened without blocking (a FIFO) and
+ * must be a regular file. 0 or an error code.
+ */
+int
+pshm_open(const char *name, const struct open_opts *o, int access,
+    int *fdp, bool *created)
+{
+	int fd = -1, tries, e, excl = o->flags & (O_EXCL | O_TRUNC);
+	struct stat st;
+	mode_t old;
+
+	*created = false;
 	old = umask(0);
-	fd = shm_open(name, access | o->flags, o->mode);
+	/* Open it, else create it exclusively: then we know who made it. */
+	for (tries = 0; fd == -1 && tries < 100; tries++) {
+		if (!(o->flags & O_EXCL) &&
+		    ((fd = open_segment(name, access | (o->flags & O_TRUNC),
+		    0)) != -1 || errno != ENOENT || !(o->flags & O_CREAT)))
+			break;
+		if ((fd = open_segment(name, access | O_CREAT | O_EXCL | excl,
+		    o->mode)) != -1)
+			*created = true;
+		else if (errno != EEXIST || (o->flags & O_EXCL))
+			break;
+	}
 	umask(old);
-	return fd;
+	if (fd == -1)
+		return file_open_error(errno, WHAT);
+	if ((e = file_check(fd, WHAT, 0, &st)) != 0) {
+		close(fd);
+		return e;
+	}
+	*fdp = fd;
+	return 0;
 }
 
 /* A non-blocking descriptor someone handed us: wait until it is ready. */
@@ -46,6 +81,30 @@ wait_ready(int fd, short events)
 	return true;
 }
 
+/* Copy len bytes of the segment at off to out through a buffer. */
+static int
+copy_out(int fd, off_t off, size_t len, int out, int *failed)
+{
+	char buf[BUF];
+	size_t want, got, done = 0;
+	int e;
+
+	while (done < len) {
+		want = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		if ((e = io_read(fd, buf, want, off + done, &got)) != 0 ||
+		    got == 0) {
+			*failed = 's';
+			return e != 0 ? e : EFAULT;
+		}
+		if ((e = io_write(out, buf, got, -1, NULL)) != 0) {
+			*failed = 'f';
+			return e;
+		}
+		done += got;
+	}
+	return 0;
+}
+
 /*
  * Copy len bytes of the segment at off to out. Returns 0, or an errno with
  * *failed naming the side that failed: 's' the segment (it shrank: EFAULT
@@ -57,7 +116,6 @@ shm_to_fd(int fd, off_t off, size_t len, int out, int *failed)
 	off_t pos = off;
 	size_t done = 0;
 	ssize_t n;
-	char *map;
 
 	/* sendfile: page cache to output, no copy through user space. */
 	while (done < len) {
@@ -73,7 +131,8 @@ shm_to_fd(int fd, off_t off, size_t len, int out, int *failed)
 		}
 		if (errno == EINTR || wait_ready(out, POLLOUT))
 			continue;
-		if ((errno == EINVAL || errno == ENOSYS) && done == 0)
+		if ((errno == EINVAL || errno == ENOSYS ||
+		    errno == EOVERFLOW) && done == 0)
 			break;
 		*failed = 'f';
 		return errno;
@@ -82,29 +141,35 @@ shm_to_fd(int fd, off_t off, size_t len, int out, int *failed)
 		return 0;
 
 	/*
-	 * Output sendfile cannot write to (O_APPEND, some devices): write(2)
-	 * straight from a mapping. The kernel reads the mapping, so a segment
-	 * shrunk under us is EFAULT, not SIGBUS.
+	 * Output sendfile cannot write to (O_APPEND, some devices), or offsets
+	 * it will not take: copy through a buffer. The segment is read, never
+	 * mapped, so one shrunk under us is an early end, not a SIGBUS.
 	 */
-	if (len == 0)
-		return 0;
-	map = mmap(NULL, len + off % getpagesize(), PROT_READ, MAP_SHARED,
-	    fd, off - off % getpagesize());
-	if (map == MAP_FAILED) {
-		*failed = 's';
-		return errno;
-	}
-	for (map += off % getpagesize(); done < len; done += n)
-		if ((n = write(out, map + done, len - done)) <= 0) {
-			if (n == -1 && (errno == EINTR ||
-			    wait_ready(out, POLLOUT))) {
-				n = 0;
-				continue;
-			}
-			*failed = n == -1 && errno == EFAULT ? 's' : 'f';
-			return n == 0 ? EIO : errno;
-		}
-	return 0;
+	return copy_out(fd, pos, len - done, out, failed);
+}
+
+/*
+ * Copy from in to the segment at off until in ends, or len bytes when
+ * len is not (size_t)-1. Writing past the segment's end grows it: callers
+ * check sizes first. Returns 0 or an errno, *failed: 's' the segment, 'f'
+ * the input.
+ */
+/*
+ * One kernel copy of up to want bytes from in to the segment at *pos:
+ * splice from a pipe, sendfile from a file. The bytes copied, or -1.
+ */
+static ssize_t
+copy_kernel(int in, int fd, off_t *pos, size_t want)
+{
+	ssize_t n = splice(in, NULL, fd, pos, want, SPLICE_F_MOVE);
+
+	if (n != -1 || errno != EINVAL)
+		return n;
+	if (lseek(fd, *pos, SEEK_SET) == -1)
+		return -1;
+	if ((n = sendfile(fd, in, NULL, want)) > 0)
+		*pos += n;
+	return n;
 }
 
 /*
@@ -116,63 +181,39 @@ shm_to_fd(int fd, off_t off, size_t len, int out, int *failed)
 int
 fd_to_shm(int in, int fd, off_t off, size_t len, int *failed)
 {
-	char buf[65536];
+	char buf[BUF];
 	off_t pos = off;
-	ssize_t n, w;
-	size_t done = 0;
+	size_t done = 0, want, got;
+	ssize_t n;
 	bool kernel = true;
+	int e;
 
 	while (len == (size_t)-1 || done < len) {
-		size_t want = len == (size_t)-1 ? CHUNK : len - done;
-
-		if (want > CHUNK)
-			want = CHUNK;
-		if (kernel) {
-			/* splice from a pipe, sendfile from a file: no copy
-			 * through user space. */
-			n = splice(in, NULL, fd, &pos, want, SPLICE_F_MOVE);
-			if (n == -1 && errno == EINVAL) {
-				if (lseek(fd, pos, SEEK_SET) == -1) {
-					*failed = 's';
-					return errno;
-				}
-				n = sendfile(fd, in, NULL, want);
-				pos = lseek(fd, 0, SEEK_CUR);
-			}
-			if (n == -1 && errno == EINVAL && done == 0) {
-				kernel = false;
+		want = len == (size_t)-1 || len - done > CHUNK ? CHUNK :
+		    len - done;
+		if (kernel && (n = copy_kernel(in, fd, &pos, want)) == -1) {
+			if (errno == EINVAL && done == 0) {
+				kernel = false;	/* no kernel copy from in */
 				continue;
 			}
-			if (n == -1 && (errno == EINTR ||
-			    wait_ready(in, POLLIN)))
+			if (errno == EINTR || wait_ready(in, POLLIN))
 				continue;
-			if (n == -1) {
-				/* A full /dev/shm is the segment's failure. */
-				*failed = errno == ENOSPC || errno == EFBIG ?
-				    's' : 'f';
-				return errno;
-			}
-		} else {
-			if (want > sizeof(buf))
-				want = sizeof(buf);
-			if ((n = read(in, buf, want)) == -1) {
-				if (errno == EINTR || wait_ready(in, POLLIN))
-					continue;
+			/* A full /dev/shm is the segment's failure. */
+			*failed = errno == ENOSPC || errno == EFBIG ? 's' : 'f';
+			return errno;
+		}
+		if (!kernel) {
+			if ((e = io_read(in, buf, want < sizeof(buf) ? want :
+			    sizeof(buf), -1, &got)) != 0) {
 				*failed = 'f';
-				return errno;
+				return e;
 			}
-			for (w = 0; w < n; w += n) {
-				ssize_t k = pwrite(fd, buf + w, n - w, pos + w);
-
-				if (k == -1) {
-					if (errno == EINTR)
-						continue;
-					*failed = 's';
-					return errno;
-				}
-				w += k - n;	/* the loop adds n */
+			if ((e = io_write(fd, buf, got, pos, NULL)) != 0) {
+				*failed = 's';
+				return e;
 			}
-			pos += n;
+			pos += got;
+			n = got;
 		}
 		if (n == 0)
 			break;

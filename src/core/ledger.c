@@ -31,6 +31,7 @@
 
 #define LEDGER_OFF	4096
 #define LEDGER_MAGIC	"ipcctlH1"
+#define SLOTS_OFF	(LEDGER_OFF + sizeof(struct ledger_head))
 
 struct ledger_head {
 	char		magic[8];
@@ -46,7 +47,7 @@ lock(int fd, short type)
 
 	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1)
 		if (errno != EINTR)
-			return -1;
+			return errno;
 	return 0;
 }
 
@@ -59,82 +60,101 @@ unlock(int fd)
 	fcntl(fd, F_OFD_SETLK, &fl);
 }
 
-/* The head, or 0 slots where there is no ledger (yet). */
+/* An I/O error on the ledger, said as such. */
 static int
-read_head(int fd, struct ledger_head *h)
+io_error(int e)
 {
-	ssize_t n = pread(fd, h, sizeof(*h), LEDGER_OFF);
+	return error_set(e, "holders ledger: %s", strerror(e));
+}
 
-	if (n == -1)
-		return -1;
-	if (n != sizeof(*h) || memcmp(h->magic, LEDGER_MAGIC, 8) != 0)
-		h->nslots = 0;
-	if (h->nslots > LEDGER_MAX_SLOTS)
-		h->nslots = LEDGER_MAX_SLOTS;
+/*
+ * Every slot into *slots (malloc'd, NULL where none), their count into
+ * *nslots: 0 where the semaphore has no ledger (yet). A head that counts
+ * more slots than there can be, or than the file holds, is a corrupt
+ * ledger. Call under a lock, except where a count that may be off by one
+ * is good enough.
+ */
+static int
+slots_load(int fd, struct ledger_slot **slots, uint32_t *nslots)
+{
+	struct ledger_head h;
+	struct ledger_slot *s;
+	struct stat st;
+	size_t got;
+	int e;
+
+	*slots = NULL;
+	*nslots = 0;
+	if ((e = io_read(fd, &h, sizeof(h), LEDGER_OFF, &got)) != 0)
+		return io_error(e);
+	if (got != sizeof(h) || memcmp(h.magic, LEDGER_MAGIC, 8) != 0)
+		return 0;
+	if (h.nslots > LEDGER_MAX_SLOTS)
+		return error_set(E_DAMAGED, "corrupt holders ledger: %u "
+		    "slots, at most %d", h.nslots, LEDGER_MAX_SLOTS);
+	if (fstat(fd, &st) == -1)
+		return errno;
+	if ((uintmax_t)st.st_size < SLOTS_OFF + h.nslots * sizeof(*s))
+		return error_set(E_DAMAGED, "corrupt holders ledger: %u "
+		    "slots, but the file ends at byte %jd", h.nslots,
+		    (intmax_t)st.st_size);
+	if (h.nslots == 0)
+		return 0;
+	if ((s = calloc(h.nslots, sizeof(*s))) == NULL)
+		return errno;
+	if ((e = io_read(fd, s, h.nslots * sizeof(*s), SLOTS_OFF, &got))
+	    != 0 || got != h.nslots * sizeof(*s)) {
+		free(s);
+		return e != 0 ? io_error(e) : error_set(E_DAMAGED, "corrupt "
+		    "holders ledger: cut short while it was read");
+	}
+	*nslots = h.nslots;
+	*slots = s;
 	return 0;
 }
 
 /*
- * The live slots into *slots (malloc'd); how many, 0 where the semaphore
- * has no ledger (*tracked false), -1 and errno on failure. locked: under
- * a read lock, so no half-written slot is seen.
+ * The holders recorded beside a semaphore into *slots (malloc'd), their
+ * count into *n; *tracked false where it has no ledger. Under a read
+ * lock, so no half-written slot is seen. 0 or an error code.
  */
-static int
-slots_read(int fd, struct ledger_slot **slots, bool *tracked, bool locked)
-{
-	struct ledger_head h;
-	struct ledger_slot *s = NULL;
-	uint32_t i, n = 0;
-	ssize_t len = 0;
-	int e = 0;
-
-	*slots = NULL;
-	if (locked && lock(fd, F_RDLCK) == -1)
-		return -1;
-	if (read_head(fd, &h) == -1)
-		e = errno;
-	else if (h.nslots > 0 && (s = calloc(h.nslots, sizeof(*s))) == NULL)
-		e = errno;
-	else if (h.nslots > 0 && (len = pread(fd, s, h.nslots * sizeof(*s),
-	    LEDGER_OFF + sizeof(h))) == -1)
-		e = errno;
-	if (locked)
-		unlock(fd);
-	if (e != 0) {
-		free(s);
-		errno = e;
-		return -1;
-	}
-	*tracked = h.nslots > 0;
-	for (i = 0; i < len / sizeof(*s); i++)
-		if (s[i].pid != 0)
-			s[n++] = s[i];
-	*slots = s;
-	return n;
-}
-
 int
-ledger_read(int fd, struct ledger_slot **slots, bool *tracked)
+ledger_read(int fd, struct ledger_slot **slots, uint32_t *n, bool *tracked)
 {
-	return slots_read(fd, slots, tracked, true);
+	uint32_t i, nslots;
+	int e;
+
+	if ((e = lock(fd, F_RDLCK)) != 0)
+		return io_error(e);
+	e = slots_load(fd, slots, &nslots);
+	unlock(fd);
+	*tracked = nslots > 0;
+	for (*n = i = 0; i < nslots; i++)
+		if ((*slots)[i].pid != 0)
+			(*slots)[(*n)++] = (*slots)[i];
+	return e;
 }
 
 /*
- * Holders recorded in a semaphore's file, for ls; -1 if it has no ledger.
- * It takes no lock: a listing must not hang on a semaphore whose ledger
- * someone holds locked (a stopped updater, or anyone who may write the
- * file), and a count read meanwhile is off by the one slot being changed.
+ * Holders recorded in a semaphore's file, for ls; -1 if it has no ledger
+ * or a damaged one. It takes no lock: a listing must not hang on a
+ * semaphore whose ledger someone holds locked (a stopped updater, or
+ * anyone who may write the file), and a count read meanwhile is off by
+ * the one slot being changed.
  */
 int
 ledger_count(int fd)
 {
 	struct ledger_slot *s;
-	bool tracked;
-	int n;
+	uint32_t i, nslots;
+	int e, n = 0;
 
-	n = slots_read(fd, &s, &tracked, false);
+	if ((e = slots_load(fd, &s, &nslots)) != 0 || nslots == 0)
+		n = -1;
+	for (i = 0; i < nslots; i++)
+		n += s[i].pid != 0;
 	free(s);
-	return n == -1 || !tracked ? -1 : n;
+	return n;
 }
 
 /*
@@ -180,21 +200,32 @@ proc_start(pid_t pid)
 
 /*
  * Dead: no such pid, a zombie (killed, not yet reaped), or a pid whose
- * start time is not the holder's. A process /proc will not show us
+ * start time is not the one recorded. A process /proc will not show us
  * (hidepid, another pid namespace) is taken as alive: recovering a live
  * holder's token would break the count.
+ */
+static bool
+proc_alive(pid_t pid, uint64_t start)
+{
+	uint64_t now;
+	int state;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return false;
+	if ((state = proc_stat(pid, &now)) == 0)
+		return true;
+	return state != 'Z' && now == start;
+}
+
+/*
+ * A holder is alive while its process lives, or its guard: sem run's
+ * sentinel, which lives until the command's processes are gone.
  */
 bool
 holder_alive(const struct ledger_slot *s)
 {
-	uint64_t start;
-	int state;
-
-	if (kill(s->pid, 0) == -1 && errno == ESRCH)
-		return false;
-	if ((state = proc_stat(s->pid, &start)) == 0)
-		return true;
-	return state != 'Z' && start == s->start;
+	return proc_alive(s->pid, s->start) ||
+	    (s->guard != 0 && proc_alive(s->guard, s->guard_start));
 }
 
 /* PID's command line, arguments joined by spaces, cut to fit. */
@@ -234,97 +265,116 @@ command_line(char *const argv[], char *out, size_t len)
 }
 
 /*
- * Record pid, started at start (0: look it up), as holding one token;
- * cmd NULL: read it from /proc. 0, or an errno (ESRCH: pid is gone).
+ * Fill in s for pid, started at start (0: look it up), as holding one
+ * token since now; cmd NULL: its command line from /proc. 0, or ESRCH
+ * where pid is gone.
  */
 int
-ledger_add(int fd, pid_t pid, uint64_t start, const char *cmd)
+ledger_slot_init(struct ledger_slot *s, pid_t pid, uint64_t start,
+    const char *cmd)
 {
-	struct ledger_head h;
-	struct ledger_slot s, cur;
 	struct timespec now;
-	uint32_t i;
-	int e = 0;
 
-	memset(&s, 0, sizeof(s));
-	s.pid = pid;
-	if ((s.start = start != 0 ? start : proc_start(pid)) == 0)
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	if ((s->start = start != 0 ? start : proc_start(pid)) == 0)
 		return ESRCH;
 	clock_gettime(CLOCK_REALTIME, &now);
-	s.since = now.tv_sec;
+	s->since = now.tv_sec;
 	if (cmd != NULL)
-		snprintf(s.command, sizeof(s.command), "%s", cmd);
+		snprintf(s->command, sizeof(s->command), "%s", cmd);
 	else
-		proc_cmdline(pid, s.command, sizeof(s.command));
+		proc_cmdline(pid, s->command, sizeof(s->command));
+	s->command[utf8_cut(s->command, strlen(s->command))] = '\0';
+	return 0;
+}
 
-	if (lock(fd, F_WRLCK) == -1)
-		return errno;
-	if (read_head(fd, &h) == -1)
-		goto fail;
-	for (i = 0; i < h.nslots; i++) {
-		if (pread(fd, &cur, sizeof(cur), LEDGER_OFF + sizeof(h) +
-		    i * sizeof(cur)) != sizeof(cur))
-			goto fail;
-		if (cur.pid == 0)
-			break;
-	}
+/*
+ * Record s as holding one token. A slot becomes live only when its pid
+ * is written, after the rest of it, and the head counts a new slot only
+ * after that; a write that fails midway (a full disk, a file size limit)
+ * leaves no entry behind. 0 or an error code.
+ */
+int
+ledger_add(int fd, const struct ledger_slot *s)
+{
+	static const int32_t nopid;
+	struct ledger_head h;
+	struct ledger_slot *all, body = *s;
+	uint32_t i, nslots;
+	off_t off;
+	int e;
+
+	if ((e = lock(fd, F_WRLCK)) != 0)
+		return io_error(e);
+	if ((e = slots_load(fd, &all, &nslots)) != 0)
+		goto out;
+	for (i = 0; i < nslots && all[i].pid != 0; i++)
+		continue;
+	free(all);
 	if (i == LEDGER_MAX_SLOTS) {
-		e = ENOSPC;
+		e = error_set(ENOSPC, "holders ledger: all %d slots are taken",
+		    LEDGER_MAX_SLOTS);
 		goto out;
 	}
-	if (pwrite(fd, &s, sizeof(s), LEDGER_OFF + sizeof(h) +
-	    i * sizeof(s)) != sizeof(s))
-		goto fail;
-	if (i == h.nslots) {
-		/* The slot is written before the head counts it. */
+	off = SLOTS_OFF + i * sizeof(body);
+	body.pid = 0;
+	if ((e = io_write(fd, &body, sizeof(body), off, NULL)) != 0 ||
+	    (e = io_write(fd, &s->pid, sizeof(s->pid), off, NULL)) != 0) {
+		e = io_error(e);
+		goto out;
+	}
+	if (i == nslots) {
+		memset(&h, 0, sizeof(h));
 		memcpy(h.magic, LEDGER_MAGIC, 8);
 		h.nslots = i + 1;
-		if (pwrite(fd, &h, sizeof(h), LEDGER_OFF) != sizeof(h))
-			goto fail;
+		if ((e = io_write(fd, &h, sizeof(h), LEDGER_OFF, NULL)) != 0) {
+			io_write(fd, &nopid, sizeof(nopid), off, NULL);
+			e = io_error(e);
+		}
 	}
-	goto out;
-fail:
-	e = errno;
 out:
 	unlock(fd);
 	return e;
 }
 
 /*
- * Remove the slots chosen by pick (up to max of them) and call done for
+ * Remove the entries chosen by pick (up to max of them) and call done for
  * each after it is removed -- removed first, so that a crash in between
- * can lose a token but never give one twice. Returns how many, or -1.
+ * can lose a token but never give one twice. How many into *n; 0 or an
+ * error code.
  */
 int
 ledger_remove(int fd, bool (*pick)(const struct ledger_slot *, void *),
-    void (*done)(const struct ledger_slot *, void *), void *arg, int max)
+    void (*done)(const struct ledger_slot *, void *), void *arg, int max,
+    int *n)
 {
-	static const struct ledger_slot empty;
-	struct ledger_head h;
-	struct ledger_slot s;
-	uint32_t i;
-	int n = 0;
+	static const int32_t nopid;
+	struct ledger_slot *all;
+	uint32_t i, nslots;
+	int e;
 
-	if (lock(fd, F_WRLCK) == -1)
-		return -1;
-	if (read_head(fd, &h) == -1)
-		goto fail;
-	for (i = 0; i < h.nslots && n < max; i++) {
-		off_t off = LEDGER_OFF + sizeof(h) + i * sizeof(s);
+	*n = 0;
+	if ((e = lock(fd, F_WRLCK)) != 0)
+		return io_error(e);
+	if ((e = slots_load(fd, &all, &nslots)) != 0)
+		goto out;
+	for (i = 0; i < nslots && *n < max; i++) {
+		off_t off = SLOTS_OFF + i * sizeof(*all);
+		struct ledger_slot *s = &all[i];
 
-		if (pread(fd, &s, sizeof(s), off) != sizeof(s))
-			goto fail;
-		if (s.pid == 0 || !pick(&s, arg))
+		if (s->pid == 0 || !pick(s, arg))
 			continue;
-		if (pwrite(fd, &empty, sizeof(empty), off) != sizeof(empty))
-			goto fail;
-		n++;
+		if ((e = io_write(fd, &nopid, sizeof(nopid), off, NULL)) != 0) {
+			e = io_error(e);
+			break;
+		}
+		(*n)++;
 		if (done != NULL)
-			done(&s, arg);
+			done(s, arg);
 	}
+	free(all);
+out:
 	unlock(fd);
-	return n;
-fail:
-	unlock(fd);
-	return -1;
+	return e;
 }

@@ -18,42 +18,6 @@ frame_next(const char *buf, size_t len, int delim)
 	return end == NULL ? -1 : end - buf;
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
-bool
-utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0, n, k;
-	unsigned c;
-
-	while (i < len) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3;
-		else
-			return false;
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-		if ((c == 0xe0 && s[i + 1] < 0xa0) ||	/* overlong */
-		    (c == 0xed && s[i + 1] > 0x9f) ||	/* surrogate */
-		    (c == 0xf0 && s[i + 1] < 0x90) ||	/* overlong */
-		    (c == 0xf4 && s[i + 1] > 0x8f))	/* > U+10FFFF */
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 /*
  * Write s as the inside of a JSON string into out, which has room for
  * 6 * len bytes; returns the bytes written. s must be valid UTF-8.

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <vis.h>
 
 #include "ipcctl.h"
 
@@ -204,23 +203,13 @@ fmt_time(time_t t, char *buf, size_t len)
 
 /*
  * A name read from a directory anyone may write to, made safe to print
- * in every form: control characters, and bytes that are not UTF-8, as C
- * escapes (vis(3)), so no name reaches a terminal raw or breaks a JSON
- * document. Backslashes are left alone: every name ipcctl accepts prints
- * as itself. Call after table_new, which sets the locale.
+ * in every form (safe_text). Call after table_new, which sets the locale.
  */
 const char *
 fmt_name(const char *name, char buf[SAFE_NAME_BUF])
 {
-	char raw[IPC_NAME_BUF];
-	int flags = VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_NOSLASH;
-
 	/* Names longer than any directory holds are cut, not overrun. */
-	snprintf(raw, sizeof(raw), "%s", name);
-	if (!utf8_valid((const unsigned char *)raw, strlen(raw)))
-		flags |= VIS_NOLOCALE;
-	strvis(buf, raw, flags);
-	return buf;
+	return safe_text(buf, name, strnlen(name, IPC_NAME_BUF - 1));
 }
 
 /*

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <vis.h>
 
 #include "ipcctl.h"
 
@@ -35,6 +34,7 @@ static const struct {
 	{ ENAMETOOLONG,	EX_USAGE },
 	{ ENOSYS,	EX_UNAVAILABLE },
 	{ ENOTSUP,	EX_UNAVAILABLE },
+	{ E_DAMAGED,	EX_DATAERR },
 };
 
 int
@@ -67,23 +67,48 @@ diag_init(const struct object *obj, const struct verb *verb)
 	program_invocation_short_name = prefix;
 }
 
+/*
+ * What an error says where errno's words are not enough: set by
+ * error_set, for the error code it returned, and said by the next
+ * diagnostic of that code.
+ */
+static struct {
+	int	 errnum;
+	char	 text[256];
+} detail;
+
+int
+error_set(int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail.text, sizeof(detail.text), fmt, ap);
+	va_end(ap);
+	detail.errnum = errnum;
+	return errnum;
+}
+
 /* "Connection timed out" would mislead: a wait ran out, nothing else. */
 static const char *
 reason(int errnum)
 {
+	if (errnum == detail.errnum) {
+		detail.errnum = 0;
+		return detail.text;
+	}
+	if (errnum == E_DAMAGED)
+		return "damaged";
 	return errnum == ETIMEDOUT ? "timed out" : strerror(errnum);
 }
 
-/*
- * Text from the command line, made safe for a terminal: an operand with
- * escape sequences in it must not reach stderr raw. Backslashes stay.
- */
+/* Text from the command line, made safe for a terminal (safe_text). */
 static const char *
 safe(const char *s, char *buf, size_t len)
 {
-	strnvis(buf, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL |
-	    VIS_NOSLASH);
-	return buf;
+	size_t n = strnlen(s, (len - 1) / 4);
+
+	return safe_text(buf, s, n);
 }
 
 void
@@ -100,7 +125,7 @@ warn_errno(int errnum, const char *operand)
 
 	if (operand != NULL)
 		warnx("%s: %s", safe(operand, buf, sizeof(buf)),
-		    reason(errnum));
+		    reason(errnum));	/* the reason is ours: safe already */
 	else
 		warnx("%s", reason(errnum));
 }
@@ -140,7 +165,7 @@ void
 usage_error(const struct object *obj, const struct verb *verb,
     const char *fmt, ...)
 {
-	char msg[1024], buf[4 * sizeof(msg)];
+	char msg[1024], buf[4 * sizeof(msg) + 1];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -229,3 +254,30 @@ const int ending_signals[] = {
 };
 const size_t nending_signals = sizeof(ending_signals) /
     sizeof(ending_signals[0]);
+
+/*
+ * At start: a write past the file size limit (ulimit -f) fails with EFBIG,
+ * which ipcctl reports and recovers from (a message goes back, a created
+ * object is removed), instead of killing it with SIGXFSZ midway. A
+ * command ipcctl starts gets the disposition ipcctl was given.
+ */
+static bool xfsz_ignored;
+
+void
+signals_init(void)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGXFSZ, &sa, &old) == 0 && old.sa_handler != SIG_IGN)
+		xfsz_ignored = true;
+}
+
+/* In a child about to exec a command: what signals_init changed, undone. */
+void
+signals_for_exec(void)
+{
+	if (xfsz_ignored)
+		signal(SIGXFSZ, SIG_DFL);
+}

@@ -10,9 +10,12 @@
 # test shell's own choices only: bash seeds background jobs anew, and the
 # timing is the machine's. Knobs: STRESS_MESSAGES (test 2, default 10000),
 # STRESS_KILL_ROUNDS (test 3, default 150), STRESS_MAX_LEAKS (test 3,
-# default 1).
+# default 1), CHAOS_SECONDS (test 4, default 20).
 
 load ../helpers
+
+# How long test 4 keeps its chaos going, in whole seconds.
+: "${CHAOS_SECONDS:=20}"
 
 # Each test's budget in seconds; BATS_TEST_TIMEOUT from the environment
 # wins where it is larger (a slow machine may raise it).
@@ -20,6 +23,8 @@ case $BATS_TEST_NAME in
 *increment*)	stress_budget=120 ;;
 *producer*)	stress_budget=150 ;;
 *SIGKILL*)	stress_budget=120 ;;
+# The chaos, then up to 30 s for its workers to finish their last calls.
+*chaos*)	stress_budget=$((CHAOS_SECONDS + 90)) ;;
 *)		stress_budget=60 ;;
 esac
 ((BATS_TEST_TIMEOUT < stress_budget)) && BATS_TEST_TIMEOUT=$stress_budget
@@ -544,4 +549,305 @@ running() {
 	run -0 --separate-stderr ipcctl sem holders "$N"
 	assert_equal "$output" "" "holders"
 	assert_equal "$stderr" "" "holders stderr"
+}
+
+# --------------------------------- 4: chaos under running verbs
+
+# The exit statuses a call may end with here (ipcctl(1) and the pages of
+# sem, shm and mq). Every argument is valid, so never 64, and never 128 or
+# more: the test sends no signal to any call. A and B are only ever
+# renamed, so a call on them can find its name missing for a moment (66)
+# or the semaphore busy (75), and nothing else. C, S and Q are harmed: a
+# call on them may also find a damaged object (65: "is N bytes, not a
+# semaphore", "is a FIFO, not a ...", "corrupt holders ledger"), or fail
+# otherwise as the pages allow (71, 74, 77).
+CHAOS_SWAP_OK="0 66 75"
+CHAOS_HARM_OK="0 65 66 71 74 75 77"
+
+# job_seed K: background job number K draws its own fixed sequence from
+# the test's seed (its timing stays the machine's).
+job_seed() {
+	RANDOM=$((STRESS_SEED_USED * 31 + $1))
+}
+
+# chaos_call ID ARG...: "ipcctl ARG..." under timeout(1), which ends a
+# call that hangs: status 124, or 137 when it had to SIGKILL it. Appends
+# "STATUS<TAB>ARG...<TAB>first line of its stderr" to status.ID, and
+# returns the status.
+chaos_call() {
+	local id=$1 st line=
+	shift
+	timeout -k 2 10 "$IPCCTL" "$@" 2>"stderr.$id"
+	st=$?
+	IFS= read -r line <"stderr.$id"
+	printf '%d\t%s\t%s\n' "$st" "$*" "$line" >>"status.$id"
+	return "$st"
+}
+
+# swap_worker K A B: until ./stop, on A or B at random, "sem run -t 1 --
+# true", or a plain "acquire -t 0" and, if that took a token, a "release".
+# The release may find the name missing, between two renames of
+# chaos_swap (66): the token taken must go back, so it tries again.
+swap_worker() {
+	job_shell
+	job_seed "$1"
+	local id=swap.$1 sem st i
+	shift
+	while [ ! -e stop ]; do
+		sem=$1
+		((RANDOM % 2)) && sem=$2
+		if ((RANDOM % 2)); then
+			chaos_call "$id" sem run "$sem" -t 1 -- true
+			continue
+		fi
+		chaos_call "$id" sem acquire "$sem" -t 0 || continue
+		for ((i = 0; ; i++)); do
+			chaos_call "$id" sem release "$sem" && break
+			st=$?
+			if ((st != 66 || i == 500)); then
+				echo "$id: a token taken from $sem never went back" \
+				    "(release: exit $st)" >>failures
+				break
+			fi
+			sleep 0.01
+		done
+	done
+}
+
+# harm_worker K C S Q: until ./stop, one verb at a time, picked at random,
+# on the semaphore C, the segment S or the queue Q, whatever state the
+# chaos left them in.
+harm_worker() {
+	job_shell
+	job_seed "$1"
+	local id=harm.$1 C=$2 S=$3 Q=$4
+	while [ ! -e stop ]; do
+		case $((RANDOM % 12)) in
+		0)  chaos_call "$id" shm read "$S" >/dev/null ;;
+		1)  chaos_call "$id" shm write "$S" <payload ;;
+		2)  chaos_call "$id" shm info "$S" >/dev/null ;;
+		3)  chaos_call "$id" sem value "$C" >/dev/null ;;
+		4)  chaos_call "$id" sem acquire "$C" -t 0.2 ;;
+		5)  chaos_call "$id" sem release "$C" ;;
+		6)  chaos_call "$id" sem run "$C" -t 0.2 -- true ;;
+		7)  chaos_call "$id" sem holders "$C" >/dev/null ;;
+		8)  chaos_call "$id" sem info "$C" >/dev/null ;;
+		9)  chaos_call "$id" mq send "$Q" -t 0.2 msg ;;
+		10) chaos_call "$id" mq receive "$Q" -t 0.2 >/dev/null ;;
+		11) chaos_call "$id" mq info "$Q" >/dev/null ;;
+		esac
+	done
+}
+
+# chaos KIND NAME [NAME2]: until ./stop, harm NAME over and over, and say
+# what it did in events.KIND; its ipcctl calls go to status.chaos.KIND.
+#   swap: rename the files of the semaphores NAME and NAME2 into each
+#	other's place, through a temporary name; a whole swap each time, so
+#	that both names exist when it stops.
+#   sem: truncate the semaphore's file to 0 in place (what maps it now
+#	maps nothing), or put a FIFO or a 16-byte file in its place, or
+#	remove it; then a while later create it again, value 1.
+#   shm: truncate the segment to 0 or to 1..8192 bytes in place, or put a
+#	FIFO in its place, or remove it; then create it again, 4096 bytes.
+#   mq: unlink the queue, then create it again.
+chaos() {
+	job_shell
+	local kind=$1 f a b harm tmp=/dev/shm/${PREFIX}swap
+	case $kind in
+	swap)	job_seed 1000; a=$(sem_file "$2") b=$(sem_file "$3") ;;
+	sem)	job_seed 1001; f=$(sem_file "$2") ;;
+	shm)	job_seed 1002; f=/dev/shm/${2#/} ;;
+	mq)	job_seed 1003 ;;
+	esac
+	while [ ! -e stop ]; do
+		case $kind in
+		swap)
+			if ! { mv -fT -- "$a" "$tmp" && mv -fT -- "$b" "$a" &&
+			    mv -fT -- "$tmp" "$b"; }; then
+				echo "chaos: a swap of $2 and $3 failed" >>failures
+				return
+			fi
+			echo swapped >>events.swap
+			sleep "$(ms $((RANDOM % 20)))"
+			continue
+			;;
+		sem)
+			case $((RANDOM % 4)) in
+			0)	# Never create the file that is not there.
+				[ -f "$f" ] && truncate -c -s 0 -- "$f"
+				harm=truncated ;;
+			1)	rm -f -- "$f" && mkfifo -m 600 -- "$f"
+				harm=fifo ;;
+			2)	head -c 16 /dev/zero >"$f.new" && mv -fT -- "$f.new" "$f"
+				harm=16-bytes ;;
+			3)	rm -f -- "$f"
+				harm=removed ;;
+			esac
+			;;
+		shm)
+			case $((RANDOM % 4)) in
+			0)	[ -f "$f" ] && truncate -c -s 0 -- "$f"
+				harm=truncated ;;
+			1)	[ -f "$f" ] &&
+				    truncate -c -s $((RANDOM % 8192 + 1)) -- "$f"
+				harm=resized ;;
+			2)	rm -f -- "$f" && mkfifo -m 600 -- "$f"
+				harm=fifo ;;
+			3)	rm -f -- "$f"
+				harm=removed ;;
+			esac
+			;;
+		mq)
+			chaos_call chaos.mq mq unlink "$2"
+			harm=unlinked
+			;;
+		esac
+		echo "$harm" >>"events.$kind"
+		# The workers meet the harm for a while, then a sound object.
+		sleep "$(ms $((RANDOM % 30)))"
+		case $kind in
+		sem)	rm -f -- "$f"
+			chaos_call chaos.sem sem create "$2" -v 1 ;;
+		shm)	rm -f -- "$f"
+			chaos_call chaos.shm shm create "$2" -s 4096 ;;
+		mq)	chaos_call chaos.mq mq create "$2" --max-messages 10 \
+			    --message-size 64 ;;
+		esac
+		echo re-created >>"events.$kind"
+		sleep "$(ms $((RANDOM % 50)))"
+	done
+}
+
+# reap PID DEADLINE: wait for job PID to end by itself, until now_ms
+# reaches DEADLINE; past it, kill PID and what it started, and return 1.
+reap() {
+	while ! gone "$1"; do
+		if (($(now_ms) >= $2)); then
+			kill_tree "$1"
+			wait "$1" || true
+			return 1
+		fi
+		sleep 0.05
+	done
+	wait "$1" || true
+}
+
+# events KIND: "COUNT WHAT, ..." of what chaos KIND did.
+events() {
+	[ -e "events.$1" ] || return 0
+	sort "events.$1" | uniq -c |
+	    awk '{ printf "%s%d %s", sep, $1, $2; sep = ", " }'
+}
+
+# tally FILE: "STATUS=COUNT ..." of the statuses in FILE.
+tally() {
+	cut -f 1 "$1" | sort -n | uniq -c |
+	    awk '{ printf "%s%s=%d", sep, $2, $1; sep = " " }'
+}
+
+# bad_statuses OK FILE...: each kind of call in FILEs (the same command
+# with the same status) that ended with a status not in OK, once, with
+# how many times and the first diagnostic seen.
+bad_statuses() {
+	local ok=" $1 "
+	shift
+	awk -F '\t' -v ok="$ok" '
+	index(ok, " " $1 " ") == 0 {
+		k = $1 "\t" $2
+		if (!(k in n))
+			diag[k] = $3
+		n[k]++
+	}
+	END {
+		for (k in n) {
+			split(k, f, "\t")
+			why = f[1] == 124 || f[1] == 137 ? "hung, ended by timeout" : \
+			    f[1] > 128 ? "killed by signal " f[1] - 128 : \
+			    "status not allowed"
+			printf "%d x exit %d (%s): ipcctl %s: %s\n", n[k], f[1], why,
+			    f[2], diag[k] == "" ? "(no diagnostic)" : diag[k]
+		}
+	}' "$@" | sort -rn
+}
+
+@test "chaos: objects swapped, truncated, replaced by FIFOs and re-created under running verbs" {
+	local swap_workers=4 harm_workers=6 A B C S Q w f pid pids=() end
+	local before after va vb h st sem
+	seed_random
+	A=$(name A) B=$(name B) C=$(name C) S=$(name S) Q=$(name Q)
+	ipcctl sem create "$A" -v 2
+	ipcctl sem create "$B" -v 2
+	ipcctl sem create "$C" -v 1
+	ipcctl shm create "$S" -s 4096
+	ipcctl mq create "$Q" --max-messages 10 --message-size 64
+	head -c 4096 /dev/urandom >payload
+	# The two files of A and B, whatever names they have at the end.
+	before=$(stat -c %i "$(sem_file "$A")" "$(sem_file "$B")" | sort -n |
+	    tr '\n' ' ')
+	: >failures
+
+	# Workers and chaos all run until ./stop exists; none is sent a
+	# signal (unless it is still running 30 s after that).
+	for ((w = 1; w <= swap_workers; w++)); do
+		swap_worker "$w" "$A" "$B" 2>>errors.swap &
+		pids+=("$!")
+		bg_track "$!"
+	done
+	for ((w = 1; w <= harm_workers; w++)); do
+		harm_worker "$w" "$C" "$S" "$Q" 2>>errors.harm &
+		pids+=("$!")
+		bg_track "$!"
+	done
+	chaos swap "$A" "$B" 2>>errors.chaos &
+	pids+=("$!")
+	bg_track "$!"
+	chaos sem "$C" 2>>errors.chaos &
+	pids+=("$!")
+	bg_track "$!"
+	chaos shm "$S" 2>>errors.chaos &
+	pids+=("$!")
+	bg_track "$!"
+	chaos mq "$Q" 2>>errors.chaos &
+	pids+=("$!")
+	bg_track "$!"
+
+	sleep "$CHAOS_SECONDS"
+	touch stop
+	# Each call ends within 12 s (timeout -k 2 10), a release tried again
+	# within 5 s more: a job still running 30 s later is stuck.
+	end=$(($(now_ms) + 30000))
+	for pid in "${pids[@]}"; do
+		reap "$pid" "$end" ||
+		    echo "job $pid still ran 30 s after the stop: killed" >>failures
+	done
+
+	printf '# chaos for %d s: A and B %s; C %s; S %s; Q %s\n' \
+	    "$CHAOS_SECONDS" "$(events swap)" "$(events sem)" "$(events shm)" \
+	    "$(events mq)" >&3
+	for f in status.*; do
+		printf '# %s: %s\n' "${f#status.}" "$(tally "$f")" >&3
+	done
+
+	# A and B: the same two files, and every token back in one of them.
+	after=$(stat -c %i "$(sem_file "$A")" "$(sem_file "$B")" | sort -n |
+	    tr '\n' ' ')
+	[ "$after" = "$before" ] ||
+	    echo "A and B are not the two files they were: inodes" \
+	    "$before before, $after after" >>failures
+	va=$("$IPCCTL" sem value "$A" 2>&1) || true
+	vb=$("$IPCCTL" sem value "$B" 2>&1) || true
+	[[ $va =~ ^[0-9]+$ && $vb =~ ^[0-9]+$ ]] && ((va + vb == 4)) ||
+	    echo "value(A) + value(B) is $va + $vb, not 4" >>failures
+	for sem in "$A" "$B"; do
+		st=0
+		h=$("$IPCCTL" sem holders "$sem" 2>/dev/null) || st=$?
+		[ "$st" = 0 ] && [ -z "$h" ] ||
+		    echo "holders of $sem (exit $st): $h" >>failures
+	done
+	# Every call: no hang, no signal, only a status its object allows.
+	shopt -s nullglob
+	bad_statuses "$CHAOS_SWAP_OK" status.swap.* >>failures
+	bad_statuses "$CHAOS_HARM_OK" status.harm.* status.chaos.* >>failures
+	shopt -u nullglob
+	assert_no_failures failures "failures (seed $STRESS_SEED_USED)"
 }
