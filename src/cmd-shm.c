@@ -199,6 +199,9 @@ copy_failed(struct shm_opts *so, int e, int side, const char *file)
 	if (e == EFAULT)
 		errx(EX_OSERR, "%s: the segment shrank while it was copied",
 		    so->name);
+	if (e == EINVAL)	/* an offset the file system cannot hold */
+		errx(EX_DATAERR, "%s: data at offset %ju pass the largest "
+		    "segment possible", so->name, (uintmax_t)so->offset);
 	die(e, so->name);
 }
 

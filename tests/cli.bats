@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The Shape of the command line (docs/cli.md, "Shape"): help, version,
+# The shape of the command line (ipcctl(1): SYNOPSIS, DESCRIPTION): help, version,
 # dispatch, the multi-call links, GNU option order and completion.
 
 load helpers

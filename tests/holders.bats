@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# ipcctl sem holders, recover, --holder, --recover (docs/cli.md: Semaphores,
-# Holders). Every test states the exact exit status and the exact output.
+# ipcctl sem holders, recover, --holder, --recover (ipcctl-sem(1): holders,
+# recover). Every test states the exact exit status and the exact output.
 
 load helpers
 

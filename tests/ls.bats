@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# ipcctl ls and ipcctl limits (docs/cli.md: Object-less verbs, Output,
+# ipcctl ls and ipcctl limits (ipcctl(1): ls, limits, OUTPUT,
 # Names). Other tests and users make objects while these run, so a test
 # looks only at the rows of its own names (their prefix), or runs in a
 # namespace of its own where nothing else shows. Every test states the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# ipcctl mq (docs/cli.md: Message queues, Names, Opening and creating,
-# Timeouts, Output, Exit status). Every test states the exact exit status
+# ipcctl mq (ipcctl-mq(1), and ipcctl(1): names, opening and creating,
+# timeouts, output, exit status). Every test states the exact exit status
 # and the exact output.
 
 load helpers

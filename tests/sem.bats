@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# ipcctl sem (docs/cli.md: Semaphores, Names, Opening and creating,
-# Timeouts, Exit status). Every test states the exact exit status and the
+# ipcctl sem (ipcctl-sem(1), and ipcctl(1): names, opening and creating,
+# timeouts, exit status). Every test states the exact exit status and the
 # exact output.
 
 load helpers
@@ -925,6 +925,31 @@ v=0"
 	    sh -c 'echo $(( $(ps -o pgid= -p $$) == $$ ))'
 	assert_equal "$output" 1 "COMMAND is its group's leader"
 	assert_equal "$stderr" ""
+	assert_value "$N" 1
+}
+
+@test "run: what COMMAND leaves running in its group ends before the token goes back" {
+	# ipcctl-sem(1), run: a command never outlives its token, nor do the
+	# processes it starts. The stray here ignores nothing: SIGTERM ends it.
+	run -0 --separate-stderr ipcctl sem run "$N" -c -v 1 -- \
+	    sh -c 'sleep 300 & echo $! >stray; echo started'
+	assert_equal "$output" started
+	assert_equal "$stderr" ""
+	orphan_track "$(cat stray)"
+	gone "$(cat stray)" || fail "the stray sleep still runs"
+	assert_value "$N" 1
+}
+
+@test "run: a stray that ignores SIGTERM is killed after the grace time" {
+	local t0 t1
+	t0=$(now_ms)
+	run -0 --separate-stderr ipcctl sem run "$N" -c -v 1 -- \
+	    sh -c '(trap "" TERM; exec sleep 300) & echo $! >stray'
+	t1=$(now_ms)
+	assert_equal "$output$stderr" ""
+	orphan_track "$(cat stray)"
+	gone "$(cat stray)" || fail "the stray sleep still runs"
+	((t1 - t0 >= 1900)) || fail "killed before the grace time: $((t1 - t0)) ms"
 	assert_value "$N" 1
 }
 

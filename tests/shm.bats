@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# ipcctl shm (docs/cli.md: Shared memory, Names, Opening and creating,
-# Output, Exit status). Every test states the exact exit status and the
+# ipcctl shm (ipcctl-shm(1), and ipcctl(1): names, opening and creating,
+# output, exit status). Every test states the exact exit status and the
 # exact output.
 
 load helpers

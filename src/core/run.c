@@ -137,6 +137,27 @@ nap(void)
 }
 
 /*
+ * End every process of group pgid -- SIGTERM, then SIGKILL after a grace
+ * time -- and return once none of them runs.
+ */
+static void
+group_end(pid_t pgid)
+{
+	int i;
+
+	if (!group_runs(pgid))
+		return;
+	kill(-pgid, SIGTERM);
+	kill(-pgid, SIGCONT);
+	for (i = 0; i < GRACE_TICKS && group_runs(pgid); i++)
+		nap();
+	while (group_runs(pgid)) {
+		kill(-pgid, SIGKILL);
+		nap();
+	}
+}
+
+/*
  * The sentinel's whole life; fd is the pipe's read end. It keeps little
  * from ipcctl: its own session (no terminal, no job control, no signal
  * sent to ipcctl's group), every signal blocked (no handler of ipcctl's
@@ -150,7 +171,6 @@ sentinel(void *arg)
 	sigset_t all;
 	pid_t pgid;
 	char c;
-	int i;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -163,14 +183,7 @@ sentinel(void *arg)
 	if (read(fd, &pgid, sizeof(pgid)) != sizeof(pgid) ||
 	    read(fd, &c, 1) == 1)
 		_exit(0);	/* no command, or all is well */
-	kill(-pgid, SIGTERM);
-	kill(-pgid, SIGCONT);
-	for (i = 0; i < GRACE_TICKS && group_runs(pgid); i++)
-		nap();
-	while (group_runs(pgid)) {
-		kill(-pgid, SIGKILL);
-		nap();
-	}
+	group_end(pgid);
 	_exit(0);
 }
 
@@ -325,7 +338,9 @@ stopped(const struct runner *r, int sig)
 /*
  * Until COMMAND ends: pass on each signal of set (which the caller
  * blocked) but SIGCHLD -- except one the terminal sent while COMMAND's
- * group has it, which reached COMMAND already. Returns its wait status.
+ * group has it, which reached COMMAND already. Then what COMMAND left
+ * running in its group is ended too, before the token can go back.
+ * Returns COMMAND's wait status.
  */
 int
 run_wait(struct runner *r, const sigset_t *set)
@@ -345,9 +360,11 @@ run_wait(struct runner *r, const sigset_t *set)
 		if (waitpid(r->pid, &status, flags) != r->pid)
 			continue;
 		if (!WIFSTOPPED(status))
-			return status;
+			break;
 		stopped(r, WSTOPSIG(status));
 	}
+	group_end(r->pid);
+	return status;
 }
 
 /*

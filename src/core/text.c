@@ -126,7 +126,7 @@ utf8_cut(const char *s, size_t len)
 
 	while (j > 0 && len - j < 3 && (u[j - 1] & 0xc0) == 0x80)
 		j--;
-	if (j == 0 || u[j - 1] < 0xc0)
+	if (j == 0 || u[j - 1] < 0xc2 || u[j - 1] > 0xf4)
 		return len;
 	need = u[j - 1] >= 0xf0 ? 4 : u[j - 1] >= 0xe0 ? 3 : 2;
 	return len - (j - 1) < need ? j - 1 : len;

@@ -1,12 +1,18 @@
 /*
- * Unit tests of the core's parsers and tables, against the contract in
- * docs/cli.md: names, numbers, sizes, modes, timeouts, deadlines, the
- * errno -> exit status table, names made safe to print and what a queue
- * counts against RLIMIT_MSGQUEUE. Output is TAP.
+ * Unit tests of the core, against what the man pages promise (ipcctl(1)
+ * and the object pages): names, numbers, sizes, modes, timeouts,
+ * deadlines, the exit status table, text made safe to print, what a queue
+ * counts against RLIMIT_MSGQUEUE, the write and read loops, the checks
+ * of an object's file, and the holders ledger on a file of its own.
+ * Output is TAP.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -691,11 +697,16 @@ test_status(void)
 	status_is(ENOMEM, "ENOMEM", 71, "no memory -> EX_OSERR");
 	status_is(EIO, "EIO", 71, "any other system error -> EX_OSERR");
 	status_is(EMFILE, "EMFILE", 71, "a limit hit -> EX_OSERR");
-	ok(EX_USAGE == 64 && EX_DATAERR == 65 && EX_NOINPUT == 66 &&
-	    EX_UNAVAILABLE == 69 && EX_OSERR == 71 && EX_CANTCREAT == 73 &&
-	    EX_IOERR == 74 && EX_TEMPFAIL == 75 && EX_NOPERM == 77,
-	    "sysexits.h has the values the contract's table lists");
+	status_is(EFBIG, "EFBIG", 65, "past a file size limit -> EX_DATAERR");
+	status_is(E_DAMAGED, "E_DAMAGED", 65,
+	    "a damaged object -> EX_DATAERR");
 }
+
+/* The exit statuses ipcctl(1) lists are sysexits.h's. */
+_Static_assert(EX_USAGE == 64 && EX_DATAERR == 65 && EX_NOINPUT == 66 &&
+    EX_UNAVAILABLE == 69 && EX_OSERR == 71 && EX_CANTCREAT == 73 &&
+    EX_IOERR == 74 && EX_TEMPFAIL == 75 && EX_NOPERM == 77,
+    "sysexits.h has the values ipcctl(1) lists");
 
 /* ----------------------------------------------------------- safe names */
 
@@ -737,6 +748,202 @@ test_safe_names(void)
 	safe_is(lng, want, "a name longer than a directory holds is cut");
 }
 
+static void
+text_is(const char *in, size_t len, const char *want, const char *why)
+{
+	char buf[4 * 64 + 1];
+
+	safe_text(buf, in, len);
+	ok(strcmp(buf, want) == 0, "safe_text: %s", why);
+	if (strcmp(buf, want) != 0)
+		diag("got '%s', want '%s'", buf, want);
+}
+
+/* In a UTF-8 locale, characters print as themselves, but not all. */
+static void
+test_safe_utf8(void)
+{
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL) {
+		ok(1, "# SKIP no C.UTF-8 locale");
+		return;
+	}
+	text_is("caf\xc3\xa9", 5, "caf\xc3\xa9", "UTF-8 stays UTF-8");
+	text_is("a\xe2\x80\xae" "b", 5, "a\\342\\200\\256b",
+	    "U+202E (right-to-left override) in octal: no reordered text");
+	text_is("\xe2\x81\xa6x", 4, "\\342\\201\\246x",
+	    "U+2066 (left-to-right isolate) in octal");
+	text_is("\xe2\x80\xa8", 3, "\\342\\200\\250",
+	    "U+2028 (line separator) in octal");
+	text_is("\xc2\x9b[31m", 6, "\\302\\233[31m",
+	    "U+009B (C1 CSI) in octal: no escape sequence");
+	text_is("x\xe9y", 3, "x\\351y", "a byte that is not UTF-8 in octal");
+	text_is("\xc3", 1, "\\303", "half a character in octal");
+	text_is("a\0b", 3, "a\\0b", "NUL in C style");
+	setlocale(LC_CTYPE, "C");
+}
+
+static void
+test_utf8_cut(void)
+{
+	ok(utf8_cut("ab", 2) == 2, "utf8_cut: ASCII is never cut");
+	ok(utf8_cut("a\xc3\xa9", 3) == 3, "utf8_cut: a whole é stays");
+	ok(utf8_cut("a\xc3\xa9", 2) == 1, "utf8_cut: half an é goes");
+	ok(utf8_cut("\xe2\x80\xae", 2) == 0,
+	    "utf8_cut: two bytes of three go");
+	ok(utf8_cut("\xf0\x9f\x98\x80", 3) == 0,
+	    "utf8_cut: three bytes of four go");
+	ok(utf8_cut("x\xff", 2) == 2, "utf8_cut: a stray byte is not cut");
+}
+
+/* ------------------------------------------------------- write and read */
+
+static void
+test_io(void)
+{
+	static char big[200000];
+	struct rlimit old, lim = { 10000, RLIM_INFINITY };
+	char path[] = "/tmp/ipcctl-unit-XXXXXX", back[16];
+	size_t done, got;
+	int fds[2], fd, e;
+
+	ok(pipe(fds) == 0, "io: a pipe");
+	fcntl(fds[1], F_SETFL, O_NONBLOCK);
+	ok(io_write(fds[1], "hello", 5, -1, &done) == 0 && done == 5,
+	    "io_write: all of a short write");
+	close(fds[1]);
+	ok(io_read(fds[0], back, sizeof(back), -1, &got) == 0 && got == 5 &&
+	    memcmp(back, "hello", 5) == 0,
+	    "io_read: what there is, up to the end of the pipe");
+	ok(io_read(fds[0], back, sizeof(back), -1, &got) == 0 && got == 0,
+	    "io_read: at the end, 0 bytes and no error");
+	close(fds[0]);
+
+	/* A file size limit: a short write, then EFBIG, and the count. */
+	fd = mkstemp(path);
+	unlink(path);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	setrlimit(RLIMIT_FSIZE, &lim);
+	e = io_write(fd, big, sizeof(big), 0, &done);
+	setrlimit(RLIMIT_FSIZE, &old);
+	ok(e == EFBIG && done == 10000,
+	    "io_write: past a file size limit, EFBIG after the bytes that fit "
+	    "(%d, %zu)", e, done);
+	ok(io_read(fd, big, sizeof(big), 0, &got) == 0 && got == 10000,
+	    "io_read: at a given offset, to the end of the file");
+	ok(io_write(-1, "x", 1, -1, &done) == EBADF && done == 0,
+	    "io_write: an error is the errno, with nothing written");
+	close(fd);
+}
+
+/* ---------------------------------------------------------- object files */
+
+static void
+test_file_check(void)
+{
+	char dir[] = "/tmp/ipcctl-unit-XXXXXX", path[64];
+	struct stat st;
+	int fd;
+
+	ok(mkdtemp(dir) != NULL, "file_check: a directory to work in");
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	mkfifo(path, 0600);
+	fd = open(path, O_RDONLY | O_NONBLOCK);
+	ok(file_check(fd, "a semaphore", 32, &st) == E_DAMAGED,
+	    "file_check: a FIFO is damaged");
+	close(fd);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/short", dir);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	ok(file_check(fd, "a semaphore", 32, &st) == E_DAMAGED,
+	    "file_check: a 0-byte file is shorter than a semaphore");
+	ftruncate(fd, 32);
+	ok(file_check(fd, "a semaphore", 32, &st) == 0,
+	    "file_check: 32 bytes are enough");
+	close(fd);
+	unlink(path);
+	ok(file_open_error(EISDIR, "a semaphore") == E_DAMAGED &&
+	    file_open_error(ENOENT, "a semaphore") == ENOENT,
+	    "file_open_error: a directory is damaged, a missing file is not");
+	rmdir(dir);
+}
+
+/* ------------------------------------------------------- holders ledger */
+
+static int
+ledger_file(void)
+{
+	char path[] = "/tmp/ipcctl-unit-XXXXXX";
+	int fd = mkstemp(path);
+
+	unlink(path);
+	ftruncate(fd, 32);	/* a semaphore's sem_t, and nothing else */
+	return fd;
+}
+
+static bool
+pick_all(const struct ledger_slot *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+	return true;
+}
+
+static void
+test_ledger(void)
+{
+	struct rlimit old, lim = { 4200, RLIM_INFINITY };
+	struct ledger_slot slot, *sl;
+	uint32_t n, bad = 5000;
+	bool tracked;
+	int fd = ledger_file(), removed, e;
+
+	ok(ledger_read(fd, &sl, &n, &tracked) == 0 && n == 0 && !tracked,
+	    "ledger: a plain semaphore is untracked");
+	free(sl);
+	ok(ledger_slot_init(&slot, getpid(), 0, "job \xc3\xa9") == 0,
+	    "ledger: a slot for this process");
+	ok(ledger_add(fd, &slot) == 0 && ledger_add(fd, &slot) == 0,
+	    "ledger: two entries added");
+	ok(ledger_read(fd, &sl, &n, &tracked) == 0 && n == 2 && tracked &&
+	    sl[0].pid == getpid() && strcmp(sl[1].command, "job \xc3\xa9") == 0,
+	    "ledger: both read back, command and all");
+	free(sl);
+	ok(ledger_count(fd) == 2, "ledger_count: 2");
+	ok(ledger_remove(fd, pick_all, NULL, NULL, 1, &removed) == 0 &&
+	    removed == 1 && ledger_count(fd) == 1,
+	    "ledger_remove: at most max entries go");
+
+	/* A slot that cannot be written leaves no entry behind. */
+	ok(ledger_remove(fd, pick_all, NULL, NULL, 9, &removed) == 0 &&
+	    removed == 1, "ledger: emptied");
+	ftruncate(fd, 32);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	setrlimit(RLIMIT_FSIZE, &lim);
+	e = ledger_add(fd, &slot);
+	setrlimit(RLIMIT_FSIZE, &old);
+	ok(e == EFBIG && ledger_count(fd) == -1,
+	    "ledger_add past a file size limit: EFBIG, and no entry (%d)", e);
+
+	/* A head that counts more slots than can be: corrupt, 65. */
+	ok(ledger_add(fd, &slot) == 0, "ledger: an entry again");
+	pwrite(fd, &bad, sizeof(bad), 4096 + 8);
+	ok(ledger_read(fd, &sl, &n, &tracked) == E_DAMAGED,
+	    "ledger_read: 5000 slots is a corrupt ledger");
+	free(sl);
+	ok(ledger_add(fd, &slot) == E_DAMAGED &&
+	    ledger_remove(fd, pick_all, NULL, NULL, 1, &removed) == E_DAMAGED,
+	    "ledger_add, ledger_remove: a corrupt ledger is left alone");
+	bad = 3;
+	pwrite(fd, &bad, sizeof(bad), 4096 + 8);
+	ok(ledger_read(fd, &sl, &n, &tracked) == E_DAMAGED,
+	    "ledger_read: more slots than the file holds is corrupt");
+	free(sl);
+	ok(ledger_count(fd) == -1, "ledger_count: -1 for a corrupt ledger");
+	close(fd);
+}
+
 /* ------------------------------------------------------- queue accounting */
 
 static void
@@ -774,6 +981,11 @@ main(void)
 	test_deadline();
 	test_status();
 	test_safe_names();
+	test_safe_utf8();
+	test_utf8_cut();
 	test_mq_charge();
+	test_io();
+	test_file_check();
+	test_ledger();
 	return tap_done();
 }
