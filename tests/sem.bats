@@ -796,35 +796,30 @@ v=0"
 # the exit status is 65; it is never mapped and touched (SIGBUS), never
 # waited on, and never removed or truncated.
 
+# damaged_everywhere NAME WHY: every verb that opens semaphore NAME, with
+# and without -c (an existing file is opened as it is, not made again),
+# is 65 with WHY, and run never runs its command.
+damaged_everywhere() {
+	local v
+	for v in value info "acquire -t 0" release holders recover create \
+	    "acquire -c -t 0"; do
+		# shellcheck disable=SC2086
+		run -65 --separate-stderr ipcctl sem $v "$1"
+		assert_diag "ipcctl: sem ${v%% *}: $1: $2" || return 1
+	done
+	for v in -t0 "-c -v 1"; do
+		# shellcheck disable=SC2086
+		run -65 --separate-stderr ipcctl sem run "$1" $v -- touch ran
+		assert_diag "ipcctl: sem run: $1: $2" || return 1
+		[ ! -e ran ] || fail "run $v ran its command" || return 1
+	done
+}
+
 @test "damaged: a 0-byte file is not a semaphore: exit 65 from every verb, file kept" {
 	local f
 	f=$(sem_file "$N")
 	: >"$f"
-	local not="is 0 bytes, not a semaphore"
-	run -65 --separate-stderr ipcctl sem value "$N"
-	assert_diag "ipcctl: sem value: $N: $not"
-	run -65 --separate-stderr ipcctl sem info "$N"
-	assert_diag "ipcctl: sem info: $N: $not"
-	run -65 --separate-stderr ipcctl sem acquire "$N" -t 0
-	assert_diag "ipcctl: sem acquire: $N: $not"
-	run -65 --separate-stderr ipcctl sem release "$N"
-	assert_diag "ipcctl: sem release: $N: $not"
-	run -65 --separate-stderr ipcctl sem run "$N" -- touch ran
-	assert_diag "ipcctl: sem run: $N: $not"
-	[ ! -e ran ] || fail "run ran its command"
-	run -65 --separate-stderr ipcctl sem holders "$N"
-	assert_diag "ipcctl: sem holders: $N: $not"
-	run -65 --separate-stderr ipcctl sem recover "$N"
-	assert_diag "ipcctl: sem recover: $N: $not"
-	# An existing file is opened as it is, not made again: -c and create
-	# report it too.
-	run -65 --separate-stderr ipcctl sem create "$N"
-	assert_diag "ipcctl: sem create: $N: $not"
-	run -65 --separate-stderr ipcctl sem acquire "$N" -c -t 0
-	assert_diag "ipcctl: sem acquire: $N: $not"
-	run -65 --separate-stderr ipcctl sem run "$N" -c -v 1 -- touch ran
-	assert_diag "ipcctl: sem run: $N: $not"
-	[ ! -e ran ] || fail "run -c ran its command"
+	damaged_everywhere "$N" "is 0 bytes, not a semaphore"
 	# No error path removed or truncated it.
 	[ -f "$f" ] || fail "$f is gone"
 	assert_equal "$(stat -c %s "$f")" 0 "size of $f"
@@ -834,24 +829,7 @@ v=0"
 	local f
 	f=$(sem_file "$N")
 	head -c 16 /dev/zero >"$f"
-	local not="is 16 bytes, not a semaphore"
-	run -65 --separate-stderr ipcctl sem value "$N"
-	assert_diag "ipcctl: sem value: $N: $not"
-	run -65 --separate-stderr ipcctl sem info "$N"
-	assert_diag "ipcctl: sem info: $N: $not"
-	run -65 --separate-stderr ipcctl sem acquire "$N" -t 0
-	assert_diag "ipcctl: sem acquire: $N: $not"
-	run -65 --separate-stderr ipcctl sem release "$N"
-	assert_diag "ipcctl: sem release: $N: $not"
-	run -65 --separate-stderr ipcctl sem run "$N" -- touch ran
-	assert_diag "ipcctl: sem run: $N: $not"
-	[ ! -e ran ] || fail "run ran its command"
-	run -65 --separate-stderr ipcctl sem holders "$N"
-	assert_diag "ipcctl: sem holders: $N: $not"
-	run -65 --separate-stderr ipcctl sem recover "$N"
-	assert_diag "ipcctl: sem recover: $N: $not"
-	run -65 --separate-stderr ipcctl sem create "$N"
-	assert_diag "ipcctl: sem create: $N: $not"
+	damaged_everywhere "$N" "is 16 bytes, not a semaphore"
 	assert_equal "$(stat -c %s "$f")" 16 "size of $f"
 	assert_equal "$(od -An -t x1 "$f" | tr -d ' \n')" \
 	    00000000000000000000000000000000 "contents of $f"
