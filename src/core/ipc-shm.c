@@ -38,22 +38,25 @@ int
 pshm_open(const char *name, const struct open_opts *o, int access,
     int *fdp, bool *created)
 {
-	int fd = -1, tries, e, excl = o->flags & (O_EXCL | O_TRUNC);
+	int fd = -1, tries, e;
 	struct stat st;
 	mode_t old;
 
 	*created = false;
 	old = umask(0);
 	/* Open it, else create it exclusively: then we know who made it. */
-	for (tries = 0; fd == -1 && tries < 100; tries++) {
-		if (!(o->flags & O_EXCL) &&
-		    ((fd = open_segment(name, access | (o->flags & O_TRUNC),
-		    0)) != -1 || errno != ENOENT || !(o->flags & O_CREAT)))
-			break;
-		if ((fd = open_segment(name, access | O_CREAT | O_EXCL | excl,
-		    o->mode)) != -1)
+	for (tries = 0; tries < 100; tries++) {
+		if (!(o->flags & O_EXCL)) {
+			fd = open_segment(name, access | (o->flags & O_TRUNC), 0);
+			if (fd != -1 || errno != ENOENT || !(o->flags & O_CREAT))
+				break;
+		}
+		fd = open_segment(name, access | O_CREAT | O_EXCL, o->mode);
+		if (fd != -1) {
 			*created = true;
-		else if (errno != EEXIST || (o->flags & O_EXCL))
+			break;
+		}
+		if (errno != EEXIST || (o->flags & O_EXCL))
 			break;
 	}
 	umask(old);
