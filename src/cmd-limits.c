@@ -128,7 +128,7 @@ mq_used(void)
 		sum = -1;
 	for (i = 0; i < list.n && sum != -1; i++)
 		if (list.entries[i].uid == uid &&
-		    (c = mq_charge(&list.entries[i])) != -1)
+		    (c = queue_charge(&list.entries[i])) != -1)
 			sum += c;
 	list_free(&list);
 	return sum;
@@ -153,11 +153,11 @@ gather(struct limits *l)
 	set_bool(l, L_MQ_SUPPORTED, mq);
 	if (mq) {
 		set_num(l, L_MQ_PRIO_MAX, sysconf(_SC_MQ_PRIO_MAX));
-		set_num(l, L_MQ_MSG_DEFAULT, mq_sysctl("msg_default"));
-		set_num(l, L_MQ_MSGSIZE_DEFAULT, mq_sysctl("msgsize_default"));
-		set_num(l, L_MQ_MSG_MAX, mq_sysctl("msg_max"));
-		set_num(l, L_MQ_MSGSIZE_MAX, mq_sysctl("msgsize_max"));
-		set_num(l, L_MQ_QUEUES_MAX, mq_sysctl("queues_max"));
+		set_num(l, L_MQ_MSG_DEFAULT, queue_sysctl("msg_default"));
+		set_num(l, L_MQ_MSGSIZE_DEFAULT, queue_sysctl("msgsize_default"));
+		set_num(l, L_MQ_MSG_MAX, queue_sysctl("msg_max"));
+		set_num(l, L_MQ_MSGSIZE_MAX, queue_sysctl("msgsize_max"));
+		set_num(l, L_MQ_QUEUES_MAX, queue_sysctl("queues_max"));
 		if (getrlimit(RLIMIT_MSGQUEUE, &rl) == 0) {
 			set_rlim(l, L_RLIMIT_MSGQUEUE, rl.rlim_cur);
 			set_rlim(l, L_RLIMIT_MSGQUEUE_HARD, rl.rlim_max);
@@ -172,7 +172,7 @@ gather(struct limits *l)
 		set_num(l, L_SHM_FREE, (long long)sv.f_bavail * sv.f_frsize);
 	}
 	set_str(l, L_MQ_DIR, MQ_DIR);
-	set_bool(l, L_MQ_MOUNTED, mq_mounted());
+	set_bool(l, L_MQ_MOUNTED, queue_mounted());
 }
 
 /* One row, a typed column per limit: JSON with null for "unlimited". */

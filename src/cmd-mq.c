@@ -157,9 +157,9 @@ mo_attr_defaults(struct mq_opts *mo)
 	if (mo->attr.mq_maxmsg == 0 && mo->attr.mq_msgsize == 0)
 		return;
 	if (mo->attr.mq_maxmsg == 0)
-		mo->attr.mq_maxmsg = mq_sysctl("msg_default");
+		mo->attr.mq_maxmsg = queue_sysctl("msg_default");
 	if (mo->attr.mq_msgsize == 0)
-		mo->attr.mq_msgsize = mq_sysctl("msgsize_default");
+		mo->attr.mq_msgsize = queue_sysctl("msgsize_default");
 }
 
 static mqd_t
@@ -170,10 +170,10 @@ mo_open(struct mq_opts *mo, int access)
 
 	mo_attr_defaults(mo);
 	attr = mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL;
-	q = mq_open_opts(mo->name, &mo->open, access, attr);
+	q = queue_open(mo->name, &mo->open, access, attr);
 	if (q == (mqd_t)-1) {
 		if (mo->open.flags & O_CREAT)
-			mq_open_die(errno, mo->name, attr);
+			queue_open_die(errno, mo->name, attr);
 		die(errno, mo->name);
 	}
 	return q;
@@ -196,20 +196,20 @@ mo_msgsize(struct mq_opts *mo, mqd_t q)
 	{ "help",		no_argument,		NULL, 'h' }
 
 static int
-mq_try_create(const char *name, void *arg)
+mo_try_create(const char *name, void *arg)
 {
 	struct mq_opts *mo = arg;
 	mqd_t q;
 
-	q = mq_open_opts(name, &mo->open, O_RDONLY,
+	q = queue_open(name, &mo->open, O_RDONLY,
 	    mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL);
 	if (q == (mqd_t)-1 && errno != EEXIST)
-		mq_open_die(errno, name, &mo->attr);
+		queue_open_die(errno, name, &mo->attr);
 	return q == (mqd_t)-1 ? -1 : 0;
 }
 
 static int
-mq_create(int argc, char *argv[], const struct object *obj,
+cmd_mq_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = { CREATE_LONGOPTS, { 0 } };
@@ -224,7 +224,7 @@ mq_create(int argc, char *argv[], const struct object *obj,
 	}
 	mo_attr_defaults(&mo);
 	mo.open.flags |= O_EXCL;
-	name_fresh(mo.name, mq_try_create, mq_unlink, &mo);
+	name_fresh(mo.name, mo_try_create, mq_unlink, &mo);
 	return 0;
 }
 
@@ -254,7 +254,7 @@ send_one(struct mq_opts *mo, mqd_t q, const char *msg, size_t len,
 	while (mq_send(q, msg, len, mo->prio) == -1) {
 		e = errno;
 		if (e == EAGAIN && !d.once)
-			e = mq_wait(q, POLLOUT, &d, NULL);
+			e = queue_wait(q, POLLOUT, &d, NULL);
 		if (e == EINTR || e == 0)
 			continue;
 		if (sent > 0)
@@ -340,7 +340,7 @@ send_stdin(struct mq_opts *mo, mqd_t q, long msgsize)
 }
 
 static int
-mq_send_verb(int argc, char *argv[], const struct object *obj,
+cmd_mq_send(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -425,7 +425,7 @@ put_back(struct out *o, const struct pending *p)
 	static const struct deadline forever = { .forever = true };
 
 	while (mq_send(o->back, o->raw + p->raw, p->len, p->prio) == -1) {
-		if (errno == EAGAIN && mq_wait(o->back, POLLOUT, &forever,
+		if (errno == EAGAIN && queue_wait(o->back, POLLOUT, &forever,
 		    NULL) == 0)
 			continue;
 		if (errno != EINTR)
@@ -529,7 +529,7 @@ check_stdout(void)
 }
 
 static int
-mq_receive_verb(int argc, char *argv[], const struct object *obj,
+cmd_mq_receive(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -599,7 +599,7 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 			die(EAGAIN, mo.name);
 		/* Signals reach us only inside ppoll: none is missed. */
 		sigprocmask(SIG_BLOCK, &stopset, &waitmask);
-		e = signal_noted() ? EINTR : mq_wait(q, POLLIN, &d, &waitmask);
+		e = signal_noted() ? EINTR : queue_wait(q, POLLIN, &d, &waitmask);
 		sigprocmask(SIG_SETMASK, &waitmask, NULL);
 		if (e != 0 && e != EINTR)
 			die(e, mo.name);
@@ -615,7 +615,7 @@ mq_receive_verb(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-mq_info(int argc, char *argv[], const struct object *obj,
+cmd_mq_info(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -647,7 +647,7 @@ mq_info(int argc, char *argv[], const struct object *obj,
  * at once. Nothing is taken off the queue.
  */
 static int
-mq_notify_verb(int argc, char *argv[], const struct object *obj,
+cmd_mq_notify(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -708,14 +708,14 @@ mq_notify_verb(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-mq_unlink_verb(int argc, char *argv[], const struct object *obj,
+cmd_mq_unlink(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	return unlink_names(argc, argv, obj, verb, IPC_MQ, mq_unlink);
 }
 
-static const struct verb mq_verbs[] = {
-	{ "create", NULL, mq_create,
+static const struct verb verbs_mq[] = {
+	{ "create", NULL, cmd_mq_create,
 	  "[NAME] [--max-messages N] [--message-size BYTES] [-x] [-m MODE]",
 	  "      --max-messages N       queue capacity (default: "
 	  "msg_default)\n"
@@ -725,7 +725,7 @@ static const struct verb mq_verbs[] = {
 	  "  -m, --mode MODE    permissions if created (default 0600)\n"
 	  "  -c, --create       accepted: create already creates\n"
 	  "With no NAME, a fresh random name is created and printed.\n" },
-	{ "send", NULL, mq_send_verb,
+	{ "send", NULL, cmd_mq_send,
 	  "NAME [-p PRIO] [-t T] [--lines | -0] [MESSAGE...]",
 	  "  -p, --priority PRIO  0 (default) to MQ_PRIO_MAX-1; higher first\n"
 	  "  -t, --timeout T      wait at most T for room, per message; "
@@ -735,7 +735,7 @@ static const struct verb mq_verbs[] = {
 	  "  -c, -x, -m MODE, --max-messages N, --message-size BYTES\n"
 	  "                       create the queue as with create\n"
 	  "Each MESSAGE is one message; with none, stdin is one message.\n" },
-	{ "receive", NULL, mq_receive_verb,
+	{ "receive", NULL, cmd_mq_receive,
 	  "NAME [-t T] [-n COUNT | -f] [-P] [-0] [--json]",
 	  "  -t, --timeout T      wait at most T for each message; exit 75\n"
 	  "  -n, --count COUNT    receive COUNT messages (default 1)\n"
@@ -743,22 +743,22 @@ static const struct verb mq_verbs[] = {
 	  "  -P, --print-priority prefix each message with PRIO and a tab\n"
 	  "  -0, --null           end each message with NUL, not newline\n"
 	  "      --json           one JSON object a line\n" },
-	{ "info", NULL, mq_info,
+	{ "info", NULL, cmd_mq_info,
 	  "NAME [--json | -r | --pairs]",
 	  "      --json         one JSON document\n"
 	  "  -r, --raw          raw table\n"
 	  "      --pairs        KEY=\"value\" pairs\n" },
-	{ "notify", NULL, mq_notify_verb,
+	{ "notify", NULL, cmd_mq_notify,
 	  "NAME [-t T] [[--] COMMAND [ARG...]]",
 	  "  -t, --timeout T    give up after T; exit 75\n"
 	  "Waits, taking nothing, until the queue holds a message, then runs\n"
 	  "COMMAND or exits 0. Another process registered: exit 75.\n" },
-	{ "unlink", NULL, mq_unlink_verb,
+	{ "unlink", NULL, cmd_mq_unlink,
 	  "NAME...",
 	  "Removes each NAME; exit 66 if one was missing.\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
-const struct object mq_object = {
-	"mq", "ipcmq", "message queues", mq_verbs
+const struct object object_mq = {
+	"mq", "ipcmq", "message queues", verbs_mq
 };

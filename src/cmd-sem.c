@@ -59,7 +59,7 @@ so_init(struct sem_opts *so, int argc, char *argv[],
  * false for one the verb must handle itself.
  */
 static bool
-sem_opt(struct sem_opts *so, int ch, const char *arg)
+so_opt(struct sem_opts *so, int ch, const char *arg)
 {
 	struct args *a = &so->args;
 	const char *errstr = NULL;
@@ -100,7 +100,7 @@ sem_opt(struct sem_opts *so, int ch, const char *arg)
 }
 
 static void
-sem_need_name(struct sem_opts *so)
+so_need_name(struct sem_opts *so)
 {
 	if (!so->named)
 		usage_error(so->args.obj, so->args.verb, "missing NAME");
@@ -190,7 +190,7 @@ recover_dead(struct sem_opts *so, struct psem *p, FILE *fp)
 }
 
 static int
-sem_try_create(const char *name, void *arg)
+so_try_create(const char *name, void *arg)
 {
 	struct sem_opts *so = arg;
 	struct psem p;
@@ -205,7 +205,7 @@ sem_try_create(const char *name, void *arg)
 }
 
 static int
-sem_create(int argc, char *argv[], const struct object *obj,
+cmd_sem_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = { SEM_LONGOPTS, { 0 } };
@@ -215,21 +215,21 @@ sem_create(int argc, char *argv[], const struct object *obj,
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS, longopts);
 	while ((ch = args_next(&so.args, &arg)) != -1)
-		if (!sem_opt(&so, ch, arg))
+		if (!so_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
 	so.open.flags |= O_CREAT;
 	if (so.named) {
-		if (sem_try_create(so.name, &so) == -1)
+		if (so_try_create(so.name, &so) == -1)
 			die(errno, so.name);
 		return 0;
 	}
 	so.open.flags |= O_EXCL;
-	name_fresh(so.name, sem_try_create, sem_unlink, &so);
+	name_fresh(so.name, so_try_create, sem_unlink, &so);
 	return 0;
 }
 
 static int
-sem_acquire(int argc, char *argv[], const struct object *obj,
+cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -248,9 +248,9 @@ sem_acquire(int argc, char *argv[], const struct object *obj,
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:", longopts);
 	while ((ch = args_next(&so.args, &arg)) != -1)
-		if (!sem_opt(&so, ch, arg))
+		if (!so_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
-	sem_need_name(&so);
+	so_need_name(&so);
 	if (so.holder != 0 && ledger_slot_init(&slot, so.holder, 0, NULL) != 0)
 		usage_error(obj, verb, "holder %d: no such process",
 		    (int)so.holder);
@@ -283,7 +283,7 @@ sem_acquire(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-sem_release(int argc, char *argv[], const struct object *obj,
+cmd_sem_release(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -300,14 +300,14 @@ sem_release(int argc, char *argv[], const struct object *obj,
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "n:", longopts);
 	while ((ch = args_next(&so.args, &arg)) != -1) {
-		if (sem_opt(&so, ch, arg))
+		if (so_opt(&so, ch, arg))
 			continue;
 		if (ch != 'n')
 			usage_error(obj, verb, "unexpected operand: %s", arg);
 		if ((errstr = parse_int(arg, 0, SEM_VALUE_MAX, &count)) != NULL)
 			usage_error(obj, verb, "count %s: %s", arg, errstr);
 	}
-	sem_need_name(&so);
+	so_need_name(&so);
 	so_open(&so, &p, O_RDWR);
 	if (so.holder != 0) {
 		/* The entry of this process, or of a dead one with its pid. */
@@ -366,13 +366,13 @@ so_name_only(struct sem_opts *so, int argc, char *argv[],
 	    out != NULL ? table : plain);
 	while ((ch = args_next(&so->args, &arg)) != -1)
 		if (!(out != NULL && output_opt(ch, out)) &&
-		    (ch != 1 || !sem_opt(so, ch, arg)))
+		    (ch != 1 || !so_opt(so, ch, arg)))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
-	sem_need_name(so);
+	so_need_name(so);
 }
 
 static int
-sem_value(int argc, char *argv[], const struct object *obj,
+cmd_sem_value(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	struct sem_opts so;
@@ -388,7 +388,7 @@ sem_value(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-sem_info(int argc, char *argv[], const struct object *obj,
+cmd_sem_info(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	struct out_opts out = { 0 };
@@ -409,7 +409,7 @@ sem_info(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-sem_holders(int argc, char *argv[], const struct object *obj,
+cmd_sem_holders(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct out_col cols[] = {
@@ -452,7 +452,7 @@ sem_holders(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-sem_recover(int argc, char *argv[], const struct object *obj,
+cmd_sem_recover(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	struct sem_opts so;
@@ -465,7 +465,7 @@ sem_recover(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-sem_unlink_verb(int argc, char *argv[], const struct object *obj,
+cmd_sem_unlink(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	return unlink_names(argc, argv, obj, verb, IPC_SEM, sem_unlink);
@@ -508,7 +508,7 @@ run_parse(struct sem_opts *so, char ***command, long long *conflict)
 
 	*command = NULL;
 	while (*command == NULL && (ch = args_next(a, &arg)) != -1) {
-		if (sem_opt(so, ch, arg))
+		if (so_opt(so, ch, arg))
 			continue;
 		if (ch == 1) {
 			*command = &a->argv[a->pos];
@@ -518,7 +518,7 @@ run_parse(struct sem_opts *so, char ***command, long long *conflict)
 			usage_error(a->obj, a->verb, "conflict exit code %s: %s",
 			    arg, errstr);
 	}
-	sem_need_name(so);
+	so_need_name(so);
 	if (*command == NULL)
 		usage_error(a->obj, a->verb, "missing COMMAND");
 }
@@ -566,7 +566,7 @@ run_holding(struct sem_opts *so, struct psem *p, char **command,
 }
 
 static int
-sem_run(int argc, char *argv[], const struct object *obj,
+cmd_sem_run(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -623,15 +623,15 @@ sem_run(int argc, char *argv[], const struct object *obj,
 	return WEXITSTATUS(status);
 }
 
-static const struct verb sem_verbs[] = {
-	{ "create", NULL, sem_create,
+static const struct verb verbs_sem[] = {
+	{ "create", NULL, cmd_sem_create,
 	  "[NAME] [-v N] [-x] [-m MODE]",
 	  "  -v, --value N      initial value (default 0)\n"
 	  "  -x, --exclusive    fail (exit 73) if it exists\n"
 	  "  -m, --mode MODE    permissions if created (default 0600)\n"
 	  "  -c, --create       accepted: create already creates\n"
 	  "With no NAME, a fresh random name is created and printed.\n" },
-	{ "acquire", "wait", sem_acquire,
+	{ "acquire", "wait", cmd_sem_acquire,
 	  "NAME [-t T] [--holder PID] [--recover] [-c] [-x] [-m MODE] [-v N]",
 	  "  -t, --timeout T    give up after T (2.5, 500ms, 1m; 0: never "
 	  "block); exit 75\n"
@@ -641,7 +641,7 @@ static const struct verb sem_verbs[] = {
 	  "  -x, --exclusive    create it; exit 73 if it exists\n"
 	  "  -m, --mode MODE    permissions if created (default 0600)\n"
 	  "  -v, --value N      initial value if created (default 0)\n" },
-	{ "release", "post", sem_release,
+	{ "release", "post", cmd_sem_release,
 	  "NAME [-n N] [--holder PID] [-c] [-x] [-m MODE] [-v N]",
 	  "  -n, --count N      release N times (default 1)\n"
 	  "      --holder PID   release tokens PID holds; remove its entries\n"
@@ -649,18 +649,18 @@ static const struct verb sem_verbs[] = {
 	  "  -x, --exclusive    create it; exit 73 if it exists\n"
 	  "  -m, --mode MODE    permissions if created (default 0600)\n"
 	  "  -v, --value N      initial value if created (default 0)\n" },
-	{ "value", NULL, sem_value,
+	{ "value", NULL, cmd_sem_value,
 	  "NAME",
 	  "Prints the current value as a bare integer.\n" },
-	{ "info", NULL, sem_info,
+	{ "info", NULL, cmd_sem_info,
 	  "NAME [--json | -r | --pairs]",
 	  "      --json         one JSON document\n"
 	  "  -r, --raw          raw table\n"
 	  "      --pairs        KEY=\"value\" pairs\n" },
-	{ "unlink", NULL, sem_unlink_verb,
+	{ "unlink", NULL, cmd_sem_unlink,
 	  "NAME...",
 	  "Removes each NAME; exit 66 if one was missing.\n" },
-	{ "run", NULL, sem_run,
+	{ "run", NULL, cmd_sem_run,
 	  "NAME [-t T] [-E CODE] [--recover] [-c] [-x] [-m MODE] [-v N] [--] "
 	  "COMMAND [ARG...]",
 	  "  -t, --timeout T    give up after T; exit 75\n"
@@ -673,18 +673,18 @@ static const struct verb sem_verbs[] = {
 	  "  -v, --value N      initial value if created (default 0)\n"
 	  "Holds the semaphore while COMMAND runs, recorded as its holder;\n"
 	  "exits with COMMAND's status.\n" },
-	{ "holders", NULL, sem_holders,
+	{ "holders", NULL, cmd_sem_holders,
 	  "NAME [--json | -r | --pairs]",
 	  "      --json         one JSON document\n"
 	  "  -r, --raw          raw table\n"
 	  "      --pairs        KEY=\"value\" pairs\n"
 	  "Lists the recorded holders: pid, alive or dead, since, command.\n" },
-	{ "recover", NULL, sem_recover,
+	{ "recover", NULL, cmd_sem_recover,
 	  "NAME",
 	  "Gives back the token of every dead holder and prints each.\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
-const struct object sem_object = {
-	"sem", "ipcsem", "named semaphores", sem_verbs
+const struct object object_sem = {
+	"sem", "ipcsem", "named semaphores", verbs_sem
 };

@@ -137,7 +137,7 @@ undo_create(const char *name, int fd)
 }
 
 static int
-shm_try_create(const char *name, void *arg)
+so_try_create(const char *name, void *arg)
 {
 	struct shm_opts *so = arg;
 	bool created;
@@ -158,7 +158,7 @@ shm_try_create(const char *name, void *arg)
 }
 
 static int
-shm_create(int argc, char *argv[], const struct object *obj,
+cmd_shm_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -177,10 +177,10 @@ shm_create(int argc, char *argv[], const struct object *obj,
 	so.open.flags |= O_CREAT | (so.truncate ? O_TRUNC : 0);
 	if (!so.named) {
 		so.open.flags |= O_EXCL;
-		name_fresh(so.name, shm_try_create, shm_unlink, &so);
+		name_fresh(so.name, so_try_create, shm_unlink, &so);
 		return 0;
 	}
-	if (shm_try_create(so.name, &so) == -1)
+	if (so_try_create(so.name, &so) == -1)
 		die(errno, so.name);
 	return 0;
 }
@@ -206,7 +206,7 @@ copy_failed(struct shm_opts *so, int e, int side, const char *file)
 }
 
 static int
-shm_read(int argc, char *argv[], const struct object *obj,
+cmd_shm_read(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -232,7 +232,7 @@ shm_read(int argc, char *argv[], const struct object *obj,
 		errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the end "
 		    "(%jd bytes)", so.name, (uintmax_t)so.length,
 		    (uintmax_t)so.offset, (intmax_t)st.st_size);
-	if ((e = shm_to_fd(fd, so.offset, so.length, STDOUT_FILENO,
+	if ((e = segment_to_fd(fd, so.offset, so.length, STDOUT_FILENO,
 	    &side)) != 0)
 		copy_failed(&so, e, side, "stdout");
 	return 0;
@@ -281,7 +281,7 @@ write_bounded(struct shm_opts *so, int in, int fd, const char *input,
 }
 
 static int
-shm_write(int argc, char *argv[], const struct object *obj,
+cmd_shm_write(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -328,9 +328,9 @@ shm_write(int argc, char *argv[], const struct object *obj,
 			if (ftruncate(fd, so.offset + len) == -1)
 				die(errno, so.name);
 		}
-		e = fd_to_shm(in, fd, so.offset, len, &side);
+		e = fd_to_segment(in, fd, so.offset, len, &side);
 	} else if (so.grow)
-		e = fd_to_shm(in, fd, so.offset, (size_t)-1, &side);
+		e = fd_to_segment(in, fd, so.offset, (size_t)-1, &side);
 	else {
 		write_bounded(&so, in, fd, input, room);
 		e = 0;
@@ -341,7 +341,7 @@ shm_write(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-shm_resize(int argc, char *argv[], const struct object *obj,
+cmd_shm_resize(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -364,7 +364,7 @@ shm_resize(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-shm_info(int argc, char *argv[], const struct object *obj,
+cmd_shm_info(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	static const struct option longopts[] = {
@@ -384,14 +384,14 @@ shm_info(int argc, char *argv[], const struct object *obj,
 }
 
 static int
-shm_unlink_verb(int argc, char *argv[], const struct object *obj,
+cmd_shm_unlink(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	return unlink_names(argc, argv, obj, verb, IPC_SHM, shm_unlink);
 }
 
-static const struct verb shm_verbs[] = {
-	{ "create", NULL, shm_create,
+static const struct verb verbs_shm[] = {
+	{ "create", NULL, cmd_shm_create,
 	  "[NAME] -s SIZE [-x] [-m MODE] [--truncate]",
 	  "  -s, --size SIZE    set the size (4096, 64K, 1M, 2G)\n"
 	  "  -x, --exclusive    fail (exit 73) if it exists\n"
@@ -399,30 +399,30 @@ static const struct verb shm_verbs[] = {
 	  "      --truncate     empty an existing segment first\n"
 	  "  -c, --create       accepted: create already creates\n"
 	  "With no NAME, a fresh random name is created and printed.\n" },
-	{ "write", NULL, shm_write,
+	{ "write", NULL, cmd_shm_write,
 	  "NAME [-o OFFSET] [--grow] [FILE]",
 	  "  -o, --offset OFFSET  write at OFFSET (default 0)\n"
 	  "      --grow           extend the segment to hold the data\n"
 	  "Copies FILE (default stdin) into the segment; data past the end\n"
 	  "is refused (exit 65) and nothing is written.\n" },
-	{ "read", NULL, shm_read,
+	{ "read", NULL, cmd_shm_read,
 	  "NAME [-o OFFSET] [-l LENGTH]",
 	  "  -o, --offset OFFSET  start at OFFSET (default 0)\n"
 	  "  -l, --length LENGTH  copy LENGTH bytes (default: to the end)\n" },
-	{ "resize", NULL, shm_resize,
+	{ "resize", NULL, cmd_shm_resize,
 	  "NAME SIZE",
 	  "Sets the segment's size (ftruncate).\n" },
-	{ "info", NULL, shm_info,
+	{ "info", NULL, cmd_shm_info,
 	  "NAME [--json | -r | --pairs]",
 	  "      --json         one JSON document\n"
 	  "  -r, --raw          raw table\n"
 	  "      --pairs        KEY=\"value\" pairs\n" },
-	{ "unlink", NULL, shm_unlink_verb,
+	{ "unlink", NULL, cmd_shm_unlink,
 	  "NAME...",
 	  "Removes each NAME; exit 66 if one was missing.\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
-const struct object shm_object = {
-	"shm", "ipcshm", "shared memory segments", shm_verbs
+const struct object object_shm = {
+	"shm", "ipcshm", "shared memory segments", verbs_shm
 };

@@ -40,9 +40,9 @@ static const struct object bare_object = {
 };
 
 static const struct object *const objects[] = {
-	&sem_object,
-	&shm_object,
-	&mq_object,
+	&object_sem,
+	&object_shm,
+	&object_mq,
 	NULL
 };
 

@@ -40,9 +40,9 @@ struct object {
 	const struct verb	*verbs;
 };
 
-extern const struct object sem_object;
-extern const struct object shm_object;
-extern const struct object mq_object;
+extern const struct object object_sem;
+extern const struct object object_shm;
+extern const struct object object_mq;
 int	 cmd_ls(int, char *[], const struct object *, const struct verb *);
 int	 cmd_limits(int, char *[], const struct object *, const struct verb *);
 
@@ -60,8 +60,12 @@ __dead void die(int, const char *);
 void	 warn_errno(int, const char *);
 __dead void usage_error(const struct object *, const struct verb *,
 	    const char *, ...) __attribute__((__format__(__printf__, 3, 4)));
+
+/* help.c: usage and help texts from the dispatch table. */
 void	 print_help(const struct object *, const struct verb *);
 void	 print_usage(FILE *, const struct object *, const struct verb *);
+
+/* signals.c: signals noted, and dying by one. */
 __dead void die_signal(int);
 void	 signals_note(const int *, size_t, sigset_t *);
 void	 signals_default(const sigset_t *);
@@ -232,15 +236,15 @@ void	 run_finish(struct runner *);
 /* ipc-shm.c: segments, and copies in the kernel where it can. */
 int	 pshm_open(const char *, const struct open_opts *, int, int *,
 	    bool *);
-int	 shm_to_fd(int, off_t, size_t, int, int *);
-int	 fd_to_shm(int, int, off_t, size_t, int *);
+int	 segment_to_fd(int, off_t, size_t, int, int *);
+int	 fd_to_segment(int, int, off_t, size_t, int *);
 
 /* ipc-mq.c: queues, always non-blocking; waits are ppoll(2)s. */
-long	 mq_sysctl(const char *);
-mqd_t	 mq_open_opts(const char *, const struct open_opts *, int,
+long	 queue_sysctl(const char *);
+mqd_t	 queue_open(const char *, const struct open_opts *, int,
 	    struct mq_attr *);
-__dead void mq_open_die(int, const char *, const struct mq_attr *);
-int	 mq_wait(mqd_t, short, const struct deadline *, const sigset_t *);
+__dead void queue_open_die(int, const char *, const struct mq_attr *);
+int	 queue_wait(mqd_t, short, const struct deadline *, const sigset_t *);
 
 /* list.c: the objects /dev/shm and /dev/mqueue show (Linux-specific). */
 #define SHM_DIR		"/dev/shm"
@@ -274,8 +278,8 @@ struct ipc_list {
 };
 void	 list_objects(struct ipc_list *, unsigned);
 void	 list_free(struct ipc_list *);
-bool	 mq_mounted(void);
-long long mq_charge(const struct ipc_entry *);
+bool	 queue_mounted(void);
+long long queue_charge(const struct ipc_entry *);
 
 /* text.c: UTF-8, and text from outside made safe to print. */
 size_t	 utf8_len(const unsigned char *, size_t, unsigned *);

@@ -162,6 +162,18 @@ assert_equal() {
 	fi
 }
 
+# info_num_table COLUMN NAME NUM MODE OWNER GROUP: the plain table "info"
+# prints for a semaphore (COLUMN VALUE) or a segment (COLUMN SIZE).
+info_num_table() {
+	local cw=${#1} nw=${#2} vw=${#3} ow=${#5}
+	((nw < 4)) && nw=4
+	((vw < cw)) && vw=$cw
+	((ow < 5)) && ow=5
+	printf '%-*s %*s %-4s %-*s %s\n' "$nw" NAME "$vw" "$1" MODE "$ow" \
+	    OWNER GROUP
+	printf '%-*s %*s %-4s %-*s %s' "$nw" "$2" "$vw" "$3" "$4" "$ow" "$5" "$6"
+}
+
 # assert_value NAME N: the semaphore exists and its value is N.
 assert_value() {
 	local got

@@ -7,17 +7,6 @@ load helpers
 
 SEM_VALUE_MAX=2147483647
 
-# The plain table "info" prints, for one semaphore.
-info_table() {
-	local nw=${#1} vw=${#2} ow=${#4}
-	((nw < 4)) && nw=4
-	((vw < 5)) && vw=5
-	((ow < 5)) && ow=5
-	printf '%-*s %*s %-4s %-*s %s\n' "$nw" NAME "$vw" VALUE MODE "$ow" \
-	    OWNER GROUP
-	printf '%-*s %*s %-4s %-*s %s' "$nw" "$1" "$vw" "$2" "$3" "$ow" "$4" "$5"
-}
-
 # ---------------------------------------------------------------- create
 
 @test "create NAME: silent, value 0, mode 0600" {
@@ -359,7 +348,7 @@ info_table() {
 	ipcctl sem create "$N" -v 3 -m 0640
 	run -0 --separate-stderr ipcctl sem info "$N"
 	assert_equal "$output" \
-	    "$(info_table "$N" 3 0640 "$(id -un)" "$(id -gn)")"
+	    "$(info_num_table VALUE "$N" 3 0640 "$(id -un)" "$(id -gn)")"
 	assert_equal "$stderr" ""
 }
 
@@ -922,7 +911,8 @@ damaged_everywhere() {
 	local t0 t1
 	t0=$(now_ms)
 	run -0 --separate-stderr ipcctl sem run "$N" -c -v 1 -- \
-	    sh -c '(trap "" TERM; exec sleep 300) & echo $! >stray'
+	    sh -c '(trap "" TERM; : >ready; exec sleep 300) & echo $! >stray
+	    while [ ! -e ready ]; do sleep 0.01; done'
 	t1=$(now_ms)
 	assert_equal "$output$stderr" ""
 	orphan_track "$(cat stray)"

@@ -39,17 +39,6 @@ make_seg() {
 	ipcctl shm write "$1" "$3"
 }
 
-# The plain table "info" prints, for one segment.
-info_table() {
-	local nw=${#1} sw=${#2} ow=${#4}
-	((nw < 4)) && nw=4
-	((sw < 4)) && sw=4
-	((ow < 5)) && ow=5
-	printf '%-*s %*s %-4s %-*s %s\n' "$nw" NAME "$sw" SIZE MODE "$ow" \
-	    OWNER GROUP
-	printf '%-*s %*s %-4s %-*s %s' "$nw" "$1" "$sw" "$2" "$3" "$ow" "$4" "$5"
-}
-
 # ---------------------------------------------------------------- create
 
 @test "create NAME -s SIZE: silent, exact size, mode 0600, zeros" {
@@ -483,7 +472,7 @@ info_table() {
 	ipcctl shm create "$N" -s 4096 -m 0640
 	run -0 --separate-stderr ipcctl shm info "$N"
 	assert_equal "$stderr" ""
-	assert_equal "$output" "$(info_table "$N" 4096 0640 "$(id -un)" "$(id -gn)")"
+	assert_equal "$output" "$(info_num_table SIZE "$N" 4096 0640 "$(id -un)" "$(id -gn)")"
 }
 
 @test "info --json: one document, size a number" {

@@ -18,7 +18,7 @@
 
 /* -1 where the file cannot be read. */
 long
-mq_sysctl(const char *name)
+queue_sysctl(const char *name)
 {
 	char path[64], buf[32];
 	ssize_t n;
@@ -41,7 +41,7 @@ mq_sysctl(const char *name)
  * mq_timedreceive takes only wall-clock time and no mask.
  */
 mqd_t
-mq_open_opts(const char *name, const struct open_opts *o, int access,
+queue_open(const char *name, const struct open_opts *o, int access,
     struct mq_attr *attr)
 {
 	mode_t old;
@@ -61,17 +61,17 @@ mq_open_opts(const char *name, const struct open_opts *o, int access,
  * (posix_ipc says "too many open files" for a full RLIMIT_MSGQUEUE).
  */
 void
-mq_open_die(int e, const char *name, const struct mq_attr *attr)
+queue_open_die(int e, const char *name, const struct mq_attr *attr)
 {
 	struct rlimit rl;
 	long max;
 
 	if (e == EINVAL && attr != NULL) {
-		if ((max = mq_sysctl("msg_max")) != -1 && attr->mq_maxmsg > max)
+		if ((max = queue_sysctl("msg_max")) != -1 && attr->mq_maxmsg > max)
 			errx(EX_OSERR, "%s: %ld messages is more than the "
 			    "system allows (%ld, /proc/sys/fs/mqueue/msg_max)",
 			    name, attr->mq_maxmsg, max);
-		if ((max = mq_sysctl("msgsize_max")) != -1 &&
+		if ((max = queue_sysctl("msgsize_max")) != -1 &&
 		    attr->mq_msgsize > max)
 			errx(EX_OSERR, "%s: a message size of %ld bytes is "
 			    "more than the system allows (%ld, "
@@ -83,7 +83,7 @@ mq_open_die(int e, const char *name, const struct mq_attr *attr)
 		errx(EX_OSERR, "%s: the queue would pass this user's "
 		    "RLIMIT_MSGQUEUE (%ju bytes for all queues, ulimit -q)",
 		    name, (uintmax_t)rl.rlim_cur);
-	if (e == ENOSPC && (max = mq_sysctl("queues_max")) != -1)
+	if (e == ENOSPC && (max = queue_sysctl("queues_max")) != -1)
 		errx(EX_OSERR, "%s: the system's %ld queues are all in use "
 		    "(/proc/sys/fs/mqueue/queues_max)", name, max);
 	die(e, name);
@@ -95,7 +95,7 @@ mq_open_die(int e, const char *name, const struct mq_attr *attr)
  * (EINTR). 0 when ready.
  */
 int
-mq_wait(mqd_t q, short events, const struct deadline *d,
+queue_wait(mqd_t q, short events, const struct deadline *d,
     const sigset_t *mask)
 {
 	struct pollfd p = { q, events, 0 };

@@ -114,7 +114,7 @@ copy_out(int fd, off_t off, size_t len, int out, int *failed)
  * or an early end), 'f' the output.
  */
 int
-shm_to_fd(int fd, off_t off, size_t len, int out, int *failed)
+segment_to_fd(int fd, off_t off, size_t len, int out, int *failed)
 {
 	off_t pos = off;
 	size_t done = 0;
@@ -182,7 +182,7 @@ copy_kernel(int in, int fd, off_t *pos, size_t want)
  * the input.
  */
 int
-fd_to_shm(int in, int fd, off_t off, size_t len, int *failed)
+fd_to_segment(int in, int fd, off_t off, size_t len, int *failed)
 {
 	char buf[BUF];
 	off_t pos = off;

@@ -271,7 +271,7 @@ list_free(struct ipc_list *l)
 }
 
 bool
-mq_mounted(void)
+queue_mounted(void)
 {
 	struct statfs sf;
 
@@ -285,7 +285,7 @@ mq_mounted(void)
  * both six words long, besides the message itself. -1 if unknown.
  */
 long long
-mq_charge(const struct ipc_entry *e)
+queue_charge(const struct ipc_entry *e)
 {
 	long long slots = e->max_messages;
 

@@ -1,8 +1,10 @@
 /*
  * libFuzzer harnesses for the core's parsers and message framing. One
  * source, one target per build: -DFUZZ_NAME, -DFUZZ_NUMBER, -DFUZZ_MODE,
- * -DFUZZ_DURATION, -DFUZZ_FRAMING. Each checks the invariants its parser
- * promises, not only that it does not crash. Built by "make fuzz".
+ * -DFUZZ_DURATION, -DFUZZ_FRAMING (and text made safe to print). Each
+ * checks the invariants its parser promises, not only that it does not
+ * crash. Built by "make fuzz", which starts each from the seeds in
+ * tests/fuzz/seeds-TARGET.
  */
 #include <sys/stat.h>
 
@@ -134,6 +136,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			    data[j++] == (v & 0xff));
 		}
 		assert(j == len);
+		free(out);
+
+		/* safe_text, in the C locale: printable ASCII only, and a
+		 * backslash escape for everything else. */
+		out = malloc(4 * len + 1);
+		assert(out != NULL);
+		safe_text(out, s, len);
+		assert(strlen(out) <= 4 * len);
+		for (i = 0; out[i] != '\0'; i++)
+			assert((unsigned char)out[i] >= 0x20 && out[i] < 0x7f);
+		/* utf8_cut never cuts a valid string but at its end. */
+		if (utf8_valid(data, len))
+			assert(utf8_cut(s, len) == len);
 		free(out);
 	}
 #endif

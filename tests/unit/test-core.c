@@ -956,17 +956,17 @@ test_mq_charge(void)
 	e.kind = IPC_MQ;
 	e.max_messages = 10;
 	e.message_size = 8192;
-	ok(mq_charge(&e) == 20 * word6 + 81920,
-	    "mq_charge: 10 x 8192 bytes, two six-word headers a slot");
+	ok(queue_charge(&e) == 20 * word6 + 81920,
+	    "queue_charge: 10 x 8192 bytes, two six-word headers a slot");
 	e.max_messages = 40000;
 	e.message_size = 1;
-	ok(mq_charge(&e) == (40000 + 32768) * word6 + 40000,
-	    "mq_charge: priority tree nodes count up to MQ_PRIO_MAX only");
+	ok(queue_charge(&e) == (40000 + 32768) * word6 + 40000,
+	    "queue_charge: priority tree nodes count up to MQ_PRIO_MAX only");
 	e.max_messages = -1;
-	ok(mq_charge(&e) == -1, "mq_charge: unknown attributes: -1");
+	ok(queue_charge(&e) == -1, "queue_charge: unknown attributes: -1");
 	e.max_messages = 10;
 	e.kind = IPC_SEM;
-	ok(mq_charge(&e) == -1, "mq_charge: not a queue: -1");
+	ok(queue_charge(&e) == -1, "queue_charge: not a queue: -1");
 }
 
 int
