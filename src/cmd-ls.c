@@ -245,6 +245,96 @@ fill_row(struct table *t, const struct ls_opts *lo, struct id_cache *users,
 	}
 }
 
+/* Every option; --list-columns lists them and exits. */
+static void
+ls_parse(struct ls_opts *lo)
+{
+	const char *arg;
+	int ch;
+
+	while ((ch = args_next(&lo->args, &arg)) != -1) {
+		if (output_opt(ch, &lo->out))
+			continue;
+		switch (ch) {
+		case 1:
+			usage_error(lo->args.obj, lo->args.verb,
+			    "unexpected operand: %s", arg);
+		case 'l':
+			lo->longer = true;
+			break;
+		case 'n':
+			lo->out.noheadings = true;
+			break;
+		case 'o':
+			lo->output = arg;
+			break;
+		case 't':
+			parse_types(lo, arg);
+			break;
+		case OPT_LIST_COLUMNS:
+			list_columns();
+			exit(0);
+		default:
+			args_bad(&lo->args, '?');
+		}
+	}
+	choose_cols(lo);
+	if (lo->kinds == 0)
+		lo->kinds = IPC_KIND_BIT(IPC_SEM) | IPC_KIND_BIT(IPC_SHM) |
+		    IPC_KIND_BIT(IPC_MQ);
+}
+
+/*
+ * A directory that could not be read: said on stderr; the status of the
+ * first one, or 0. A /dev/mqueue that is not mounted is a note only.
+ */
+static int
+ls_dir_errors(const struct ipc_list *list)
+{
+	int status = 0;
+
+	if (list->shm_errno != 0) {
+		warn_errno(list->shm_errno, SHM_DIR);
+		status = exit_status(list->shm_errno);
+	}
+	if (list->mq_errno == ENOENT)
+		warnx("%s is not mounted, so no queue is listed; to mount it: "
+		    "%s", MQ_DIR, MQ_MOUNT);
+	else if (list->mq_errno != 0) {
+		warn_errno(list->mq_errno, MQ_DIR);
+		if (status == 0)
+			status = exit_status(list->mq_errno);
+	}
+	return status;
+}
+
+static int
+ls_print(struct ls_opts *lo)
+{
+	struct out_col cols[MAX_COLS];
+	struct id_cache users = { 0 }, groups = { 0 };
+	struct ipc_list list;
+	struct table *t;
+	size_t i;
+	int status;
+
+	for (i = 0; i < lo->ncols; i++)
+		cols[i] = ls_cols[lo->cols[i]].col;
+	/* First: it sets the locale that fmt_name escapes names for. */
+	t = table_new("objects", cols, lo->ncols, &lo->out);
+	list_objects(&list, lo->kinds);
+	status = ls_dir_errors(&list);
+	for (i = 0; i < list.n; i++)
+		fill_row(t, lo, &users, &groups, &list.entries[i]);
+	table_print(t);
+	list_free(&list);
+	for (i = 0; i < users.n; i++)
+		free(users.name[i]);
+	for (i = 0; i < groups.n; i++)
+		free(groups.name[i]);
+	return status;
+}
+
 int
 cmd_ls(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
@@ -260,72 +350,11 @@ cmd_ls(int argc, char *argv[], const struct object *obj,
 		{ "help",		no_argument,		NULL, 'h' },
 		{ 0 }
 	};
-	struct out_col cols[MAX_COLS];
-	struct id_cache users = { 0 }, groups = { 0 };
-	struct ipc_list list;
 	struct ls_opts lo;
-	struct table *t;
-	const char *arg;
-	size_t i;
-	int ch, status = 0;
 
 	memset(&lo, 0, sizeof(lo));
 	args_init(&lo.args, argc, argv, obj, verb, "t:lo:n" OUTPUT_SHORTOPTS,
 	    longopts);
-	while ((ch = args_next(&lo.args, &arg)) != -1) {
-		if (output_opt(ch, &lo.out))
-			continue;
-		switch (ch) {
-		case 1:
-			usage_error(obj, verb, "unexpected operand: %s", arg);
-		case 'l':
-			lo.longer = true;
-			break;
-		case 'n':
-			lo.out.noheadings = true;
-			break;
-		case 'o':
-			lo.output = arg;
-			break;
-		case 't':
-			parse_types(&lo, arg);
-			break;
-		case OPT_LIST_COLUMNS:
-			list_columns();
-			return 0;
-		default:
-			args_bad(&lo.args, '?');
-		}
-	}
-	choose_cols(&lo);
-	if (lo.kinds == 0)
-		lo.kinds = IPC_KIND_BIT(IPC_SEM) | IPC_KIND_BIT(IPC_SHM) |
-		    IPC_KIND_BIT(IPC_MQ);
-
-	for (i = 0; i < lo.ncols; i++)
-		cols[i] = ls_cols[lo.cols[i]].col;
-	/* First: it sets the locale that fmt_name escapes names for. */
-	t = table_new("objects", cols, lo.ncols, &lo.out);
-	list_objects(&list, lo.kinds);
-	if (list.shm_errno != 0) {
-		warn_errno(list.shm_errno, SHM_DIR);
-		status = exit_status(list.shm_errno);
-	}
-	if (list.mq_errno == ENOENT)
-		warnx("%s is not mounted, so no queue is listed; to mount it: "
-		    "%s", MQ_DIR, MQ_MOUNT);
-	else if (list.mq_errno != 0) {
-		warn_errno(list.mq_errno, MQ_DIR);
-		if (status == 0)
-			status = exit_status(list.mq_errno);
-	}
-	for (i = 0; i < list.n; i++)
-		fill_row(t, &lo, &users, &groups, &list.entries[i]);
-	table_print(t);
-	list_free(&list);
-	for (i = 0; i < users.n; i++)
-		free(users.name[i]);
-	for (i = 0; i < groups.n; i++)
-		free(groups.name[i]);
-	return status;
+	ls_parse(&lo);
+	return ls_print(&lo);
 }

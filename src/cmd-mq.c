@@ -69,82 +69,105 @@ mo_int(struct mq_opts *mo, const char *what, const char *arg, long long min,
 	return v;
 }
 
+static uint64_t
+mo_msgsize_opt(struct mq_opts *mo, const char *arg)
+{
+	const char *errstr;
+	uint64_t size;
+
+	if ((errstr = parse_size(arg, &size)) == NULL &&
+	    (size == 0 || size > LONG_MAX))
+		errstr = size == 0 ? "too small" : "too large";
+	if (errstr != NULL)
+		usage_error(mo->args.obj, mo->args.verb, "message size %s: %s",
+		    arg, errstr);
+	return size;
+}
+
+/* An option of any queue verb (getopt made sure the verb takes it). */
+static void
+mo_option(struct mq_opts *mo, int ch, const char *arg)
+{
+	struct args *a = &mo->args;
+	const char *errstr;
+
+	if (open_opt(a, ch, arg, &mo->open) || output_opt(ch, &mo->out))
+		return;
+	switch (ch) {
+	case '0':
+		mo->delim = '\0';
+		break;
+	case 'f':
+		mo->follow = true;
+		break;
+	case 'n':
+		mo->count = mo_int(mo, "count", arg, 1, LLONG_MAX);
+		mo->counted = true;
+		break;
+	case 'p':
+		mo->prio = mo_int(mo, "priority", arg, 0,
+		    sysconf(_SC_MQ_PRIO_MAX) - 1);
+		break;
+	case 't':
+		if ((errstr = parse_duration(arg, &mo->timeout)) != NULL)
+			usage_error(a->obj, a->verb, "timeout %s: %s", arg,
+			    errstr);
+		mo->timed = true;
+		break;
+	case 'P':
+		mo->print_prio = true;
+		break;
+	case OPT_LINES:
+		mo->delim = '\n';
+		break;
+	case OPT_MAXMSG:
+		mo->attr.mq_maxmsg = mo_int(mo, "max messages", arg, 1,
+		    LONG_MAX);
+		break;
+	case OPT_MSGSIZE:
+		mo->attr.mq_msgsize = mo_msgsize_opt(mo, arg);
+		break;
+	default:
+		args_bad(a, '?');
+	}
+}
+
+/* An operand: NAME, then what flags let follow it; false: COMMAND starts. */
+static bool
+mo_operand(struct mq_opts *mo, int flags, const char *arg)
+{
+	struct args *a = &mo->args;
+
+	if (!mo->named) {
+		args_name(a, arg, IPC_MQ, mo->name);
+		mo->named = true;
+	} else if (flags & MO_STOP) {
+		mo->operands = &a->argv[a->pos];
+		mo->noperands = a->argc - a->pos;
+		return false;
+	} else if (flags & MO_MORE)
+		mo->operands[mo->noperands++] = a->argv[a->pos];
+	else
+		usage_error(a->obj, a->verb, "unexpected operand: %s", arg);
+	return true;
+}
+
 /* Every option and operand of every verb; flags say what may follow NAME. */
 static void
 mo_parse(struct mq_opts *mo, int flags)
 {
 	struct args *a = &mo->args;
-	const char *arg, *errstr = NULL;
-	uint64_t size;
+	const char *arg;
 	int ch;
 
 	if ((flags & MO_MORE) &&
 	    (mo->operands = calloc(a->argc + 1, sizeof(char *))) == NULL)
 		die(errno, NULL);
 	while ((ch = args_next(a, &arg)) != -1) {
-		if (open_opt(a, ch, arg, &mo->open))
-			continue;
-		if (output_opt(ch, &mo->out))
-			continue;
-		switch (ch) {
-		case 1:
-			if (!mo->named) {
-				args_name(a, arg, IPC_MQ, mo->name);
-				mo->named = true;
-				break;
-			}
-			if (flags & MO_STOP) {
-				mo->operands = &a->argv[a->pos];
-				mo->noperands = a->argc - a->pos;
-				return;
-			}
-			if (!(flags & MO_MORE))
-				usage_error(a->obj, a->verb,
-				    "unexpected operand: %s", arg);
-			mo->operands[mo->noperands++] = a->argv[a->pos];
-			break;
-		case '0':
-			mo->delim = '\0';
-			break;
-		case 'f':
-			mo->follow = true;
-			break;
-		case 'n':
-			mo->count = mo_int(mo, "count", arg, 1, LLONG_MAX);
-			mo->counted = true;
-			break;
-		case 'p':
-			mo->prio = mo_int(mo, "priority", arg, 0,
-			    sysconf(_SC_MQ_PRIO_MAX) - 1);
-			break;
-		case 't':
-			if ((errstr = parse_duration(arg, &mo->timeout)) != NULL)
-				usage_error(a->obj, a->verb, "timeout %s: %s",
-				    arg, errstr);
-			mo->timed = true;
-			break;
-		case 'P':
-			mo->print_prio = true;
-			break;
-		case OPT_LINES:
-			mo->delim = '\n';
-			break;
-		case OPT_MAXMSG:
-			mo->attr.mq_maxmsg = mo_int(mo, "max messages", arg, 1,
-			    LONG_MAX);
-			break;
-		case OPT_MSGSIZE:
-			if ((errstr = parse_size(arg, &size)) == NULL &&
-			    (size == 0 || size > LONG_MAX))
-				errstr = size == 0 ? "too small" : "too large";
-			if (errstr != NULL)
-				usage_error(a->obj, a->verb,
-				    "message size %s: %s", arg, errstr);
-			mo->attr.mq_msgsize = size;
-			break;
-		default:
-			args_bad(a, '?');
-		}
+		if (ch != 1)
+			mo_option(mo, ch, arg);
+		else if (!mo_operand(mo, flags, arg))
+			return;
 	}
 	if (!mo->named && !(flags & MO_NONAME))
 		usage_error(a->obj, a->verb, "missing NAME");
@@ -380,152 +403,47 @@ cmd_mq_send(int argc, char *argv[], const struct object *obj,
 }
 
 /*
- * receive: messages are formatted into one output buffer and written in
- * large writes. Until a write has carried a message out, its bytes and
- * priority are kept, so a failed write puts it back on the queue.
+ * Take messages and hand them to the delivery engine until count are
+ * taken (or forever with -f), the deadline passes or a noted signal came.
+ * What was taken goes out before every wait. Signals in stopset reach
+ * us only inside the wait's ppoll, so none is missed.
  */
-struct pending {
-	unsigned	 prio;
-	size_t		 raw;		/* its bytes start here in out.raw */
-	size_t		 len;
-	size_t		 end;		/* its output ends here in out.buf */
-};
-
-struct out {
-	char		*buf, *raw;
-	size_t		 len, cap, rawlen, rawcap;
-	struct pending	*p;
-	size_t		 np, pcap;
-	mqd_t		 back;		/* for putting messages back, or -1 */
-	const char	*name;
-};
-
-#define OUT_FLUSH	65536
-
-static void *
-grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return p;
-	while (*cap < need)
-		*cap = *cap < 4096 ? 4096 : *cap * 2;
-	if ((p = realloc(p, *cap * size)) == NULL)
-		die(errno, NULL);
-	return p;
-}
-
-/*
- * Put a message back, waiting for room if senders filled the queue
- * meanwhile: a noted signal does not end this wait, since ending it would
- * lose the message (SIGKILL still can).
- */
-static int
-put_back(struct out *o, const struct pending *p)
-{
-	static const struct deadline forever = { .forever = true };
-
-	while (mq_send(o->back, o->raw + p->raw, p->len, p->prio) == -1) {
-		if (errno == EAGAIN && queue_wait(o->back, POLLOUT, &forever,
-		    NULL) == 0)
-			continue;
-		if (errno != EINTR)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * The write failed after carried bytes: the messages it did not carry out
- * whole go back on the queue, in order, with their priorities.
- */
-static void __dead
-out_fail(struct out *o, size_t carried, int e)
-{
-	/* e == EINTR: a signal ended a write we waited on; it ends us. */
-	size_t i, back = 0;
-
-	for (i = 0; i < o->np; i++) {
-		struct pending *p = &o->p[i];
-
-		if (p->end <= carried)
-			continue;
-		if (o->back == (mqd_t)-1 || put_back(o, p) == -1) {
-			warnx("%s: %zu message%s could not be put back: %s",
-			    o->name, o->np - i, o->np - i == 1 ? "" : "s",
-			    o->back == (mqd_t)-1 ? "no write permission" :
-			    strerror(errno));
-			break;
-		}
-		back++;
-	}
-	if (e == EINTR)
-		die_signal(signal_noted());
-	errx(EX_IOERR, "stdout: %s%s", strerror(e),
-	    back > 0 ? " (the messages not written were put back)" : "");
-}
-
 static void
-out_flush(struct out *o)
+receive_loop(struct mq_opts *mo, mqd_t q, struct delivery *dl,
+    const sigset_t *stopset)
 {
-	size_t done;
+	struct deadline d;
+	sigset_t waitmask;
+	long long got = 0;
+	long msgsize = mo_msgsize(mo, q);
+	unsigned prio;
+	ssize_t n;
+	char *msg;
 	int e;
 
-	if ((e = io_write(STDOUT_FILENO, o->buf, o->len, -1, &done)) != 0)
-		out_fail(o, done, e);
-	o->len = o->rawlen = o->np = 0;
-}
-
-static void
-out_message(struct out *o, const struct mq_opts *mo, const char *msg,
-    size_t len, unsigned prio)
-{
-	struct pending *p;
-	bool utf8;
-	char *w;
-
-	/* Worst case: JSON escapes each byte in six. */
-	o->buf = grow(o->buf, &o->cap, o->len + 6 * len + 96, 1);
-	w = o->buf + o->len;
-	if (mo->out.format == OUT_JSON) {
-		utf8 = utf8_valid((const unsigned char *)msg, len);
-		w += sprintf(w, "{\"priority\":%u,\"size\":%zu,\"%s\":\"", prio,
-		    len, utf8 ? "data" : "data_base64");
-		w += utf8 ? json_escape((const unsigned char *)msg, len, w) :
-		    base64_encode((const unsigned char *)msg, len, w);
-		w += sprintf(w, "\"}");
-	} else {
-		if (mo->print_prio)
-			w += sprintf(w, "%u\t", prio);
-		memcpy(w, msg, len);
-		w += len;
+	if ((msg = malloc(msgsize)) == NULL)
+		die(errno, NULL);
+	deadline_start(&d, mo->timed ? &mo->timeout : NULL);
+	while (!signal_noted() && (mo->follow || got < mo->count)) {
+		if ((n = mq_receive(q, msg, msgsize, &prio)) >= 0) {
+			delivery_add(dl, msg, n, prio);
+			got++;
+			deadline_start(&d, mo->timed ? &mo->timeout : NULL);
+			continue;
+		}
+		if ((e = errno) == EINTR)
+			continue;
+		delivery_flush(dl);
+		if (e != EAGAIN || d.once)
+			die(e, mo->name);
+		sigprocmask(SIG_BLOCK, stopset, &waitmask);
+		e = signal_noted() ? EINTR : queue_wait(q, POLLIN, &d, &waitmask);
+		sigprocmask(SIG_SETMASK, &waitmask, NULL);
+		if (e != 0 && e != EINTR)
+			die(e, mo->name);
 	}
-	*w++ = mo->delim == '\0' ? '\0' : '\n';
-	o->len = w - o->buf;
-
-	o->raw = grow(o->raw, &o->rawcap, o->rawlen + len, 1);
-	memcpy(o->raw + o->rawlen, msg, len);
-	o->p = grow(o->p, &o->pcap, o->np + 1, sizeof(*o->p));
-	p = &o->p[o->np++];
-	p->prio = prio;
-	p->raw = o->rawlen;
-	p->len = len;
-	p->end = o->len;
-	o->rawlen += len;
-	if (o->len >= OUT_FLUSH)
-		out_flush(o);
-}
-
-/* stdout closed, or a pipe nobody reads: say so before taking anything. */
-static void
-check_stdout(void)
-{
-	struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
-	int fl = fcntl(STDOUT_FILENO, F_GETFL);
-
-	if (fl == -1 || (fl & O_ACCMODE) == O_RDONLY)
-		errx(EX_IOERR, "stdout: %s", strerror(EBADF));
-	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLNVAL)))
-		errx(EX_IOERR, "stdout: %s", strerror(EPIPE));
+	delivery_flush(dl);
+	free(msg);
 }
 
 static int
@@ -542,16 +460,11 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 		{ "help",		no_argument,		NULL, 'h' },
 		{ 0 }
 	};
+	struct delivery_fmt fmt;
+	struct delivery dl;
 	struct mq_opts mo;
-	struct out o;
-	struct deadline d;
-	sigset_t stopset, waitmask;
-	long long got = 0;
-	long msgsize;
-	unsigned prio;
-	ssize_t n;
-	char *msg;
-	mqd_t q;
+	sigset_t stopset;
+	mqd_t q, back;
 	int e;
 
 	mo_init(&mo, argc, argv, obj, verb, "t:n:fP0", longopts);
@@ -559,15 +472,14 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 	if (mo.follow && mo.counted)
 		usage_error(obj, verb, "-n and --follow exclude each other");
 	q = mo_open(&mo, O_RDONLY);
-	msgsize = mo_msgsize(&mo, q);
-	memset(&o, 0, sizeof(o));
-	o.name = mo.name;
 	/* Least access to receive; write access only to put messages back. */
-	o.back = mq_open(mo.name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if ((msg = malloc(msgsize)) == NULL)
-		die(errno, NULL);
-	check_stdout();
-
+	back = mq_open(mo.name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	fmt = (struct delivery_fmt){ mo.out.format == OUT_JSON, mo.print_prio,
+	    mo.delim == '\0' ? '\0' : '\n' };
+	delivery_init(&dl, mo.name, &fmt, back == (mqd_t)-1 ? NULL :
+	    queue_put_back, &back, "no write permission");
+	if ((e = delivery_ready()) != 0)
+		errx(EX_IOERR, "stdout: %s", strerror(e));
 	/*
 	 * A write to a closed pipe must fail with EPIPE so the message goes
 	 * back; a signal that would end us is noted, and ends us only once
@@ -577,40 +489,10 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stopset);
 	signals_note(ending_signals, nending_signals, &stopset);
-
-	deadline_start(&d, mo.timed ? &mo.timeout : NULL);
-	while (!signal_noted() && (mo.follow || got < mo.count)) {
-		if ((n = mq_receive(q, msg, msgsize, &prio)) >= 0) {
-			out_message(&o, &mo, msg, n, prio);
-			got++;
-			deadline_start(&d, mo.timed ? &mo.timeout : NULL);
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			e = errno;
-			out_flush(&o);
-			die(e, mo.name);
-		}
-		/* Empty: what was taken goes out before we wait. */
-		out_flush(&o);
-		if (d.once)
-			die(EAGAIN, mo.name);
-		/* Signals reach us only inside ppoll: none is missed. */
-		sigprocmask(SIG_BLOCK, &stopset, &waitmask);
-		e = signal_noted() ? EINTR : queue_wait(q, POLLIN, &d, &waitmask);
-		sigprocmask(SIG_SETMASK, &waitmask, NULL);
-		if (e != 0 && e != EINTR)
-			die(e, mo.name);
-	}
-	out_flush(&o);
+	receive_loop(&mo, q, &dl, &stopset);
 	if (signal_noted())
 		die_signal(signal_noted());
-	free(msg);
-	free(o.buf);
-	free(o.raw);
-	free(o.p);
+	delivery_free(&dl);
 	return 0;
 }
 

@@ -233,6 +233,32 @@ int	 run_start(struct runner *, char *const [], const sigset_t *);
 int	 run_wait(struct runner *, const sigset_t *);
 void	 run_finish(struct runner *);
 
+/* deliver.c: messages written out without loss. */
+struct delivery_fmt {
+	bool		 json;		/* one JSON object a line */
+	bool		 prio;		/* PRIO<TAB> before each message */
+	char		 end;		/* after each: '\n' or '\0' */
+};
+struct pending;
+struct delivery {
+	struct delivery_fmt fmt;
+	char		*buf, *raw;	/* output; the messages' own bytes */
+	size_t		 len, cap, rawlen, rawcap;
+	struct pending	*p;		/* the messages in hand */
+	size_t		 np, pcap;
+	int		(*put_back)(void *, const char *, size_t, unsigned);
+	void		*ctx;
+	const char	*name, *no_back;
+};
+void	 delivery_init(struct delivery *, const char *,
+	    const struct delivery_fmt *,
+	    int (*)(void *, const char *, size_t, unsigned), void *,
+	    const char *);
+int	 delivery_ready(void);
+void	 delivery_add(struct delivery *, const char *, size_t, unsigned);
+void	 delivery_flush(struct delivery *);
+void	 delivery_free(struct delivery *);
+
 /* ipc-shm.c: segments, and copies in the kernel where it can. */
 int	 pshm_open(const char *, const struct open_opts *, int, int *,
 	    bool *);
@@ -245,6 +271,7 @@ mqd_t	 queue_open(const char *, const struct open_opts *, int,
 	    struct mq_attr *);
 __dead void queue_open_die(int, const char *, const struct mq_attr *);
 int	 queue_wait(mqd_t, short, const struct deadline *, const sigset_t *);
+int	 queue_put_back(void *, const char *, size_t, unsigned);
 
 /* list.c: the objects /dev/shm and /dev/mqueue show (Linux-specific). */
 #define SHM_DIR		"/dev/shm"

@@ -113,3 +113,25 @@ queue_wait(mqd_t q, short events, const struct deadline *d,
 			return 0;
 	}
 }
+
+/*
+ * Put a message back on the queue *(mqd_t *)q, waiting for room if
+ * senders filled it meanwhile: a noted signal does not end this wait,
+ * since ending it would lose the message (SIGKILL still can). 0 or an
+ * errno.
+ */
+int
+queue_put_back(void *q, const char *msg, size_t len, unsigned prio)
+{
+	static const struct deadline forever = { .forever = true };
+	mqd_t back = *(mqd_t *)q;
+	int e;
+
+	while (mq_send(back, msg, len, prio) == -1) {
+		if ((e = errno) == EAGAIN)
+			e = queue_wait(back, POLLOUT, &forever, NULL);
+		if (e != 0 && e != EINTR)
+			return e;
+	}
+	return 0;
+}
