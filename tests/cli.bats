@@ -232,6 +232,24 @@ usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
 	[ "$nverb" -ge 7 ] || fail "only $nverb verbs found"
 }
 
+@test "every verb's --help starts with the usage its man page gives" {
+	local o v
+	for o in sem shm mq; do
+		run -0 --separate-stderr ipcctl "$o" --help
+		assert_equal "${lines[0]}" "$(usage_line "$o")" "ipcctl $o --help"
+		for v in $(awk '/^verbs:/ { f = 1; next } f && /^  [a-z]/ { print $1 }' \
+		    <<<"$output"); do
+			run -0 --separate-stderr ipcctl "$o" "$v" --help
+			assert_equal "${lines[0]}" "$(usage_line "$o" "$v")" \
+			    "ipcctl $o $v --help" || return 1
+		done
+	done
+	for v in ls limits; do
+		run -0 --separate-stderr ipcctl "$v" --help
+		assert_equal "${lines[0]}" "$(usage_line "$v")" "ipcctl $v --help"
+	done
+}
+
 @test "-h and --help win wherever they stand, and nothing is done" {
 	run -0 --separate-stderr ipcctl sem create "$N" -v 3 --help
 	assert_equal "${lines[0]}" "$(usage_line sem create)"
