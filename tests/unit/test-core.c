@@ -795,6 +795,56 @@ test_utf8_cut(void)
 	ok(utf8_cut("x\xff", 2) == 2, "utf8_cut: a stray byte is not cut");
 }
 
+/* ------------------------------------------------------ message framing */
+
+static void
+json_is(const char *in, size_t len, const char *want, const char *why)
+{
+	char out[6 * 32 + 1];
+	size_t n = json_escape((const unsigned char *)in, len, out);
+
+	out[n] = '\0';
+	ok(strcmp(out, want) == 0, "json_escape: %s", why);
+	if (strcmp(out, want) != 0)
+		diag("got '%s', want '%s'", out, want);
+}
+
+static void
+b64_is(const char *in, size_t len, const char *want)
+{
+	char out[4 * 16 + 1];
+	size_t n = base64_encode((const unsigned char *)in, len, out);
+
+	out[n] = '\0';
+	ok(strcmp(out, want) == 0, "base64_encode of %zu bytes: %s", len, want);
+}
+
+/* Known answers: what mq send --lines and receive --json put on the wire. */
+static void
+test_framing(void)
+{
+	ok(frame_next("ab\ncd", 5, '\n') == 2, "frame_next: a record ends at "
+	    "its newline");
+	ok(frame_next("abcd", 4, '\n') == -1, "frame_next: no delimiter yet");
+	ok(frame_next("a\0b", 3, '\0') == 1, "frame_next: -0 records end at NUL");
+	ok(frame_next("\n", 1, '\n') == 0, "frame_next: an empty record");
+	json_is("plain", 5, "plain", "plain text as it is");
+	json_is("a\"b\\c", 5, "a\\\"b\\\\c", "quote and backslash escaped");
+	json_is("\n\t\x01\x7f", 4, "\\n\\t\\u0001\\u007f",
+	    "newline and tab short, other controls as \\u00XX");
+	json_is("caf\xc3\xa9", 5, "caf\xc3\xa9", "UTF-8 as it is");
+	json_is("", 0, "", "an empty message");
+	/* RFC 4648, section 10. */
+	b64_is("", 0, "");
+	b64_is("f", 1, "Zg==");
+	b64_is("fo", 2, "Zm8=");
+	b64_is("foo", 3, "Zm9v");
+	b64_is("foob", 4, "Zm9vYg==");
+	b64_is("fooba", 5, "Zm9vYmE=");
+	b64_is("foobar", 6, "Zm9vYmFy");
+	b64_is("\xff\xfe\x00", 3, "//4A");
+}
+
 /* ------------------------------------------------------- write and read */
 
 static void
@@ -984,6 +1034,7 @@ main(void)
 	test_safe_utf8();
 	test_utf8_cut();
 	test_mq_charge();
+	test_framing();
 	test_io();
 	test_file_check();
 	test_ledger();
