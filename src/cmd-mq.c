@@ -22,13 +22,8 @@ enum {
 };
 
 struct mq_opts {
-	struct args		 args;
-	struct open_opts	 open;
+	struct verb_opts	 v;
 	struct mq_attr		 attr;		/* create: 0 = the default */
-	char			 name[IPC_NAME_BUF];
-	bool			 named;
-	struct timespec		 timeout;
-	bool			 timed;
 	long long		 prio, count;
 	int			 delim;		/* -1: whole, '\n', '\0' */
 	bool			 follow, print_prio, counted;
@@ -50,10 +45,9 @@ mo_init(struct mq_opts *mo, int argc, char *argv[], const struct object *obj,
     const struct option *longopts)
 {
 	memset(mo, 0, sizeof(*mo));
-	mo->open = (struct open_opts)OPEN_OPTS_INIT;
+	verb_opts_init(&mo->v, argc, argv, obj, verb, shortopts, longopts);
 	mo->count = 1;
 	mo->delim = -1;
-	args_init(&mo->args, argc, argv, obj, verb, shortopts, longopts);
 }
 
 static long long
@@ -64,7 +58,7 @@ mo_int(struct mq_opts *mo, const char *what, const char *arg, long long min,
 	long long v;
 
 	if ((errstr = parse_int(arg, min, max, &v)) != NULL)
-		usage_error(mo->args.obj, mo->args.verb, "%s %s: %s", what, arg,
+		usage_error(mo->v.args.obj, mo->v.args.verb, "%s %s: %s", what, arg,
 		    errstr);
 	return v;
 }
@@ -79,7 +73,7 @@ mo_msgsize_opt(struct mq_opts *mo, const char *arg)
 	    (size == 0 || size > LONG_MAX))
 		errstr = size == 0 ? "too small" : "too large";
 	if (errstr != NULL)
-		usage_error(mo->args.obj, mo->args.verb, "message size %s: %s",
+		usage_error(mo->v.args.obj, mo->v.args.verb, "message size %s: %s",
 		    arg, errstr);
 	return size;
 }
@@ -88,10 +82,9 @@ mo_msgsize_opt(struct mq_opts *mo, const char *arg)
 static void
 mo_option(struct mq_opts *mo, int ch, const char *arg)
 {
-	struct args *a = &mo->args;
-	const char *errstr;
+	struct args *a = &mo->v.args;
 
-	if (open_opt(a, ch, arg, &mo->open) || output_opt(ch, &mo->out))
+	if (output_opt(ch, &mo->out))
 		return;
 	switch (ch) {
 	case '0':
@@ -107,12 +100,6 @@ mo_option(struct mq_opts *mo, int ch, const char *arg)
 	case 'p':
 		mo->prio = mo_int(mo, "priority", arg, 0,
 		    sysconf(_SC_MQ_PRIO_MAX) - 1);
-		break;
-	case 't':
-		if ((errstr = parse_duration(arg, &mo->timeout)) != NULL)
-			usage_error(a->obj, a->verb, "timeout %s: %s", arg,
-			    errstr);
-		mo->timed = true;
 		break;
 	case 'P':
 		mo->print_prio = true;
@@ -132,16 +119,13 @@ mo_option(struct mq_opts *mo, int ch, const char *arg)
 	}
 }
 
-/* An operand: NAME, then what flags let follow it; false: COMMAND starts. */
+/* An operand after NAME, as flags allow; false: COMMAND starts here. */
 static bool
 mo_operand(struct mq_opts *mo, int flags, const char *arg)
 {
-	struct args *a = &mo->args;
+	struct args *a = &mo->v.args;
 
-	if (!mo->named) {
-		args_name(a, arg, IPC_MQ, mo->name);
-		mo->named = true;
-	} else if (flags & MO_STOP) {
+	if (flags & MO_STOP) {
 		mo->operands = &a->argv[a->pos];
 		mo->noperands = a->argc - a->pos;
 		return false;
@@ -156,7 +140,7 @@ mo_operand(struct mq_opts *mo, int flags, const char *arg)
 static void
 mo_parse(struct mq_opts *mo, int flags)
 {
-	struct args *a = &mo->args;
+	struct args *a = &mo->v.args;
 	const char *arg;
 	int ch;
 
@@ -164,13 +148,15 @@ mo_parse(struct mq_opts *mo, int flags)
 	    (mo->operands = calloc(a->argc + 1, sizeof(char *))) == NULL)
 		die(errno, NULL);
 	while ((ch = args_next(a, &arg)) != -1) {
+		if (verb_opt(&mo->v, ch, arg, IPC_MQ))
+			continue;
 		if (ch != 1)
 			mo_option(mo, ch, arg);
 		else if (!mo_operand(mo, flags, arg))
 			return;
 	}
-	if (!mo->named && !(flags & MO_NONAME))
-		usage_error(a->obj, a->verb, "missing NAME");
+	if (!(flags & MO_NONAME))
+		verb_need_name(&mo->v);
 }
 
 /* One size given: the other is the system's default. */
@@ -193,11 +179,11 @@ mo_open(struct mq_opts *mo, int access)
 
 	mo_attr_defaults(mo);
 	attr = mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL;
-	q = queue_open(mo->name, &mo->open, access, attr);
+	q = queue_open(mo->v.name, &mo->v.open, access, attr);
 	if (q == (mqd_t)-1) {
-		if (mo->open.flags & O_CREAT)
-			queue_open_die(errno, mo->name, attr);
-		die(errno, mo->name);
+		if (mo->v.open.flags & O_CREAT)
+			queue_open_die(errno, mo->v.name, attr);
+		die(errno, mo->v.name);
 	}
 	return q;
 }
@@ -208,7 +194,7 @@ mo_msgsize(struct mq_opts *mo, mqd_t q)
 	struct mq_attr attr;
 
 	if (mq_getattr(q, &attr) == -1)
-		die(errno, mo->name);
+		die(errno, mo->v.name);
 	return attr.mq_msgsize;
 }
 
@@ -224,7 +210,7 @@ mo_try_create(const char *name, void *arg)
 	struct mq_opts *mo = arg;
 	mqd_t q;
 
-	q = queue_open(name, &mo->open, O_RDONLY,
+	q = queue_open(name, &mo->v.open, O_RDONLY,
 	    mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL);
 	if (q == (mqd_t)-1 && errno != EEXIST)
 		queue_open_die(errno, name, &mo->attr);
@@ -240,14 +226,14 @@ cmd_mq_create(int argc, char *argv[], const struct object *obj,
 
 	mo_init(&mo, argc, argv, obj, verb, OPEN_SHORTOPTS, longopts);
 	mo_parse(&mo, MO_NONAME);
-	mo.open.flags |= O_CREAT;
-	if (mo.named) {
+	mo.v.open.flags |= O_CREAT;
+	if (mo.v.named) {
 		mo_open(&mo, O_RDONLY);
 		return 0;
 	}
 	mo_attr_defaults(&mo);
-	mo.open.flags |= O_EXCL;
-	name_fresh(mo.name, mo_try_create, mq_unlink, &mo);
+	mo.v.open.flags |= O_EXCL;
+	name_fresh(mo.v.name, mo_try_create, mq_unlink, &mo);
 	return 0;
 }
 
@@ -255,7 +241,7 @@ static void __dead
 too_long(struct mq_opts *mo, size_t len, long msgsize, long long sent)
 {
 	errx(EX_DATAERR, "%s: a message of %zu bytes is longer than the "
-	    "queue's message size (%ld)%s", mo->name, len, msgsize,
+	    "queue's message size (%ld)%s", mo->v.name, len, msgsize,
 	    sent > 0 ? "; the messages before it were sent" :
 	    ": nothing sent");
 }
@@ -273,7 +259,7 @@ send_one(struct mq_opts *mo, mqd_t q, const char *msg, size_t len,
 
 	if (len > (size_t)msgsize)
 		too_long(mo, len, msgsize, sent);
-	deadline_start(&d, mo->timed ? &mo->timeout : NULL);
+	deadline_start(&d, mo->v.timed ? &mo->v.timeout : NULL);
 	while (mq_send(q, msg, len, mo->prio) == -1) {
 		e = errno;
 		if (e == EAGAIN && !d.once)
@@ -281,9 +267,9 @@ send_one(struct mq_opts *mo, mqd_t q, const char *msg, size_t len,
 		if (e == EINTR || e == 0)
 			continue;
 		if (sent > 0)
-			warnx("%s: %lld messages sent before this one", mo->name,
+			warnx("%s: %lld messages sent before this one", mo->v.name,
 			    sent);
-		die(e, mo->name);
+		die(e, mo->v.name);
 	}
 }
 
@@ -423,24 +409,24 @@ receive_loop(struct mq_opts *mo, mqd_t q, struct delivery *dl,
 
 	if ((msg = malloc(msgsize)) == NULL)
 		die(errno, NULL);
-	deadline_start(&d, mo->timed ? &mo->timeout : NULL);
+	deadline_start(&d, mo->v.timed ? &mo->v.timeout : NULL);
 	while (!signal_noted() && (mo->follow || got < mo->count)) {
 		if ((n = mq_receive(q, msg, msgsize, &prio)) >= 0) {
 			delivery_add(dl, msg, n, prio);
 			got++;
-			deadline_start(&d, mo->timed ? &mo->timeout : NULL);
+			deadline_start(&d, mo->v.timed ? &mo->v.timeout : NULL);
 			continue;
 		}
 		if ((e = errno) == EINTR)
 			continue;
 		delivery_flush(dl);
 		if (e != EAGAIN || d.once)
-			die(e, mo->name);
+			die(e, mo->v.name);
 		sigprocmask(SIG_BLOCK, stopset, &waitmask);
 		e = signal_noted() ? EINTR : queue_wait(q, POLLIN, &d, &waitmask);
 		sigprocmask(SIG_SETMASK, &waitmask, NULL);
 		if (e != 0 && e != EINTR)
-			die(e, mo->name);
+			die(e, mo->v.name);
 	}
 	delivery_flush(dl);
 	free(msg);
@@ -473,10 +459,10 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 		usage_error(obj, verb, "-n and --follow exclude each other");
 	q = mo_open(&mo, O_RDONLY);
 	/* Least access to receive; write access only to put messages back. */
-	back = mq_open(mo.name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	back = mq_open(mo.v.name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	fmt = (struct delivery_fmt){ mo.out.format == OUT_JSON, mo.print_prio,
 	    mo.delim == '\0' ? '\0' : '\n' };
-	delivery_init(&dl, mo.name, &fmt, back == (mqd_t)-1 ? NULL :
+	delivery_init(&dl, mo.v.name, &fmt, back == (mqd_t)-1 ? NULL :
 	    queue_put_back, &back, "no write permission");
 	if ((e = delivery_ready()) != 0)
 		errx(EX_IOERR, "stdout: %s", strerror(e));
@@ -515,8 +501,8 @@ cmd_mq_info(int argc, char *argv[], const struct object *obj,
 	q = mo_open(&mo, O_RDONLY);
 	/* On Linux a queue is a descriptor on the mqueue file system. */
 	if (mq_getattr(q, &attr) == -1 || fstat(q, &st) == -1)
-		die(errno, mo.name);
-	info_print("queues", mo.name, &st, (struct info_num[]){
+		die(errno, mo.v.name);
+	info_print("queues", mo.v.name, &st, (struct info_num[]){
 	    { "MAX_MESSAGES", attr.mq_maxmsg },
 	    { "MESSAGE_SIZE", attr.mq_msgsize },
 	    { "MESSAGES", attr.mq_curmsgs } }, 3, true, &mo.out);
@@ -558,19 +544,19 @@ cmd_mq_notify(int argc, char *argv[], const struct object *obj,
 	sev.sigev_notify = SIGEV_SIGNAL;
 	sev.sigev_signo = SIGUSR1;
 	if (mq_notify(q, &sev) == -1)
-		die(errno, mo.name);	/* EBUSY: another process: 75 */
+		die(errno, mo.v.name);	/* EBUSY: another process: 75 */
 	if (mq_getattr(q, &attr) == -1)
-		die(errno, mo.name);
-	deadline_start(&d, mo.timed ? &mo.timeout : NULL);
+		die(errno, mo.v.name);
+	deadline_start(&d, mo.v.timed ? &mo.v.timeout : NULL);
 	while (attr.mq_curmsgs == 0) {
 		if (d.once || (!d.forever && !deadline_left(&d, &left)))
-			die(d.once ? EAGAIN : ETIMEDOUT, mo.name);
+			die(d.once ? EAGAIN : ETIMEDOUT, mo.v.name);
 		sig = sigtimedwait(&set, &si, d.forever ? NULL : &left);
 		/* A SIGUSR1 from kill(1) is not the queue's. */
 		if (sig == SIGUSR1 && si.si_code == SI_MESGQ)
 			break;
 		if (sig == -1 && errno != EINTR && errno != EAGAIN)
-			die(errno, mo.name);
+			die(errno, mo.v.name);
 	}
 	mq_notify(q, NULL);
 	mq_close(q);

@@ -21,13 +21,8 @@
 
 /* What the verbs that open a semaphore share. */
 struct sem_opts {
-	struct args		 args;
-	struct open_opts	 open;
+	struct verb_opts	 v;
 	unsigned		 value;		/* -v: value if created */
-	struct timespec		 timeout;
-	bool			 timed;		/* -t given */
-	char			 name[IPC_NAME_BUF];
-	bool			 named;
 	pid_t			 holder;	/* --holder PID, or 0 */
 	bool			 recover;	/* --recover */
 };
@@ -50,8 +45,7 @@ so_init(struct sem_opts *so, int argc, char *argv[],
     const struct option *longopts)
 {
 	memset(so, 0, sizeof(*so));
-	so->open = (struct open_opts)OPEN_OPTS_INIT;
-	args_init(&so->args, argc, argv, obj, verb, shortopts, longopts);
+	verb_opts_init(&so->v, argc, argv, obj, verb, shortopts, longopts);
 }
 
 /*
@@ -61,25 +55,13 @@ so_init(struct sem_opts *so, int argc, char *argv[],
 static bool
 so_opt(struct sem_opts *so, int ch, const char *arg)
 {
-	struct args *a = &so->args;
+	struct args *a = &so->v.args;
 	const char *errstr = NULL;
 	long long n;
 
-	if (open_opt(a, ch, arg, &so->open))
+	if (verb_opt(&so->v, ch, arg, IPC_SEM))
 		return true;
 	switch (ch) {
-	case 1:
-		if (so->named)
-			return false;
-		args_name(a, arg, IPC_SEM, so->name);
-		so->named = true;
-		return true;
-	case 't':
-		if ((errstr = parse_duration(arg, &so->timeout)) != NULL)
-			usage_error(a->obj, a->verb, "timeout %s: %s", arg,
-			    errstr);
-		so->timed = true;
-		return true;
 	case 'v':
 		if ((errstr = parse_int(arg, 0, SEM_VALUE_MAX, &n)) != NULL)
 			usage_error(a->obj, a->verb, "value %s: %s", arg,
@@ -99,21 +81,14 @@ so_opt(struct sem_opts *so, int ch, const char *arg)
 	return false;
 }
 
-static void
-so_need_name(struct sem_opts *so)
-{
-	if (!so->named)
-		usage_error(so->args.obj, so->args.verb, "missing NAME");
-}
-
 /* Open the semaphore, O_RDONLY to look or O_RDWR; die where it fails. */
 static void
 so_open(struct sem_opts *so, struct psem *p, int access)
 {
 	int e;
 
-	if ((e = psem_open(p, so->name, &so->open, so->value, access)) != 0)
-		die(e, so->name);
+	if ((e = psem_open(p, so->v.name, &so->v.open, so->value, access)) != 0)
+		die(e, so->v.name);
 }
 
 static const char *
@@ -179,14 +154,14 @@ give_back(const struct ledger_slot *sl, void *arg)
 static void
 recover_dead(struct sem_opts *so, struct psem *p, FILE *fp)
 {
-	struct recovery r = { p, so->name, fp, 0, 0, 0 };
+	struct recovery r = { p, so->v.name, fp, 0, 0, 0 };
 	int e, n;
 
 	if ((e = ledger_remove(p->fd, pick_dead, give_back, &r, INT_MAX,
 	    &n)) != 0)
-		die(e, so->name);
+		die(e, so->v.name);
 	if (r.failed != 0)
-		die(r.failed, so->name);
+		die(r.failed, so->v.name);
 }
 
 static int
@@ -196,7 +171,7 @@ so_try_create(const char *name, void *arg)
 	struct psem p;
 	int e;
 
-	if ((e = psem_open(&p, name, &so->open, so->value, O_RDONLY)) != 0) {
+	if ((e = psem_open(&p, name, &so->v.open, so->value, O_RDONLY)) != 0) {
 		errno = e;
 		return -1;
 	}
@@ -214,17 +189,17 @@ cmd_sem_create(int argc, char *argv[], const struct object *obj,
 	int ch;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS, longopts);
-	while ((ch = args_next(&so.args, &arg)) != -1)
+	while ((ch = args_next(&so.v.args, &arg)) != -1)
 		if (!so_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
-	so.open.flags |= O_CREAT;
-	if (so.named) {
-		if (so_try_create(so.name, &so) == -1)
-			die(errno, so.name);
+	so.v.open.flags |= O_CREAT;
+	if (so.v.named) {
+		if (so_try_create(so.v.name, &so) == -1)
+			die(errno, so.v.name);
 		return 0;
 	}
-	so.open.flags |= O_EXCL;
-	name_fresh(so.name, so_try_create, sem_unlink, &so);
+	so.v.open.flags |= O_EXCL;
+	name_fresh(so.v.name, so_try_create, sem_unlink, &so);
 	return 0;
 }
 
@@ -247,21 +222,21 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 	int ch, e;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:", longopts);
-	while ((ch = args_next(&so.args, &arg)) != -1)
+	while ((ch = args_next(&so.v.args, &arg)) != -1)
 		if (!so_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
-	so_need_name(&so);
+	verb_need_name(&so.v);
 	if (so.holder != 0 && ledger_slot_init(&slot, so.holder, 0, NULL) != 0)
 		usage_error(obj, verb, "holder %d: no such process",
 		    (int)so.holder);
 	so_open(&so, &p, O_RDWR);
 	if (so.recover)
 		recover_dead(&so, &p, stderr);
-	deadline_start(&d, so.timed ? &so.timeout : NULL);
+	deadline_start(&d, so.v.timed ? &so.v.timeout : NULL);
 	if (so.holder == 0) {
 		/* Plain POSIX: no ledger, nothing to finish on a signal. */
 		if ((e = psem_wait(&p, &d)) != 0)
-			die(e, so.name);
+			die(e, so.v.name);
 		return 0;
 	}
 	/*
@@ -272,10 +247,10 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 	if ((e = psem_wait(&p, &d)) == EINTR)
 		die_signal(signal_noted());
 	if (e != 0)
-		die(e, so.name);
+		die(e, so.v.name);
 	if ((e = ledger_add(p.fd, &slot)) != 0) {
 		psem_post(&p);
-		die(e, so.name);
+		die(e, so.v.name);
 	}
 	if (signal_noted())
 		die_signal(signal_noted());
@@ -299,7 +274,7 @@ cmd_sem_release(int argc, char *argv[], const struct object *obj,
 	int ch, e, n;
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "n:", longopts);
-	while ((ch = args_next(&so.args, &arg)) != -1) {
+	while ((ch = args_next(&so.v.args, &arg)) != -1) {
 		if (so_opt(&so, ch, arg))
 			continue;
 		if (ch != 'n')
@@ -307,26 +282,26 @@ cmd_sem_release(int argc, char *argv[], const struct object *obj,
 		if ((errstr = parse_int(arg, 0, SEM_VALUE_MAX, &count)) != NULL)
 			usage_error(obj, verb, "count %s: %s", arg, errstr);
 	}
-	so_need_name(&so);
+	verb_need_name(&so.v);
 	so_open(&so, &p, O_RDWR);
 	if (so.holder != 0) {
 		/* The entry of this process, or of a dead one with its pid. */
-		struct recovery r = { &p, so.name, NULL, 0, so.holder,
+		struct recovery r = { &p, so.v.name, NULL, 0, so.holder,
 		    proc_start(so.holder) };
 
 		/* Entries go before tokens: a crash can lose one, never
 		 * give one twice. */
 		if ((e = ledger_remove(p.fd, pick_pid, give_back, &r, count,
 		    &n)) != 0)
-			die(e, so.name);
+			die(e, so.v.name);
 		if (r.failed != 0)
-			die(r.failed, so.name);
+			die(r.failed, so.v.name);
 		if (n == 0)
 			errx(EX_NOINPUT, "%s: pid %d holds no token of it",
-			    so.name, (int)so.holder);
+			    so.v.name, (int)so.holder);
 		if (n < count)
 			errx(EX_NOINPUT, "%s: pid %d held only %d of the %lld "
-			    "tokens; released those", so.name, (int)so.holder,
+			    "tokens; released those", so.v.name, (int)so.holder,
 			    n, count);
 		return 0;
 	}
@@ -335,9 +310,9 @@ cmd_sem_release(int argc, char *argv[], const struct object *obj,
 			continue;
 		if (e == EOVERFLOW)
 			errx(EX_DATAERR, "%s: released %lld of %lld: the value "
-			    "would pass SEM_VALUE_MAX (%d)", so.name, done,
+			    "would pass SEM_VALUE_MAX (%d)", so.v.name, done,
 			    count, SEM_VALUE_MAX);
-		die(e, so.name);
+		die(e, so.v.name);
 	}
 	return 0;
 }
@@ -364,11 +339,11 @@ so_name_only(struct sem_opts *so, int argc, char *argv[],
 
 	so_init(so, argc, argv, obj, verb, out != NULL ? OUTPUT_SHORTOPTS : "",
 	    out != NULL ? table : plain);
-	while ((ch = args_next(&so->args, &arg)) != -1)
+	while ((ch = args_next(&so->v.args, &arg)) != -1)
 		if (!(out != NULL && output_opt(ch, out)) &&
 		    (ch != 1 || !so_opt(so, ch, arg)))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
-	so_need_name(so);
+	verb_need_name(&so->v);
 }
 
 static int
@@ -382,7 +357,7 @@ cmd_sem_value(int argc, char *argv[], const struct object *obj,
 	so_name_only(&so, argc, argv, obj, verb, NULL);
 	so_open(&so, &p, O_RDONLY);
 	if ((e = psem_value(&p, &value)) != 0)
-		die(e, so.name);
+		die(e, so.v.name);
 	printf("%d\n", value);
 	return 0;
 }
@@ -400,10 +375,10 @@ cmd_sem_info(int argc, char *argv[], const struct object *obj,
 	so_name_only(&so, argc, argv, obj, verb, &out);
 	so_open(&so, &p, O_RDONLY);
 	if ((e = psem_value(&p, &value)) != 0)
-		die(e, so.name);
+		die(e, so.v.name);
 	if (fstat(p.fd, &st) == -1)
-		die(errno, so.name);
-	info_print("semaphores", so.name, &st,
+		die(errno, so.v.name);
+	info_print("semaphores", so.v.name, &st,
 	    &(struct info_num){ "VALUE", value }, 1, false, &out);
 	return 0;
 }
@@ -433,10 +408,10 @@ cmd_sem_holders(int argc, char *argv[], const struct object *obj,
 	/* Looking needs no write access, and no semaphore operation. */
 	so_open(&so, &p, O_RDONLY);
 	if ((e = ledger_read(p.fd, &sl, &n, &tracked)) != 0)
-		die(e, so.name);
+		die(e, so.v.name);
 	if (!tracked)
 		warnx("%s: untracked: no holder was ever recorded (sem run and "
-		    "--holder record them)", so.name);
+		    "--holder record them)", so.v.name);
 	t = table_new("holders", cols, 4, &out);
 	for (i = 0; i < n; i++) {
 		ln = table_row(t);
@@ -491,18 +466,18 @@ run_release(struct sem_opts *so, struct psem *p, struct recovery *r)
 	int e, n;
 
 	if ((e = ledger_remove(p->fd, pick_pid, give_back, r, 1, &n)) != 0) {
-		warn_errno(e, so->name);
+		warn_errno(e, so->v.name);
 		r->failed = psem_post(p);
 	}
 	if (r->failed != 0)
-		warn_errno(r->failed, so->name);
+		warn_errno(r->failed, so->v.name);
 }
 
 /* Parse sem run's options; COMMAND into *command, -E into *conflict. */
 static void
 run_parse(struct sem_opts *so, char ***command, long long *conflict)
 {
-	struct args *a = &so->args;
+	struct args *a = &so->v.args;
 	const char *arg, *errstr;
 	int ch;
 
@@ -518,7 +493,7 @@ run_parse(struct sem_opts *so, char ***command, long long *conflict)
 			usage_error(a->obj, a->verb, "conflict exit code %s: %s",
 			    arg, errstr);
 	}
-	so_need_name(so);
+	verb_need_name(&so->v);
 	if (*command == NULL)
 		usage_error(a->obj, a->verb, "missing COMMAND");
 }
@@ -533,7 +508,7 @@ static int
 run_holding(struct sem_opts *so, struct psem *p, char **command,
     const sigset_t *set, const sigset_t *old, sigset_t *noted, int *e)
 {
-	struct recovery rec = { p, so->name, NULL, 0, getpid(), 0 };
+	struct recovery rec = { p, so->v.name, NULL, 0, getpid(), 0 };
 	struct ledger_slot slot;
 	struct runner r;
 	char cmdline[sizeof(slot.command)];
@@ -541,7 +516,7 @@ run_holding(struct sem_opts *so, struct psem *p, char **command,
 
 	if ((*e = run_prepare(&r)) != 0) {
 		psem_post(p);
-		die(*e, so->name);
+		die(*e, so->v.name);
 	}
 	command_line(command, cmdline, sizeof(cmdline));
 	rec.start = proc_start(rec.pid);
@@ -551,7 +526,7 @@ run_holding(struct sem_opts *so, struct psem *p, char **command,
 	if ((*e = ledger_add(p->fd, &slot)) != 0) {
 		psem_post(p);
 		run_finish(&r);
-		die(*e, so->name);
+		die(*e, so->v.name);
 	}
 	/* Those not passed on end us again as they would; we are recorded. */
 	signals_default(noted);
@@ -597,13 +572,13 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	 */
 	sigemptyset(&noted);
 	signals_note(ending_signals, nending_signals, &noted);
-	deadline_start(&d, so.timed ? &so.timeout : NULL);
+	deadline_start(&d, so.v.timed ? &so.v.timeout : NULL);
 	if ((e = psem_wait(&p, &d)) == EINTR)
 		die_signal(signal_noted());
 	if (e != 0) {
 		if (e != EAGAIN && e != ETIMEDOUT)
-			die(e, so.name);
-		warn_errno(e, so.name);
+			die(e, so.v.name);
+		warn_errno(e, so.v.name);
 		return conflict;
 	}
 	sigemptyset(&set);

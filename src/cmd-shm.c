@@ -18,10 +18,7 @@
 enum { OPT_GROW = 0x200, OPT_TRUNCATE };
 
 struct shm_opts {
-	struct args		 args;
-	struct open_opts	 open;
-	char			 name[IPC_NAME_BUF];
-	bool			 named;
+	struct verb_opts	 v;
 	const char		*file;		/* write: FILE operand */
 	uint64_t		 size, offset, length;
 	bool			 sized, lengthed, grow, truncate;
@@ -34,8 +31,7 @@ so_init(struct shm_opts *so, int argc, char *argv[], const struct object *obj,
     const struct option *longopts)
 {
 	memset(so, 0, sizeof(*so));
-	so->open = (struct open_opts)OPEN_OPTS_INIT;
-	args_init(&so->args, argc, argv, obj, verb, shortopts, longopts);
+	verb_opts_init(&so->v, argc, argv, obj, verb, shortopts, longopts);
 }
 
 /* A size, offset or length: what fits in an off_t. */
@@ -48,7 +44,7 @@ so_size(struct shm_opts *so, const char *what, const char *arg)
 	if ((errstr = parse_size(arg, &v)) == NULL && v > INT64_MAX)
 		errstr = "too large";
 	if (errstr != NULL)
-		usage_error(so->args.obj, so->args.verb, "%s %s: %s", what, arg,
+		usage_error(so->v.args.obj, so->v.args.verb, "%s %s: %s", what, arg,
 		    errstr);
 	return v;
 }
@@ -57,21 +53,17 @@ so_size(struct shm_opts *so, const char *what, const char *arg)
 static void
 so_parse(struct shm_opts *so, const char **extra)
 {
-	struct args *a = &so->args;
+	struct args *a = &so->v.args;
 	const char *arg;
 	int ch;
 
 	while ((ch = args_next(a, &arg)) != -1) {
-		if (open_opt(a, ch, arg, &so->open))
-			continue;
-		if (output_opt(ch, &so->out))
+		if (verb_opt(&so->v, ch, arg, IPC_SHM) ||
+		    output_opt(ch, &so->out))
 			continue;
 		switch (ch) {
 		case 1:
-			if (!so->named) {
-				args_name(a, arg, IPC_SHM, so->name);
-				so->named = true;
-			} else if (extra != NULL && *extra == NULL)
+			if (extra != NULL && *extra == NULL)
 				*extra = arg;
 			else
 				usage_error(a->obj, a->verb,
@@ -106,10 +98,9 @@ so_open(struct shm_opts *so, int access)
 	bool created;
 	int fd, e;
 
-	if (!so->named)
-		usage_error(so->args.obj, so->args.verb, "missing NAME");
-	if ((e = pshm_open(so->name, &so->open, access, &fd, &created)) != 0)
-		die(e, so->name);
+	verb_need_name(&so->v);
+	if ((e = pshm_open(so->v.name, &so->v.open, access, &fd, &created)) != 0)
+		die(e, so->v.name);
 	return fd;
 }
 
@@ -117,7 +108,7 @@ static void
 so_fstat(struct shm_opts *so, int fd, struct stat *st)
 {
 	if (fstat(fd, st) == -1)
-		die(errno, so->name);
+		die(errno, so->v.name);
 }
 
 /*
@@ -143,7 +134,7 @@ so_try_create(const char *name, void *arg)
 	bool created;
 	int fd, e;
 
-	if ((e = pshm_open(name, &so->open, O_RDWR, &fd, &created)) != 0) {
+	if ((e = pshm_open(name, &so->v.open, O_RDWR, &fd, &created)) != 0) {
 		errno = e;
 		return -1;
 	}
@@ -174,14 +165,14 @@ cmd_shm_create(int argc, char *argv[], const struct object *obj,
 	so_parse(&so, NULL);
 	if (!so.sized)
 		usage_error(obj, verb, "missing --size");
-	so.open.flags |= O_CREAT | (so.truncate ? O_TRUNC : 0);
-	if (!so.named) {
-		so.open.flags |= O_EXCL;
-		name_fresh(so.name, so_try_create, shm_unlink, &so);
+	so.v.open.flags |= O_CREAT | (so.truncate ? O_TRUNC : 0);
+	if (!so.v.named) {
+		so.v.open.flags |= O_EXCL;
+		name_fresh(so.v.name, so_try_create, shm_unlink, &so);
 		return 0;
 	}
-	if (so_try_create(so.name, &so) == -1)
-		die(errno, so.name);
+	if (so_try_create(so.v.name, &so) == -1)
+		die(errno, so.v.name);
 	return 0;
 }
 
@@ -198,11 +189,11 @@ copy_failed(struct shm_opts *so, int e, int side, const char *file)
 	}
 	if (e == EFAULT)
 		errx(EX_OSERR, "%s: the segment shrank while it was copied",
-		    so->name);
+		    so->v.name);
 	if (e == EINVAL)	/* an offset the file system cannot hold */
 		errx(EX_DATAERR, "%s: data at offset %ju pass the largest "
-		    "segment possible", so->name, (uintmax_t)so->offset);
-	die(e, so->name);
+		    "segment possible", so->v.name, (uintmax_t)so->offset);
+	die(e, so->v.name);
 }
 
 static int
@@ -225,12 +216,12 @@ cmd_shm_read(int argc, char *argv[], const struct object *obj,
 	so_fstat(&so, fd, &st);
 	if (so.offset > (uint64_t)st.st_size)
 		errx(EX_DATAERR, "%s: offset %ju is past the end (%jd bytes)",
-		    so.name, (uintmax_t)so.offset, (intmax_t)st.st_size);
+		    so.v.name, (uintmax_t)so.offset, (intmax_t)st.st_size);
 	if (!so.lengthed)
 		so.length = st.st_size - so.offset;
 	else if (so.length > (uint64_t)st.st_size - so.offset)
 		errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the end "
-		    "(%jd bytes)", so.name, (uintmax_t)so.length,
+		    "(%jd bytes)", so.v.name, (uintmax_t)so.length,
 		    (uintmax_t)so.offset, (intmax_t)st.st_size);
 	if ((e = segment_to_fd(fd, so.offset, so.length, STDOUT_FILENO,
 	    &side)) != 0)
@@ -272,11 +263,11 @@ write_bounded(struct shm_opts *so, int in, int fd, const char *input,
 	if (got > room) {
 		free(buf);
 		errx(EX_DATAERR, "%s: the data is longer than the %ju bytes "
-		    "from offset %ju to the end: nothing written", so->name,
+		    "from offset %ju to the end: nothing written", so->v.name,
 		    (uintmax_t)room, (uintmax_t)so->offset);
 	}
 	if ((e = io_write(fd, buf, got, so->offset, NULL)) != 0)
-		die(e, so->name);
+		die(e, so->v.name);
 	free(buf);
 }
 
@@ -318,15 +309,15 @@ cmd_shm_write(int argc, char *argv[], const struct object *obj,
 		if (len > (uint64_t)INT64_MAX - so.offset)
 			errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the "
 			    "largest segment possible: nothing written",
-			    so.name, (uintmax_t)len, (uintmax_t)so.offset);
+			    so.v.name, (uintmax_t)len, (uintmax_t)so.offset);
 		if (so.offset + len > (uint64_t)st.st_size) {
 			if (!so.grow)
 				errx(EX_DATAERR, "%s: %ju bytes at offset %ju "
 				    "pass the end (%jd bytes): nothing written",
-				    so.name, (uintmax_t)len,
+				    so.v.name, (uintmax_t)len,
 				    (uintmax_t)so.offset, (intmax_t)st.st_size);
 			if (ftruncate(fd, so.offset + len) == -1)
-				die(errno, so.name);
+				die(errno, so.v.name);
 		}
 		e = fd_to_segment(in, fd, so.offset, len, &side);
 	} else if (so.grow)
@@ -359,7 +350,7 @@ cmd_shm_resize(int argc, char *argv[], const struct object *obj,
 	so.size = so_size(&so, "size", size);
 	fd = so_open(&so, O_RDWR);
 	if (ftruncate(fd, so.size) == -1)
-		die(errno, so.name);
+		die(errno, so.v.name);
 	return 0;
 }
 
@@ -378,7 +369,7 @@ cmd_shm_info(int argc, char *argv[], const struct object *obj,
 	so_init(&so, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
 	so_parse(&so, NULL);
 	so_fstat(&so, so_open(&so, O_RDONLY), &st);
-	info_print("segments", so.name, &st,
+	info_print("segments", so.v.name, &st,
 	    &(struct info_num){ "SIZE", st.st_size }, 1, false, &so.out);
 	return 0;
 }

@@ -175,6 +175,24 @@ __dead void args_bad(struct args *, int);
 void	 args_name(struct args *, const char *, enum ipc_kind,
 	    char [IPC_NAME_BUF]);
 
+/*
+ * What every verb that opens an object reads the same way: -c, -x, -m,
+ * -t and NAME. Each object's options begin with it.
+ */
+struct verb_opts {
+	struct args	 args;
+	struct open_opts open;
+	char		 name[IPC_NAME_BUF];
+	bool		 named;
+	struct timespec	 timeout;	/* -t */
+	bool		 timed;
+};
+void	 verb_opts_init(struct verb_opts *, int, char *[],
+	    const struct object *, const struct verb *, const char *,
+	    const struct option *);
+bool	 verb_opt(struct verb_opts *, int, const char *, enum ipc_kind);
+void	 verb_need_name(struct verb_opts *);
+
 /* xio.c: the one write loop and the one read loop. */
 int	 io_write(int, const void *, size_t, off_t, size_t *);
 int	 io_read(int, void *, size_t, off_t, size_t *);

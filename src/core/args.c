@@ -86,3 +86,49 @@ args_name(struct args *a, const char *arg, enum ipc_kind kind,
 	if ((errstr = name_check(arg, kind, out)) != NULL)
 		usage_error(a->obj, a->verb, "%s: %s", arg, errstr);
 }
+
+void
+verb_opts_init(struct verb_opts *v, int argc, char *argv[],
+    const struct object *obj, const struct verb *verb, const char *shortopts,
+    const struct option *longopts)
+{
+	memset(v, 0, sizeof(*v));
+	v->open = (struct open_opts)OPEN_OPTS_INIT;
+	args_init(&v->args, argc, argv, obj, verb, shortopts, longopts);
+}
+
+/*
+ * An option or operand every verb that opens an object reads the same
+ * way: -c, -x, -m, -t, and the first operand, NAME. False for one the
+ * verb must handle itself (an operand after NAME among them).
+ */
+bool
+verb_opt(struct verb_opts *v, int ch, const char *arg, enum ipc_kind kind)
+{
+	const char *errstr;
+
+	if (open_opt(&v->args, ch, arg, &v->open))
+		return true;
+	switch (ch) {
+	case 1:
+		if (v->named)
+			return false;
+		args_name(&v->args, arg, kind, v->name);
+		v->named = true;
+		return true;
+	case 't':
+		if ((errstr = parse_duration(arg, &v->timeout)) != NULL)
+			usage_error(v->args.obj, v->args.verb, "timeout %s: %s",
+			    arg, errstr);
+		v->timed = true;
+		return true;
+	}
+	return false;
+}
+
+void
+verb_need_name(struct verb_opts *v)
+{
+	if (!v->named)
+		usage_error(v->args.obj, v->args.verb, "missing NAME");
+}
