@@ -177,13 +177,14 @@ cmd_shm_create(int argc, char *argv[], const struct object *obj,
 }
 
 /*
- * An error while copying: the side that failed ('s' the segment, 'f' the
- * file, stdin or stdout) decides the status and the words.
+ * An error while copying: the side that failed (the segment, or the file,
+ * stdin or stdout) decides the status and the words.
  */
 static void __dead
-copy_failed(struct shm_opts *so, int e, int side, const char *file)
+copy_failed(struct shm_opts *so, int e, enum copy_side side,
+    const char *file)
 {
-	if (side == 'f') {
+	if (side == SIDE_FILE) {
 		warn_errno(e, file);
 		exit(EX_IOERR);
 	}
@@ -208,7 +209,8 @@ cmd_shm_read(int argc, char *argv[], const struct object *obj,
 	};
 	struct shm_opts so;
 	struct stat st;
-	int fd, e, side;
+	enum copy_side side;
+	int fd, e;
 
 	so_init(&so, argc, argv, obj, verb, "o:l:", longopts);
 	so_parse(&so, NULL);
@@ -230,45 +232,27 @@ cmd_shm_read(int argc, char *argv[], const struct object *obj,
 }
 
 /*
- * Input of unknown length (a pipe) that must fit: read it whole into
- * memory first, so that data running past the end writes nothing.
+ * A file says how long it is: check that it fits (or grow the segment to
+ * hold it, with --grow), then copy. 0 or an errno, *side as copy.c says.
  */
-static void
-write_bounded(struct shm_opts *so, int in, int fd, const char *input,
-    uint64_t room)
+static int
+write_sized(struct shm_opts *so, int in, int fd, const struct stat *st,
+    uint64_t len, enum copy_side *side)
 {
-	size_t cap = 0, got = 0;
-	ssize_t n;
-	char *buf = NULL;
-	int e;
-
-	/* Grown as the data comes, up to one byte more than there is room. */
-	while (got <= room) {
-		if (got == cap) {
-			cap = cap < 65536 ? 65536 : cap * 2;
-			if (cap > room + 1)
-				cap = room + 1;
-			if ((buf = realloc(buf, cap)) == NULL)
-				die(errno, NULL);
-		}
-		if ((n = read(in, buf + got, cap - got)) == -1) {
-			if (errno == EINTR)
-				continue;
-			copy_failed(so, errno, 'f', input);
-		}
-		if (n == 0)
-			break;
-		got += n;
+	if (len > (uint64_t)INT64_MAX - so->offset)
+		errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the largest "
+		    "segment possible: nothing written", so->v.name,
+		    (uintmax_t)len, (uintmax_t)so->offset);
+	if (so->offset + len > (uint64_t)st->st_size) {
+		if (!so->grow)
+			errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the "
+			    "end (%jd bytes): nothing written", so->v.name,
+			    (uintmax_t)len, (uintmax_t)so->offset,
+			    (intmax_t)st->st_size);
+		if (ftruncate(fd, so->offset + len) == -1)
+			die(errno, so->v.name);
 	}
-	if (got > room) {
-		free(buf);
-		errx(EX_DATAERR, "%s: the data is longer than the %ju bytes "
-		    "from offset %ju to the end: nothing written", so->v.name,
-		    (uintmax_t)room, (uintmax_t)so->offset);
-	}
-	if ((e = io_write(fd, buf, got, so->offset, NULL)) != 0)
-		die(e, so->v.name);
-	free(buf);
+	return fd_to_segment(in, fd, so->offset, len, side);
 }
 
 static int
@@ -284,9 +268,11 @@ cmd_shm_write(int argc, char *argv[], const struct object *obj,
 	struct shm_opts so;
 	struct stat st, ist;
 	const char *input = "stdin";
-	uint64_t len, room;
+	uint64_t room;
 	off_t pos;
-	int fd, in = STDIN_FILENO, e, side;
+	enum copy_side side;
+	bool fits;
+	int fd, in = STDIN_FILENO, e;
 
 	so_init(&so, argc, argv, obj, verb, "o:", longopts);
 	so_parse(&so, &so.file);
@@ -298,34 +284,19 @@ cmd_shm_write(int argc, char *argv[], const struct object *obj,
 	fd = so_open(&so, O_RDWR);
 	so_fstat(&so, fd, &st);
 	if (fstat(in, &ist) == -1)
-		copy_failed(&so, errno, 'f', input);
+		copy_failed(&so, errno, SIDE_FILE, input);
 	room = so.offset > (uint64_t)st.st_size ? 0 :
 	    (uint64_t)st.st_size - so.offset;
-
-	if (S_ISREG(ist.st_mode) &&
-	    (pos = lseek(in, 0, SEEK_CUR)) != -1) {
-		/* A file says how long it is: check, grow, then copy. */
-		len = ist.st_size > pos ? ist.st_size - pos : 0;
-		if (len > (uint64_t)INT64_MAX - so.offset)
-			errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the "
-			    "largest segment possible: nothing written",
-			    so.v.name, (uintmax_t)len, (uintmax_t)so.offset);
-		if (so.offset + len > (uint64_t)st.st_size) {
-			if (!so.grow)
-				errx(EX_DATAERR, "%s: %ju bytes at offset %ju "
-				    "pass the end (%jd bytes): nothing written",
-				    so.v.name, (uintmax_t)len,
-				    (uintmax_t)so.offset, (intmax_t)st.st_size);
-			if (ftruncate(fd, so.offset + len) == -1)
-				die(errno, so.v.name);
-		}
-		e = fd_to_segment(in, fd, so.offset, len, &side);
-	} else if (so.grow)
+	if (S_ISREG(ist.st_mode) && (pos = lseek(in, 0, SEEK_CUR)) != -1)
+		e = write_sized(&so, in, fd, &st, ist.st_size > pos ?
+		    (uint64_t)(ist.st_size - pos) : 0, &side);
+	else if (so.grow)
 		e = fd_to_segment(in, fd, so.offset, (size_t)-1, &side);
-	else {
-		write_bounded(&so, in, fd, input, room);
-		e = 0;
-	}
+	else if ((e = fd_to_segment_bounded(in, fd, so.offset, room, &fits,
+	    &side)) == 0 && !fits)
+		errx(EX_DATAERR, "%s: the data is longer than the %ju bytes "
+		    "from offset %ju to the end: nothing written", so.v.name,
+		    (uintmax_t)room, (uintmax_t)so.offset);
 	if (e != 0)
 		copy_failed(&so, e, side, input);
 	return 0;

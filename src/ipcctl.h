@@ -82,6 +82,8 @@ const char *name_check(const char *, enum ipc_kind, char [IPC_NAME_BUF]);
 void	 name_random(char [IPC_NAME_BUF]);
 void	 name_fresh(char [IPC_NAME_BUF], int (*)(const char *, void *),
 	    int (*)(const char *), void *);
+
+/* unlink.c: "unlink NAME...", for every object. */
 int	 unlink_names(int, char *[], const struct object *,
 	    const struct verb *, enum ipc_kind, int (*)(const char *));
 
@@ -277,11 +279,16 @@ void	 delivery_add(struct delivery *, const char *, size_t, unsigned);
 void	 delivery_flush(struct delivery *);
 void	 delivery_free(struct delivery *);
 
-/* ipc-shm.c: segments, and copies in the kernel where it can. */
+/* ipc-shm.c: segments opened or created. */
 int	 pshm_open(const char *, const struct open_opts *, int, int *,
 	    bool *);
-int	 segment_to_fd(int, off_t, size_t, int, int *);
-int	 fd_to_segment(int, int, off_t, size_t, int *);
+
+/* copy.c: bytes into and out of a segment; the side an error is on. */
+enum copy_side { SIDE_SEGMENT = 1, SIDE_FILE };
+int	 segment_to_fd(int, off_t, size_t, int, enum copy_side *);
+int	 fd_to_segment(int, int, off_t, size_t, enum copy_side *);
+int	 fd_to_segment_bounded(int, int, off_t, uint64_t, bool *,
+	    enum copy_side *);
 
 /* ipc-mq.c: queues, always non-blocking; waits are ppoll(2)s. */
 long	 queue_sysctl(const char *);
