@@ -81,13 +81,18 @@ so_opt(struct sem_opts *so, int ch, const char *arg)
 	return false;
 }
 
-/* Open the semaphore, O_RDONLY to look or O_RDWR; die where it fails. */
+/*
+ * Open the semaphore through its backend, O_RDONLY to look or O_RDWR;
+ * die where it fails.
+ */
 static void
-so_open(struct sem_opts *so, struct psem *p, int access)
+so_open(struct sem_opts *so, struct semobj *s, int access)
 {
 	int e;
 
-	if ((e = psem_open(p, so->v.name, &so->v.open, so->value, access)) != 0)
+	s->ops = semops_for(so->v.name);
+	if ((e = s->ops->open(s, so->v.name, &so->v.open, so->value,
+	    access)) != 0)
 		die(e, so->v.name);
 }
 
@@ -107,75 +112,55 @@ fmt_command(const struct ledger_slot *sl, char *buf)
 	    sizeof(sl->command)));
 }
 
-struct recovery {
-	struct psem	*sem;
+/* recover: each token given back is told, on stdout or stderr. */
+struct tell {
 	const char	*name;
-	FILE		*report;
-	int		 failed;	/* errno of a failed sem_post */
-	pid_t		 pid;		/* release --holder: whose tokens */
-	uint64_t	 start;		/* run: which process of that pid */
+	FILE		*fp;
 };
 
-static bool
-pick_dead(const struct ledger_slot *sl, void *arg)
-{
-	(void)arg;
-	return !holder_alive(sl);
-}
-
-static bool
-pick_pid(const struct ledger_slot *sl, void *arg)
-{
-	const struct recovery *r = arg;
-
-	return sl->pid == r->pid && (r->start == 0 || sl->start == r->start);
-}
-
-/* Called once an entry is gone from the ledger: give its token back. */
 static void
-give_back(const struct ledger_slot *sl, void *arg)
+tell_recovered(const struct ledger_slot *sl, void *arg)
 {
-	struct recovery *r = arg;
+	const struct tell *t = arg;
 	char since[40], cmd[4 * sizeof(sl->command) + 1];
-	int e;
 
-	if ((e = psem_post(r->sem)) != 0) {
-		r->failed = e;
-		return;
-	}
-	if (r->report != NULL)
-		fprintf(r->report, "%s: recovered the token of pid %d, dead, "
-		    "held since %s: %s\n", r->name, (int)sl->pid,
-		    fmt_since(sl->since, since, sizeof(since)),
-		    fmt_command(sl, cmd));
+	fprintf(t->fp, "%s: recovered the token of pid %d, dead, held since "
+	    "%s: %s\n", t->name, (int)sl->pid, fmt_since(sl->since, since,
+	    sizeof(since)), fmt_command(sl, cmd));
 }
 
-/* Give back the token of every dead holder; report each to fp. */
+/* Give back the token of every dead holder; tell each to fp. */
 static void
-recover_dead(struct sem_opts *so, struct psem *p, FILE *fp)
+recover_dead(struct semobj *s, FILE *fp)
 {
-	struct recovery r = { p, so->v.name, fp, 0, 0, 0 };
+	struct tell t = { s->name, fp };
 	int e, n;
 
-	if ((e = ledger_remove(p->fd, pick_dead, give_back, &r, INT_MAX,
-	    &n)) != 0)
-		die(e, so->v.name);
-	if (r.failed != 0)
-		die(r.failed, so->v.name);
+	if ((e = s->ops->recover(s, tell_recovered, &t, &n)) != 0)
+		die(e, s->name);
+}
+
+/* Remove semaphore name where its backend keeps it: 0, or -1 and errno. */
+static int
+so_unlink(const char *name)
+{
+	return (errno = semops_for(name)->unlink(name)) == 0 ? 0 : -1;
 }
 
 static int
 so_try_create(const char *name, void *arg)
 {
 	struct sem_opts *so = arg;
-	struct psem p;
+	struct semobj s;
 	int e;
 
-	if ((e = psem_open(&p, name, &so->v.open, so->value, O_RDONLY)) != 0) {
+	s.ops = semops_for(name);
+	if ((e = s.ops->open(&s, name, &so->v.open, so->value, O_RDONLY))
+	    != 0) {
 		errno = e;
 		return -1;
 	}
-	psem_close(&p);
+	s.ops->close(&s);
 	return 0;
 }
 
@@ -199,7 +184,7 @@ cmd_sem_create(int argc, char *argv[], const struct object *obj,
 		return 0;
 	}
 	so.v.open.flags |= O_EXCL;
-	name_fresh(so.v.name, so_try_create, sem_unlink, &so);
+	name_fresh(so.v.name, so_try_create, so_unlink, &so);
 	return 0;
 }
 
@@ -217,7 +202,8 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 	struct ledger_slot slot;
 	struct sem_opts so;
 	struct deadline d;
-	struct psem p;
+	struct semobj s;
+	struct token t;
 	const char *arg;
 	int ch, e;
 
@@ -229,29 +215,22 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 	if (so.holder != 0 && ledger_slot_init(&slot, so.holder, 0, NULL) != 0)
 		usage_error(obj, verb, "holder %d: no such process",
 		    (int)so.holder);
-	so_open(&so, &p, O_RDWR);
+	so_open(&so, &s, O_RDWR);
 	if (so.recover)
-		recover_dead(&so, &p, stderr);
+		recover_dead(&s, stderr);
 	deadline_start(&d, so.v.timed ? &so.v.timeout : NULL);
-	if (so.holder == 0) {
-		/* Plain POSIX: no ledger, nothing to finish on a signal. */
-		if ((e = psem_wait(&p, &d)) != 0)
-			die(e, so.v.name);
-		return 0;
-	}
 	/*
-	 * A signal that ends the wait ends it with nothing taken; one that
-	 * comes once the token is taken waits until it is recorded.
+	 * With a holder, a signal that ends the wait ends it with nothing
+	 * taken; one that comes once the token is taken waits until it is
+	 * recorded. Without one, nothing is left to finish on a signal.
 	 */
-	signals_note(ending_signals, nending_signals, NULL);
-	if ((e = psem_wait(&p, &d)) == EINTR)
+	if (so.holder != 0)
+		signals_note(ending_signals, nending_signals, NULL);
+	if ((e = s.ops->acquire(&s, &d, so.holder != 0 ? &slot : NULL, &t))
+	    == EINTR && signal_noted())
 		die_signal(signal_noted());
 	if (e != 0)
 		die(e, so.v.name);
-	if ((e = ledger_add(p.fd, &slot)) != 0) {
-		psem_post(&p);
-		die(e, so.v.name);
-	}
 	if (signal_noted())
 		die_signal(signal_noted());
 	return 0;
@@ -268,7 +247,7 @@ cmd_sem_release(int argc, char *argv[], const struct object *obj,
 		{ 0 }
 	};
 	struct sem_opts so;
-	struct psem p;
+	struct semobj s;
 	const char *arg, *errstr;
 	long long count = 1, done;
 	int ch, e, n;
@@ -283,19 +262,12 @@ cmd_sem_release(int argc, char *argv[], const struct object *obj,
 			usage_error(obj, verb, "count %s: %s", arg, errstr);
 	}
 	verb_need_name(&so.v);
-	so_open(&so, &p, O_RDWR);
+	so_open(&so, &s, O_RDWR);
 	if (so.holder != 0) {
-		/* The entry of this process, or of a dead one with its pid. */
-		struct recovery r = { &p, so.v.name, NULL, 0, so.holder,
-		    proc_start(so.holder) };
-
-		/* Entries go before tokens: a crash can lose one, never
-		 * give one twice. */
-		if ((e = ledger_remove(p.fd, pick_pid, give_back, &r, count,
-		    &n)) != 0)
+		/* The entries of this process, or of a dead one with its pid. */
+		if ((e = s.ops->release_holder(&s, so.holder,
+		    proc_start(so.holder), count, &n)) != 0)
 			die(e, so.v.name);
-		if (r.failed != 0)
-			die(r.failed, so.v.name);
 		if (n == 0)
 			errx(EX_NOINPUT, "%s: pid %d holds no token of it",
 			    so.v.name, (int)so.holder);
@@ -305,15 +277,12 @@ cmd_sem_release(int argc, char *argv[], const struct object *obj,
 			    n, count);
 		return 0;
 	}
-	for (done = 0; done < count; done++) {
-		if ((e = psem_post(&p)) == 0)
-			continue;
-		if (e == EOVERFLOW)
-			errx(EX_DATAERR, "%s: released %lld of %lld: the value "
-			    "would pass SEM_VALUE_MAX (%d)", so.v.name, done,
-			    count, SEM_VALUE_MAX);
+	if ((e = s.ops->release(&s, count, &done)) == EOVERFLOW)
+		errx(EX_DATAERR, "%s: released %lld of %lld: the value would "
+		    "pass SEM_VALUE_MAX (%d)", so.v.name, done, count,
+		    SEM_VALUE_MAX);
+	if (e != 0)
 		die(e, so.v.name);
-	}
 	return 0;
 }
 
@@ -351,12 +320,12 @@ cmd_sem_value(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	struct sem_opts so;
-	struct psem p;
+	struct semobj s;
 	int e, value;
 
 	so_name_only(&so, argc, argv, obj, verb, NULL);
-	so_open(&so, &p, O_RDONLY);
-	if ((e = psem_value(&p, &value)) != 0)
+	so_open(&so, &s, O_RDONLY);
+	if ((e = s.ops->value(&s, &value)) != 0)
 		die(e, so.v.name);
 	printf("%d\n", value);
 	return 0;
@@ -369,15 +338,13 @@ cmd_sem_info(int argc, char *argv[], const struct object *obj,
 	struct out_opts out = { 0 };
 	struct sem_opts so;
 	struct stat st;
-	struct psem p;
+	struct semobj s;
 	int e, value;
 
 	so_name_only(&so, argc, argv, obj, verb, &out);
-	so_open(&so, &p, O_RDONLY);
-	if ((e = psem_value(&p, &value)) != 0)
+	so_open(&so, &s, O_RDONLY);
+	if ((e = s.ops->info(&s, &value, &st)) != 0)
 		die(e, so.v.name);
-	if (fstat(p.fd, &st) == -1)
-		die(errno, so.v.name);
 	info_print("semaphores", so.v.name, &st,
 	    &(struct info_num){ "VALUE", value }, 1, false, &out);
 	return 0;
@@ -398,7 +365,7 @@ cmd_sem_holders(int argc, char *argv[], const struct object *obj,
 	struct libscols_line *ln;
 	struct sem_opts so;
 	struct table *t;
-	struct psem p;
+	struct semobj s;
 	char since[40], cmd[4 * sizeof(sl->command) + 1];
 	uint32_t i, n;
 	bool tracked;
@@ -406,8 +373,8 @@ cmd_sem_holders(int argc, char *argv[], const struct object *obj,
 
 	so_name_only(&so, argc, argv, obj, verb, &out);
 	/* Looking needs no write access, and no semaphore operation. */
-	so_open(&so, &p, O_RDONLY);
-	if ((e = ledger_read(p.fd, &sl, &n, &tracked)) != 0)
+	so_open(&so, &s, O_RDONLY);
+	if ((e = s.ops->holders(&s, &sl, &n, &tracked)) != 0)
 		die(e, so.v.name);
 	if (!tracked)
 		warnx("%s: untracked: no holder was ever recorded (sem run and "
@@ -431,11 +398,11 @@ cmd_sem_recover(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	struct sem_opts so;
-	struct psem p;
+	struct semobj s;
 
 	so_name_only(&so, argc, argv, obj, verb, NULL);
-	so_open(&so, &p, O_RDWR);
-	recover_dead(&so, &p, stdout);
+	so_open(&so, &s, O_RDWR);
+	recover_dead(&s, stdout);
 	return 0;
 }
 
@@ -443,7 +410,7 @@ static int
 cmd_sem_unlink(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	return unlink_names(argc, argv, obj, verb, IPC_SEM, sem_unlink);
+	return unlink_names(argc, argv, obj, verb, IPC_SEM, so_unlink);
 }
 
 /*
@@ -454,24 +421,6 @@ cmd_sem_unlink(int argc, char *argv[], const struct object *obj,
 static const int forwarded[] = {
 	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2
 };
-
-/*
- * Our entry goes, then the token: never given back twice. No entry:
- * someone released it for us (release --holder) already. An entry that
- * cannot be read or removed: the token goes back all the same.
- */
-static void
-run_release(struct sem_opts *so, struct psem *p, struct recovery *r)
-{
-	int e, n;
-
-	if ((e = ledger_remove(p->fd, pick_pid, give_back, r, 1, &n)) != 0) {
-		warn_errno(e, so->v.name);
-		r->failed = psem_post(p);
-	}
-	if (r->failed != 0)
-		warn_errno(r->failed, so->v.name);
-}
 
 /* Parse sem run's options; COMMAND into *command, -E into *conflict. */
 static void
@@ -499,45 +448,58 @@ run_parse(struct sem_opts *so, char ***command, long long *conflict)
 }
 
 /*
- * Holding the token: record the holder (with the run engine's sentinel
- * as its guard), run COMMAND, give the token back. Signals in set (and
- * SIGCHLD) are blocked; old is the mask COMMAND gets. Returns the wait
- * status, or -1 with *e where COMMAND could not start.
+ * Holding token t: run COMMAND and give the token back however it ends.
+ * Signals in set (and SIGCHLD) are blocked; old is the mask COMMAND gets.
+ * Returns the wait status, or -1 with *e where COMMAND could not start.
  */
 static int
-run_holding(struct sem_opts *so, struct psem *p, char **command,
-    const sigset_t *set, const sigset_t *old, sigset_t *noted, int *e)
+run_holding(struct semobj *s, struct runner *r, const struct token *t,
+    char **command, const sigset_t *set, const sigset_t *old, int *e)
 {
-	struct recovery rec = { p, so->v.name, NULL, 0, getpid(), 0 };
-	struct ledger_slot slot;
-	struct runner r;
-	char cmdline[sizeof(slot.command)];
-	int status = -1;
+	int status = -1, re;
 
-	if ((*e = run_prepare(&r)) != 0) {
-		psem_post(p);
-		die(*e, so->v.name);
-	}
-	command_line(command, cmdline, sizeof(cmdline));
-	rec.start = proc_start(rec.pid);
-	ledger_slot_init(&slot, rec.pid, rec.start, cmdline);
-	slot.guard = r.sentinel;
-	slot.guard_start = r.sentinel_start;
-	if ((*e = ledger_add(p->fd, &slot)) != 0) {
-		psem_post(p);
-		run_finish(&r);
-		die(*e, so->v.name);
-	}
-	/* Those not passed on end us again as they would; we are recorded. */
-	signals_default(noted);
-	if (!signal_noted() && (*e = run_start(&r, command, old)) == 0)
-		status = run_wait(&r, set);
-	run_release(so, p, &rec);
-	run_finish(&r);
+	*e = 0;
+	if (!signal_noted() && (*e = run_start(r, command, old)) == 0)
+		status = run_wait(r, set);
+	if ((re = s->ops->release_token(s, t)) != 0)
+		warn_errno(re, s->name);
+	run_finish(r);
 	/* A signal before COMMAND started: as if COMMAND had died of it. */
 	if (signal_noted())
 		die_signal(signal_noted());
 	return status;
+}
+
+/*
+ * Take a token recorded as held by this process, guarded by the run
+ * engine's sentinel. A signal that ends the wait ends it with nothing
+ * taken. False where the semaphore stayed busy: the wait is told.
+ */
+static bool
+run_acquire(struct sem_opts *so, struct semobj *s, struct runner *r,
+    char **command, struct token *t)
+{
+	struct ledger_slot slot;
+	struct deadline d;
+	char cmdline[sizeof(slot.command)];
+	int e;
+
+	if ((e = run_prepare(r)) != 0)
+		die(e, so->v.name);
+	command_line(command, cmdline, sizeof(cmdline));
+	ledger_slot_init(&slot, getpid(), proc_start(getpid()), cmdline);
+	slot.guard = r->sentinel;
+	slot.guard_start = r->sentinel_start;
+	deadline_start(&d, so->v.timed ? &so->v.timeout : NULL);
+	if ((e = s->ops->acquire(s, &d, &slot, t)) == EINTR && signal_noted())
+		die_signal(signal_noted());
+	if (e == EAGAIN || e == ETIMEDOUT) {
+		warn_errno(e, so->v.name);
+		return false;
+	}
+	if (e != 0)
+		die(e, so->v.name);
+	return true;
 }
 
 static int
@@ -552,8 +514,9 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 		{ 0 }
 	};
 	struct sem_opts so;
-	struct deadline d;
-	struct psem p;
+	struct semobj s;
+	struct runner r;
+	struct token t;
 	sigset_t set, old, noted;
 	long long conflict = EX_TEMPFAIL;
 	char **command;
@@ -562,25 +525,18 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 
 	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:E:", longopts);
 	run_parse(&so, &command, &conflict);
-	so_open(&so, &p, O_RDWR);
+	so_open(&so, &s, O_RDWR);
 	if (so.recover)
-		recover_dead(&so, &p, stderr);
+		recover_dead(&s, stderr);
 	/*
 	 * Until the token is recorded, a signal is noted, not obeyed: one
 	 * that ends the wait ends it with nothing taken, one that comes
-	 * after the token is taken waits until the ledger says so.
+	 * after the token is taken waits until it is recorded.
 	 */
 	sigemptyset(&noted);
 	signals_note(ending_signals, nending_signals, &noted);
-	deadline_start(&d, so.v.timed ? &so.v.timeout : NULL);
-	if ((e = psem_wait(&p, &d)) == EINTR)
-		die_signal(signal_noted());
-	if (e != 0) {
-		if (e != EAGAIN && e != ETIMEDOUT)
-			die(e, so.v.name);
-		warn_errno(e, so.v.name);
+	if (!run_acquire(&so, &s, &r, command, &t))
 		return conflict;
-	}
 	sigemptyset(&set);
 	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
 		sigaddset(&set, forwarded[i]);
@@ -588,8 +544,9 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	}
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	if ((status = run_holding(&so, &p, command, &set, &old, &noted,
-	    &e)) == -1) {
+	/* Those not passed on end us again as they would; we are recorded. */
+	signals_default(&noted);
+	if ((status = run_holding(&s, &r, &t, command, &set, &old, &e)) == -1) {
 		warn_errno(e, command[0]);
 		return e == ENOENT ? 127 : 126;
 	}

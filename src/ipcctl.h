@@ -239,6 +239,44 @@ uint64_t proc_start(pid_t);
 bool	 holder_alive(const struct ledger_slot *);
 void	 command_line(char *const [], char *, size_t);
 
+/*
+ * The seam between the sem verbs and where a semaphore is kept: the verbs
+ * reach one only through its backend's sem_ops (sem-local.c for POSIX
+ * semaphores). Each returns 0 or an error code.
+ */
+struct token {				/* a token taken */
+	pid_t		 pid;		/* its recorded holder, or 0 */
+	uint64_t	 start;		/* the holder's start time */
+	uint64_t	 fence;		/* fencing number; 0: none */
+	bool		 leased;	/* comes back by itself at its lease's end */
+};
+struct semobj;
+struct sem_ops {
+	int	(*open)(struct semobj *, const char *, const struct open_opts *,
+		    unsigned, int);
+	void	(*close)(struct semobj *);
+	int	(*acquire)(struct semobj *, const struct deadline *,
+		    const struct ledger_slot *, struct token *);
+	int	(*release)(struct semobj *, long long, long long *);
+	int	(*release_holder)(struct semobj *, pid_t, uint64_t, int, int *);
+	int	(*release_token)(struct semobj *, const struct token *);
+	int	(*recover)(struct semobj *,
+		    void (*)(const struct ledger_slot *, void *), void *, int *);
+	int	(*value)(struct semobj *, int *);
+	int	(*info)(struct semobj *, int *, struct stat *);
+	int	(*holders)(struct semobj *, struct ledger_slot **, uint32_t *,
+		    bool *);
+	int	(*lost_fd)(struct semobj *, const struct token *);
+	int	(*unlink)(const char *);
+};
+struct semobj {
+	const struct sem_ops *ops;
+	const char	*name;
+	struct psem	 p;		/* the local backend's */
+};
+extern const struct sem_ops semops_local;
+const struct sem_ops *semops_for(const char *);
+
 /* run.c: running a command while a token is held. */
 struct runner {
 	pid_t		 pid;		/* COMMAND, leader of its own group */

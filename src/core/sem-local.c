@@ -1,0 +1,205 @@
+/*
+ * The local semaphore backend: POSIX named semaphores (ipc-sem.c), with
+ * the holders ledger in the same file (ledger.c). The sem verbs reach a
+ * semaphore only through a struct sem_ops; this is its one
+ * implementation today, and a semaphore kept elsewhere is another.
+ *
+ * Order, wherever a token and a ledger entry go together: the token is
+ * taken before its entry is written (a failed write gives it back), and
+ * an entry goes before its token is given back, so that a crash in
+ * between can lose a token but never give one twice.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+
+#include "ipcctl.h"
+
+static int
+local_open(struct semobj *s, const char *name, const struct open_opts *o,
+    unsigned value, int access)
+{
+	s->name = name;
+	return psem_open(&s->p, name, o, value, access);
+}
+
+static void
+local_close(struct semobj *s)
+{
+	psem_close(&s->p);
+}
+
+/*
+ * Take a token, waiting until the deadline; with holder, record it, and
+ * give the token back where that fails: the semaphore is left as it was.
+ */
+static int
+local_acquire(struct semobj *s, const struct deadline *d,
+    const struct ledger_slot *holder, struct token *t)
+{
+	int e;
+
+	memset(t, 0, sizeof(*t));
+	if ((e = psem_wait(&s->p, d)) != 0)
+		return e;
+	if (holder == NULL)
+		return 0;
+	if ((e = ledger_add(s->p.fd, holder)) != 0) {
+		psem_post(&s->p);
+		return e;
+	}
+	t->pid = holder->pid;
+	t->start = holder->start;
+	return 0;
+}
+
+/* Give n tokens back; *done of them went back (EOVERFLOW past the max). */
+static int
+local_release(struct semobj *s, long long n, long long *done)
+{
+	int e;
+
+	for (*done = 0; *done < n; (*done)++)
+		if ((e = psem_post(&s->p)) != 0)
+			return e;
+	return 0;
+}
+
+struct pick {
+	struct semobj	*s;
+	pid_t		 pid;		/* whose entries; 0: the dead ones */
+	uint64_t	 start;		/* which process of that pid; 0: any */
+	void		(*report)(const struct ledger_slot *, void *);
+	void		*arg;
+	int		 failed;	/* a give-back that failed */
+};
+
+static bool
+picked(const struct ledger_slot *sl, void *arg)
+{
+	const struct pick *p = arg;
+
+	if (p->pid == 0)
+		return !holder_alive(sl);
+	return sl->pid == p->pid && (p->start == 0 || sl->start == p->start);
+}
+
+/* An entry is gone from the ledger: its token goes back. */
+static void
+give_back(const struct ledger_slot *sl, void *arg)
+{
+	struct pick *p = arg;
+	int e;
+
+	if ((e = psem_post(&p->s->p)) != 0)
+		p->failed = e;
+	else if (p->report != NULL)
+		p->report(sl, p->arg);
+}
+
+static int
+take_entries(struct pick *p, int max, int *n)
+{
+	int e = ledger_remove(p->s->p.fd, picked, give_back, p, max, n);
+
+	return e != 0 ? e : p->failed;
+}
+
+/* The tokens pid (started at start, 0: any) holds, up to max. */
+static int
+local_release_holder(struct semobj *s, pid_t pid, uint64_t start, int max,
+    int *n)
+{
+	struct pick p = { s, pid, start, NULL, NULL, 0 };
+
+	return take_entries(&p, max, n);
+}
+
+/*
+ * The token t names goes back. No entry: someone released it already
+ * (release --holder). An entry that cannot be read or removed: the token
+ * goes back all the same, and the error is returned to be told.
+ */
+static int
+local_release_token(struct semobj *s, const struct token *t)
+{
+	int e, n;
+
+	if ((e = local_release_holder(s, t->pid, t->start, 1, &n)) != 0)
+		psem_post(&s->p);
+	return e;
+}
+
+/* Every dead holder's token goes back; report is told of each. */
+static int
+local_recover(struct semobj *s, void (*report)(const struct ledger_slot *,
+    void *), void *arg, int *n)
+{
+	struct pick p = { s, 0, 0, report, arg, 0 };
+
+	return take_entries(&p, INT_MAX, n);
+}
+
+static int
+local_value(struct semobj *s, int *value)
+{
+	return psem_value(&s->p, value);
+}
+
+static int
+local_info(struct semobj *s, int *value, struct stat *st)
+{
+	int e;
+
+	if ((e = psem_value(&s->p, value)) != 0)
+		return e;
+	return fstat(s->p.fd, st) == -1 ? errno : 0;
+}
+
+static int
+local_holders(struct semobj *s, struct ledger_slot **slots, uint32_t *n,
+    bool *tracked)
+{
+	return ledger_read(s->p.fd, slots, n, tracked);
+}
+
+/* A local token is lost only with the host: nothing to watch. */
+static int
+local_lost_fd(struct semobj *s, const struct token *t)
+{
+	(void)s;
+	(void)t;
+	return -1;
+}
+
+static int
+local_unlink(const char *name)
+{
+	return sem_unlink(name) == -1 ? errno : 0;
+}
+
+const struct sem_ops semops_local = {
+	.open = local_open,
+	.close = local_close,
+	.acquire = local_acquire,
+	.release = local_release,
+	.release_holder = local_release_holder,
+	.release_token = local_release_token,
+	.recover = local_recover,
+	.value = local_value,
+	.info = local_info,
+	.holders = local_holders,
+	.lost_fd = local_lost_fd,
+	.unlink = local_unlink,
+};
+
+/* The backend that keeps semaphore name: every name is local today. */
+const struct sem_ops *
+semops_for(const char *name)
+{
+	(void)name;
+	return &semops_local;
+}
