@@ -82,17 +82,23 @@ slot_field() {
 	    -N "${4:1}" "$(sem_file "$1")" | tr -d ' '
 }
 
-# set_slot_start NAME SLOT VALUE: overwrite a slot's start time in place.
-set_slot_start() {
-	local v=$3 i esc=
-	for ((i = 0; i < 8; i++)); do
+# put_le NAME OFFSET BYTES VALUE: write VALUE, little-endian, in BYTES
+# bytes at OFFSET of semaphore NAME's file, in place.
+put_le() {
+	local v=$4 i esc=
+	for ((i = 0; i < $3; i++)); do
 		esc+=$(printf '\\%03o' $((v & 255)))
 		v=$((v >> 8))
 	done
 	# shellcheck disable=SC2059
 	printf "$esc" | dd of="$(sem_file "$1")" bs=1 conv=notrunc \
-	    seek=$((LEDGER_OFF + LEDGER_HEAD + $2 * SLOT_SIZE + SLOT_START)) \
-	    2>/dev/null
+	    seek="$2" status=none
+}
+
+# set_slot_start NAME SLOT VALUE: overwrite a slot's start time in place.
+set_slot_start() {
+	put_le "$1" $((LEDGER_OFF + LEDGER_HEAD + $2 * SLOT_SIZE + SLOT_START)) \
+	    8 "$3"
 }
 
 need_jq() {
@@ -641,14 +647,7 @@ need_prlimit() {
 
 # set_nslots NAME N: overwrite the ledger's slot count (uint32 LE at 4104).
 set_nslots() {
-	local v=$2 i esc=
-	for ((i = 0; i < 4; i++)); do
-		esc+=$(printf '\\%03o' $((v & 255)))
-		v=$((v >> 8))
-	done
-	# shellcheck disable=SC2059
-	printf "$esc" | dd of="$(sem_file "$1")" bs=1 conv=notrunc \
-	    seek=$((LEDGER_OFF + 8)) status=none
+	put_le "$1" $((LEDGER_OFF + 8)) 4 "$2"
 }
 
 # corrupt_ledger_checks NAME WHY: every verb that reads the ledger refuses
