@@ -171,30 +171,35 @@ mo_attr_defaults(struct mq_opts *mo)
 		mo->attr.mq_msgsize = queue_sysctl("msgsize_default");
 }
 
-static mqd_t
-mo_open(struct mq_opts *mo, int access)
+/* Open (or create) queue name through its backend: 0 or an error code. */
+static int
+mo_open_name(struct mq_opts *mo, struct mqobj *m, const char *name,
+    int access)
 {
-	struct mq_attr *attr;
-	mqd_t q;
+	m->ops = mqops_for(name);
+	return m->ops->open(m, name, &mo->v.open, access,
+	    mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL);
+}
+
+/* Open the queue, O_RDONLY or O_WRONLY; die where it fails. */
+static void
+mo_open(struct mq_opts *mo, struct mqobj *m, int access)
+{
+	int e;
 
 	mo_attr_defaults(mo);
-	attr = mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL;
-	q = queue_open(mo->v.name, &mo->v.open, access, attr);
-	if (q == (mqd_t)-1) {
-		if (mo->v.open.flags & O_CREAT)
-			queue_open_die(errno, mo->v.name, attr);
-		die(errno, mo->v.name);
-	}
-	return q;
+	if ((e = mo_open_name(mo, m, mo->v.name, access)) != 0)
+		die(e, mo->v.name);
 }
 
 static long
-mo_msgsize(struct mq_opts *mo, mqd_t q)
+mo_msgsize(struct mqobj *m)
 {
 	struct mq_attr attr;
+	int e;
 
-	if (mq_getattr(q, &attr) == -1)
-		die(errno, mo->v.name);
+	if ((e = m->ops->attr(m, &attr)) != 0)
+		die(e, m->name);
 	return attr.mq_msgsize;
 }
 
@@ -204,17 +209,28 @@ mo_msgsize(struct mq_opts *mo, mqd_t q)
 	{ "message-size",	required_argument,	NULL, OPT_MSGSIZE }, \
 	{ "help",		no_argument,		NULL, 'h' }
 
+/* Remove queue name where its backend keeps it: 0, or -1 and errno. */
+static int
+mo_unlink(const char *name)
+{
+	return (errno = mqops_for(name)->unlink(name)) == 0 ? 0 : -1;
+}
+
 static int
 mo_try_create(const char *name, void *arg)
 {
 	struct mq_opts *mo = arg;
-	mqd_t q;
+	struct mqobj m;
+	int e;
 
-	q = queue_open(name, &mo->v.open, O_RDONLY,
-	    mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL);
-	if (q == (mqd_t)-1 && errno != EEXIST)
-		queue_open_die(errno, name, &mo->attr);
-	return q == (mqd_t)-1 ? -1 : 0;
+	if ((e = mo_open_name(mo, &m, name, O_RDONLY)) == EEXIST) {
+		errno = e;
+		return -1;
+	}
+	if (e != 0)
+		die(e, name);
+	m.ops->close(&m);
+	return 0;
 }
 
 static int
@@ -227,13 +243,14 @@ cmd_mq_create(int argc, char *argv[], const struct object *obj,
 	mo_init(&mo, argc, argv, obj, verb, OPEN_SHORTOPTS, longopts);
 	mo_parse(&mo, MO_NONAME);
 	mo.v.open.flags |= O_CREAT;
+	mo_attr_defaults(&mo);
 	if (mo.v.named) {
-		mo_open(&mo, O_RDONLY);
+		if (mo_try_create(mo.v.name, &mo) == -1)
+			die(errno, mo.v.name);
 		return 0;
 	}
-	mo_attr_defaults(&mo);
 	mo.v.open.flags |= O_EXCL;
-	name_fresh(mo.v.name, mo_try_create, mq_unlink, &mo);
+	name_fresh(mo.v.name, mo_try_create, mo_unlink, &mo);
 	return 0;
 }
 
@@ -251,7 +268,7 @@ too_long(struct mq_opts *mo, size_t len, long msgsize, long long sent)
  * a stream is never cut by a timeout that only bounds one wait.
  */
 static void
-send_one(struct mq_opts *mo, mqd_t q, const char *msg, size_t len,
+send_one(struct mq_opts *mo, struct mqobj *m, const char *msg, size_t len,
     long msgsize, long long sent)
 {
 	struct deadline d;
@@ -260,17 +277,12 @@ send_one(struct mq_opts *mo, mqd_t q, const char *msg, size_t len,
 	if (len > (size_t)msgsize)
 		too_long(mo, len, msgsize, sent);
 	deadline_start(&d, mo->v.timed ? &mo->v.timeout : NULL);
-	while (mq_send(q, msg, len, mo->prio) == -1) {
-		e = errno;
-		if (e == EAGAIN && !d.once)
-			e = queue_wait(q, POLLOUT, &d, NULL);
-		if (e == EINTR || e == 0)
-			continue;
-		if (sent > 0)
-			warnx("%s: %lld messages sent before this one", mo->v.name,
-			    sent);
-		die(e, mo->v.name);
-	}
+	if ((e = m->ops->send(m, msg, len, mo->prio, &d)) == 0)
+		return;
+	if (sent > 0)
+		warnx("%s: %lld messages sent before this one", mo->v.name,
+		    sent);
+	die(e, mo->v.name);
 }
 
 /*
@@ -303,7 +315,7 @@ too_long_stdin(struct mq_opts *mo, size_t len, long msgsize,
 
 /* stdin, whole or cut into records, as messages. */
 static long long
-send_stdin(struct mq_opts *mo, mqd_t q, long msgsize)
+send_stdin(struct mq_opts *mo, struct mqobj *m, long msgsize)
 {
 	size_t cap = msgsize + 1 > 65536 ? (size_t)msgsize + 1 : 65536;
 	size_t start = 0, end = 0;
@@ -319,7 +331,7 @@ send_stdin(struct mq_opts *mo, mqd_t q, long msgsize)
 		if (mo->delim != -1)
 			while ((rec = frame_next(buf + start, end - start,
 			    mo->delim)) != -1) {
-				send_one(mo, q, buf + start, rec, msgsize, sent);
+				send_one(mo, m, buf + start, rec, msgsize, sent);
 				sent++;
 				start += rec + 1;
 			}
@@ -341,7 +353,7 @@ send_stdin(struct mq_opts *mo, mqd_t q, long msgsize)
 	}
 	/* What follows the last delimiter is a record too, unless empty. */
 	if (mo->delim == -1 || end > start) {
-		send_one(mo, q, buf + start, end - start, msgsize, sent);
+		send_one(mo, m, buf + start, end - start, msgsize, sent);
 		sent++;
 	}
 	free(buf);
@@ -364,17 +376,17 @@ cmd_mq_send(int argc, char *argv[], const struct object *obj,
 		{ 0 }
 	};
 	struct mq_opts mo;
+	struct mqobj m;
 	long msgsize;
-	mqd_t q;
 	int i;
 
 	mo_init(&mo, argc, argv, obj, verb, OPEN_SHORTOPTS "p:t:0", longopts);
 	mo_parse(&mo, MO_MORE);
-	q = mo_open(&mo, O_WRONLY);
-	msgsize = mo_msgsize(&mo, q);
+	mo_open(&mo, &m, O_WRONLY);
+	msgsize = mo_msgsize(&m);
 	if (mo.noperands == 0) {
 		free(mo.operands);
-		send_stdin(&mo, q, msgsize);
+		send_stdin(&mo, &m, msgsize);
 		return 0;
 	}
 	/* MESSAGE operands: all are checked before the first is sent. */
@@ -382,7 +394,7 @@ cmd_mq_send(int argc, char *argv[], const struct object *obj,
 		if (strlen(mo.operands[i]) > (size_t)msgsize)
 			too_long(&mo, strlen(mo.operands[i]), msgsize, 0);
 	for (i = 0; i < mo.noperands; i++)
-		send_one(&mo, q, mo.operands[i], strlen(mo.operands[i]),
+		send_one(&mo, &m, mo.operands[i], strlen(mo.operands[i]),
 		    msgsize, i);
 	free(mo.operands);
 	return 0;
@@ -391,19 +403,21 @@ cmd_mq_send(int argc, char *argv[], const struct object *obj,
 /*
  * Take messages and hand them to the delivery engine until count are
  * taken (or forever with -f), the deadline passes or a noted signal came.
- * What was taken goes out before every wait. Signals in stopset reach
- * us only inside the wait's ppoll, so none is missed.
+ * What is there is taken without waiting; before a wait, what was taken
+ * goes out. Signals in stopset reach us only inside the wait, so none is
+ * missed.
  */
 static void
-receive_loop(struct mq_opts *mo, mqd_t q, struct delivery *dl,
+receive_loop(struct mq_opts *mo, struct mqobj *m, struct delivery *dl,
     const sigset_t *stopset)
 {
+	static const struct deadline now = { .once = true };
 	struct deadline d;
 	sigset_t waitmask;
 	long long got = 0;
-	long msgsize = mo_msgsize(mo, q);
+	long msgsize = mo_msgsize(m);
 	unsigned prio;
-	ssize_t n;
+	size_t n;
 	char *msg;
 	int e;
 
@@ -411,25 +425,39 @@ receive_loop(struct mq_opts *mo, mqd_t q, struct delivery *dl,
 		die(errno, NULL);
 	deadline_start(&d, mo->v.timed ? &mo->v.timeout : NULL);
 	while (!signal_noted() && (mo->follow || got < mo->count)) {
-		if ((n = mq_receive(q, msg, msgsize, &prio)) >= 0) {
-			delivery_add(dl, msg, n, prio);
-			got++;
-			deadline_start(&d, mo->v.timed ? &mo->v.timeout : NULL);
-			continue;
+		e = m->ops->take(m, msg, msgsize, &n, &prio, &now, NULL);
+		if (e == EAGAIN && !d.once) {
+			delivery_flush(dl);
+			sigprocmask(SIG_BLOCK, stopset, &waitmask);
+			e = signal_noted() ? EINTR : m->ops->take(m, msg,
+			    msgsize, &n, &prio, &d, &waitmask);
+			sigprocmask(SIG_SETMASK, &waitmask, NULL);
 		}
-		if ((e = errno) == EINTR)
-			continue;
-		delivery_flush(dl);
-		if (e != EAGAIN || d.once)
+		if (e == EINTR)
+			continue;	/* a noted signal: the loop ends */
+		if (e != 0) {
+			delivery_flush(dl);
 			die(e, mo->v.name);
-		sigprocmask(SIG_BLOCK, stopset, &waitmask);
-		e = signal_noted() ? EINTR : queue_wait(q, POLLIN, &d, &waitmask);
-		sigprocmask(SIG_SETMASK, &waitmask, NULL);
-		if (e != 0 && e != EINTR)
-			die(e, mo->v.name);
+		}
+		delivery_add(dl, msg, n, prio);
+		got++;
+		deadline_start(&d, mo->v.timed ? &mo->v.timeout : NULL);
 	}
 	delivery_flush(dl);
 	free(msg);
+}
+
+/* The delivery engine's steps, on the queue's backend. */
+static int
+acknowledge(void *m)
+{
+	return ((struct mqobj *)m)->ops->acknowledge(m);
+}
+
+static int
+put_back(void *m, const char *msg, size_t len, unsigned prio)
+{
+	return ((struct mqobj *)m)->ops->put_back(m, msg, len, prio);
 }
 
 static int
@@ -449,21 +477,21 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 	struct delivery_fmt fmt;
 	struct delivery dl;
 	struct mq_opts mo;
+	struct mqobj m;
 	sigset_t stopset;
-	mqd_t q, back;
 	int e;
 
 	mo_init(&mo, argc, argv, obj, verb, "t:n:fP0", longopts);
 	mo_parse(&mo, 0);
 	if (mo.follow && mo.counted)
 		usage_error(obj, verb, "-n and --follow exclude each other");
-	q = mo_open(&mo, O_RDONLY);
 	/* Least access to receive; write access only to put messages back. */
-	back = mq_open(mo.v.name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	mo_open(&mo, &m, O_RDONLY);
 	fmt = (struct delivery_fmt){ mo.out.format == OUT_JSON, mo.print_prio,
 	    mo.delim == '\0' ? '\0' : '\n' };
-	delivery_init(&dl, mo.v.name, &fmt, back == (mqd_t)-1 ? NULL :
-	    queue_put_back, &back, "no write permission");
+	delivery_init(&dl, mo.v.name, &fmt, acknowledge,
+	    m.ops->open_put_back(&m) == 0 ? put_back : NULL, &m,
+	    "no write permission");
 	if ((e = delivery_ready()) != 0)
 		errx(EX_IOERR, "stdout: %s", strerror(e));
 	/*
@@ -475,7 +503,7 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stopset);
 	signals_note(ending_signals, nending_signals, &stopset);
-	receive_loop(&mo, q, &dl, &stopset);
+	receive_loop(&mo, &m, &dl, &stopset);
 	if (signal_noted())
 		die_signal(signal_noted());
 	delivery_free(&dl);
@@ -493,15 +521,15 @@ cmd_mq_info(int argc, char *argv[], const struct object *obj,
 	};
 	struct mq_attr attr;
 	struct mq_opts mo;
+	struct mqobj m;
 	struct stat st;
-	mqd_t q;
+	int e;
 
 	mo_init(&mo, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
 	mo_parse(&mo, 0);
-	q = mo_open(&mo, O_RDONLY);
-	/* On Linux a queue is a descriptor on the mqueue file system. */
-	if (mq_getattr(q, &attr) == -1 || fstat(q, &st) == -1)
-		die(errno, mo.v.name);
+	mo_open(&mo, &m, O_RDONLY);
+	if ((e = m.ops->info(&m, &attr, &st)) != 0)
+		die(e, mo.v.name);
 	info_print("queues", mo.v.name, &st, (struct info_num[]){
 	    { "MAX_MESSAGES", attr.mq_maxmsg },
 	    { "MESSAGE_SIZE", attr.mq_msgsize },
@@ -509,11 +537,7 @@ cmd_mq_info(int argc, char *argv[], const struct object *obj,
 	return 0;
 }
 
-/*
- * notify: register for the empty-to-non-empty notification, then look:
- * a message that came before the registration sends none, so it counts
- * at once. Nothing is taken off the queue.
- */
+/* notify: wait, taking nothing, until the queue holds a message. */
 static int
 cmd_mq_notify(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
@@ -523,53 +547,22 @@ cmd_mq_notify(int argc, char *argv[], const struct object *obj,
 		{ "help",	no_argument,		NULL, 'h' },
 		{ 0 }
 	};
-	struct sigevent sev;
-	struct mq_attr attr;
 	struct mq_opts mo;
 	struct deadline d;
-	struct timespec left;
-	sigset_t set, old;
-	siginfo_t si;
-	mqd_t q;
-	int sig;
+	struct mqobj m;
+	int e;
 
 	mo_init(&mo, argc, argv, obj, verb, "t:", longopts);
 	mo_parse(&mo, MO_STOP);
-	q = mo_open(&mo, O_RDONLY);
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_SIGNAL;
-	sev.sigev_signo = SIGUSR1;
-	if (mq_notify(q, &sev) == -1)
-		die(errno, mo.v.name);	/* EBUSY: another process: 75 */
-	if (mq_getattr(q, &attr) == -1)
-		die(errno, mo.v.name);
+	mo_open(&mo, &m, O_RDONLY);
 	deadline_start(&d, mo.v.timed ? &mo.v.timeout : NULL);
-	while (attr.mq_curmsgs == 0) {
-		if (d.once || (!d.forever && !deadline_left(&d, &left)))
-			die(d.once ? EAGAIN : ETIMEDOUT, mo.v.name);
-		sig = sigtimedwait(&set, &si, d.forever ? NULL : &left);
-		/* A SIGUSR1 from kill(1) is not the queue's. */
-		if (sig == SIGUSR1 && si.si_code == SI_MESGQ)
-			break;
-		if (sig == -1 && errno != EINTR && errno != EAGAIN)
-			die(errno, mo.v.name);
-	}
-	mq_notify(q, NULL);
-	mq_close(q);
-	signals_for_exec();
-	/*
-	 * A message that came between registering and looking sent its
-	 * signal too: take it before unblocking, or it would end us.
-	 */
-	while (sigtimedwait(&set, NULL, &(struct timespec){ 0, 0 }) != -1)
-		continue;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* EBUSY: another process is registered: 75. */
+	if ((e = m.ops->notify(&m, &d)) != 0)
+		die(e, mo.v.name);
+	m.ops->close(&m);
 	if (mo.noperands == 0)
 		return 0;
+	signals_for_exec();
 	execvp(mo.operands[0], mo.operands);
 	warn_errno(errno, mo.operands[0]);
 	return errno == ENOENT ? 127 : 126;
@@ -579,7 +572,7 @@ static int
 cmd_mq_unlink(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	return unlink_names(argc, argv, obj, verb, IPC_MQ, mq_unlink);
+	return unlink_names(argc, argv, obj, verb, IPC_MQ, mo_unlink);
 }
 
 static const struct verb verbs_mq[] = {

@@ -52,6 +52,7 @@ int	 cmd_limits(int, char *[], const struct object *, const struct verb *);
  * beyond them, whose words error_set gives.
  */
 #define E_DAMAGED	4096	/* the object is damaged: 65, and what is wrong */
+#define E_LIMIT		4097	/* a system limit was hit: 71, and which */
 int	 error_set(int, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 int	 exit_status(int);
@@ -277,6 +278,38 @@ struct semobj {
 extern const struct sem_ops semops_local;
 const struct sem_ops *semops_for(const char *);
 
+/*
+ * The seam between the mq verbs and where a queue is kept: the verbs
+ * reach one only through its backend's mq_ops (mq-local.c for POSIX
+ * queues). Receiving is take, then acknowledge once the messages are
+ * written, or put back when the write failed. Each returns 0 or an error
+ * code.
+ */
+struct mqobj;
+struct mq_ops {
+	int	(*open)(struct mqobj *, const char *, const struct open_opts *,
+		    int, struct mq_attr *);
+	int	(*open_put_back)(struct mqobj *);
+	void	(*close)(struct mqobj *);
+	int	(*attr)(struct mqobj *, struct mq_attr *);
+	int	(*info)(struct mqobj *, struct mq_attr *, struct stat *);
+	int	(*send)(struct mqobj *, const char *, size_t, unsigned,
+		    const struct deadline *);
+	int	(*take)(struct mqobj *, char *, size_t, size_t *, unsigned *,
+		    const struct deadline *, const sigset_t *);
+	int	(*acknowledge)(struct mqobj *);
+	int	(*put_back)(struct mqobj *, const char *, size_t, unsigned);
+	int	(*notify)(struct mqobj *, const struct deadline *);
+	int	(*unlink)(const char *);
+};
+struct mqobj {
+	const struct mq_ops *ops;
+	const char	*name;
+	mqd_t		 q, back;	/* the local backend's */
+};
+extern const struct mq_ops mqops_local;
+const struct mq_ops *mqops_for(const char *);
+
 /* run.c: running a command while a token is held. */
 struct runner {
 	pid_t		 pid;		/* COMMAND, leader of its own group */
@@ -304,12 +337,13 @@ struct delivery {
 	size_t		 len, cap, rawlen, rawcap;
 	struct pending	*p;		/* the messages in hand */
 	size_t		 np, pcap;
+	int		(*acknowledge)(void *);
 	int		(*put_back)(void *, const char *, size_t, unsigned);
 	void		*ctx;
 	const char	*name, *no_back;
 };
 void	 delivery_init(struct delivery *, const char *,
-	    const struct delivery_fmt *,
+	    const struct delivery_fmt *, int (*)(void *),
 	    int (*)(void *, const char *, size_t, unsigned), void *,
 	    const char *);
 int	 delivery_ready(void);
@@ -332,9 +366,8 @@ int	 fd_to_segment_bounded(int, int, off_t, uint64_t, bool *,
 long	 queue_sysctl(const char *);
 mqd_t	 queue_open(const char *, const struct open_opts *, int,
 	    struct mq_attr *);
-__dead void queue_open_die(int, const char *, const struct mq_attr *);
+int	 queue_create_error(int, const struct mq_attr *);
 int	 queue_wait(mqd_t, short, const struct deadline *, const sigset_t *);
-int	 queue_put_back(void *, const char *, size_t, unsigned);
 
 /* list.c: the objects /dev/shm and /dev/mqueue show (Linux-specific). */
 #define SHM_DIR		"/dev/shm"

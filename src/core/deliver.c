@@ -41,18 +41,21 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 }
 
 /*
- * name: the queue, for diagnostics; put_back(ctx, ...) returns 0 or an
- * errno, or is NULL where nothing can go back, for the reason no_back.
+ * name: the queue, for diagnostics. acknowledge(ctx) is called once the
+ * messages in hand are written; put_back(ctx, ...) when a write failed,
+ * or it is NULL where nothing can go back, for the reason no_back. Each
+ * returns 0 or an errno.
  */
 void
 delivery_init(struct delivery *d, const char *name,
-    const struct delivery_fmt *fmt,
+    const struct delivery_fmt *fmt, int (*acknowledge)(void *),
     int (*put_back)(void *, const char *, size_t, unsigned), void *ctx,
     const char *no_back)
 {
 	memset(d, 0, sizeof(*d));
 	d->name = name;
 	d->fmt = *fmt;
+	d->acknowledge = acknowledge;
 	d->put_back = put_back;
 	d->ctx = ctx;
 	d->no_back = no_back;
@@ -123,6 +126,8 @@ delivery_flush(struct delivery *d)
 
 	if ((e = io_write(STDOUT_FILENO, d->buf, d->len, -1, &done)) != 0)
 		failed(d, done, e);
+	if (d->np > 0 && (e = d->acknowledge(d->ctx)) != 0)
+		die(e, d->name);
 	d->len = d->rawlen = d->np = 0;
 }
 

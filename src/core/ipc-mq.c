@@ -57,36 +57,37 @@ queue_open(const char *name, const struct open_opts *o, int access,
 }
 
 /*
- * A create that failed: name the limit it hit where that was the cause
- * (posix_ipc says "too many open files" for a full RLIMIT_MSGQUEUE).
+ * A create that failed with e: E_LIMIT naming the limit it hit where that
+ * was the cause (posix_ipc says "too many open files" for a full
+ * RLIMIT_MSGQUEUE), else e.
  */
-void
-queue_open_die(int e, const char *name, const struct mq_attr *attr)
+int
+queue_create_error(int e, const struct mq_attr *attr)
 {
 	struct rlimit rl;
 	long max;
 
 	if (e == EINVAL && attr != NULL) {
 		if ((max = queue_sysctl("msg_max")) != -1 && attr->mq_maxmsg > max)
-			errx(EX_OSERR, "%s: %ld messages is more than the "
+			return error_set(E_LIMIT, "%ld messages is more than the "
 			    "system allows (%ld, /proc/sys/fs/mqueue/msg_max)",
-			    name, attr->mq_maxmsg, max);
+			    attr->mq_maxmsg, max);
 		if ((max = queue_sysctl("msgsize_max")) != -1 &&
 		    attr->mq_msgsize > max)
-			errx(EX_OSERR, "%s: a message size of %ld bytes is "
-			    "more than the system allows (%ld, "
-			    "/proc/sys/fs/mqueue/msgsize_max)", name,
+			return error_set(E_LIMIT, "a message size of %ld bytes "
+			    "is more than the system allows (%ld, "
+			    "/proc/sys/fs/mqueue/msgsize_max)",
 			    attr->mq_msgsize, max);
 	}
 	if (e == EMFILE && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0 &&
 	    rl.rlim_cur != RLIM_INFINITY)
-		errx(EX_OSERR, "%s: the queue would pass this user's "
+		return error_set(E_LIMIT, "the queue would pass this user's "
 		    "RLIMIT_MSGQUEUE (%ju bytes for all queues, ulimit -q)",
-		    name, (uintmax_t)rl.rlim_cur);
+		    (uintmax_t)rl.rlim_cur);
 	if (e == ENOSPC && (max = queue_sysctl("queues_max")) != -1)
-		errx(EX_OSERR, "%s: the system's %ld queues are all in use "
-		    "(/proc/sys/fs/mqueue/queues_max)", name, max);
-	die(e, name);
+		return error_set(E_LIMIT, "the system's %ld queues are all in "
+		    "use (/proc/sys/fs/mqueue/queues_max)", max);
+	return e;
 }
 
 /*
@@ -112,26 +113,4 @@ queue_wait(mqd_t q, short events, const struct deadline *d,
 		if (p.revents != 0)
 			return 0;
 	}
-}
-
-/*
- * Put a message back on the queue *(mqd_t *)q, waiting for room if
- * senders filled it meanwhile: a noted signal does not end this wait,
- * since ending it would lose the message (SIGKILL still can). 0 or an
- * errno.
- */
-int
-queue_put_back(void *q, const char *msg, size_t len, unsigned prio)
-{
-	static const struct deadline forever = { .forever = true };
-	mqd_t back = *(mqd_t *)q;
-	int e;
-
-	while (mq_send(back, msg, len, prio) == -1) {
-		if ((e = errno) == EAGAIN)
-			e = queue_wait(back, POLLOUT, &forever, NULL);
-		if (e != 0 && e != EINTR)
-			return e;
-	}
-	return 0;
 }

@@ -31,6 +31,7 @@ static const struct {
 	{ ENOSYS,	EX_UNAVAILABLE },
 	{ ENOTSUP,	EX_UNAVAILABLE },
 	{ E_DAMAGED,	EX_DATAERR },
+	{ E_LIMIT,	EX_OSERR },
 };
 
 int
@@ -95,6 +96,8 @@ reason(int errnum)
 	}
 	if (errnum == E_DAMAGED)
 		return "damaged";
+	if (errnum == E_LIMIT)
+		return "a system limit was hit";
 	return errnum == ETIMEDOUT ? "timed out" : strerror(errnum);
 }
 
