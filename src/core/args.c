@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 void
 args_init(struct args *a, int argc, char *argv[], const struct object *obj,

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 #define NSEC	1000000000LL
 

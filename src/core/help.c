@@ -4,7 +4,7 @@
  */
 #include <stdio.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 void
 print_usage(FILE *fp, const struct object *obj, const struct verb *verb)

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 /* -1 where the file cannot be read. */
 long

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 #define WHAT	"a semaphore"
 

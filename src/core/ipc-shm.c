@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 #define WHAT	"a shared memory segment"
 

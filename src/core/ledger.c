@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 #define LEDGER_OFF	4096
 #define LEDGER_MAGIC	"ipcctlH1"

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 /*
  * The length of the record at the start of buf[0..len) ended by delim,

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 /*
  * Returns NULL and the canonical "/name" in out, or the reason the name

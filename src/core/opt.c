@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 const char *
 parse_int(const char *s, long long min, long long max, long long *out)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 struct table {
 	struct libscols_table	*tb;

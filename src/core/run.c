@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 #define GRACE_TICKS	200	/* of 10 ms: SIGTERM, then SIGKILL */
 #define SENTINEL_STACK	(64 * 1024)

@@ -16,7 +16,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 static int
 local_open(struct semobj *s, const char *name, const struct open_opts *o,

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 /*
  * End the way the process we stand for ended: by the same signal, so the

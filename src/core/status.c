@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 static const struct {
 	int	errnum;

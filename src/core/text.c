@@ -11,7 +11,7 @@
 #include <string.h>
 #include <vis.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 /*
  * The length of the UTF-8 sequence at s (at most len bytes), or 0 where

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 /*
  * "unlink NAME...": every name is checked before the first is removed; a

@@ -7,7 +7,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core.h"
 
 /*
  * What to do after a call on fd failed with e: 0 to try again (EINTR, or

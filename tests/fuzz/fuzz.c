@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcctl.h"
+#include "core/core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

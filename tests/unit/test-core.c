@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "core/core.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------- names */

@@ -1,0 +1,416 @@
+/*
+ * The core of ipcctl: what every verb shares, and no verb-specific code.
+ * The dispatch types (an object and its verbs, which diagnostics and
+ * help name), then one section per core file: its types and functions.
+ * Core functions return 0 or an error code (see status.c) unless their
+ * comment says otherwise.
+ */
+#ifndef IPCCTL_CORE_H
+#define IPCCTL_CORE_H
+
+#include <sys/types.h>
+
+#include <getopt.h>
+#include <mqueue.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sysexits.h>
+#include <time.h>
+
+#ifndef __dead
+#define __dead __attribute__((__noreturn__))
+#endif
+
+/* Dispatch: an object owns a NULL-terminated table of verbs. */
+struct object;
+
+struct verb {
+	const char	*name;
+	const char	*alias;		/* another name for it, or NULL */
+	int		(*run)(int, char *[], const struct object *,
+			    const struct verb *);
+	const char	*usage;		/* operands and options, one line */
+	const char	*help;		/* the option list printed by --help */
+};
+
+struct object {
+	const char		*name;		/* "sem"; "" for object-less verbs */
+	const char		*link;		/* multi-call name ("ipcsem") */
+	const char		*summary;
+	const struct verb	*verbs;
+};
+
+
+/*
+ * status.c: the one errno -> exit status table, and diagnostics. Core
+ * functions return 0 or an error code: an errno, or one of ipcctl's own
+ * beyond them, whose words error_set gives.
+ */
+#define E_DAMAGED	4096	/* the object is damaged: 65, and what is wrong */
+#define E_LIMIT		4097	/* a system limit was hit: 71, and which */
+int	 error_set(int, const char *, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+int	 exit_status(int);
+void	 diag_init(const struct object *, const struct verb *);
+__dead void die(int, const char *);
+void	 warn_errno(int, const char *);
+__dead void usage_error(const struct object *, const struct verb *,
+	    const char *, ...) __attribute__((__format__(__printf__, 3, 4)));
+
+/* help.c: usage and help texts from the dispatch table. */
+void	 print_help(const struct object *, const struct verb *);
+void	 print_usage(FILE *, const struct object *, const struct verb *);
+
+/* signals.c: signals noted, and dying by one. */
+__dead void die_signal(int);
+void	 signals_note(const int *, size_t, sigset_t *);
+void	 signals_default(const sigset_t *);
+int	 signal_noted(void);
+void	 signals_init(void);
+void	 signals_for_exec(void);
+extern const int ending_signals[];
+extern const size_t nending_signals;
+
+/* name.c: canonical names, checked before any system call. */
+enum ipc_kind { IPC_SEM, IPC_SHM, IPC_MQ };
+#define IPC_NAME_BUF	258	/* '/', up to NAME_MAX bytes, NUL */
+const char *name_check(const char *, enum ipc_kind, char [IPC_NAME_BUF]);
+void	 name_random(char [IPC_NAME_BUF]);
+void	 name_fresh(char [IPC_NAME_BUF], int (*)(const char *, void *),
+	    int (*)(const char *), void *);
+
+/* unlink.c: "unlink NAME...", for every object. */
+int	 unlink_names(int, char *[], const struct object *,
+	    const struct verb *, enum ipc_kind, int (*)(const char *));
+
+/* opt.c: numbers, sizes, modes; each returns NULL or the reason it failed. */
+const char *parse_int(const char *, long long, long long, long long *);
+const char *parse_size(const char *, uint64_t *);
+const char *parse_mode(const char *, mode_t *);
+
+/* The options every verb that opens an object shares. */
+struct open_opts {
+	int		 flags;		/* 0, O_CREAT or O_CREAT|O_EXCL */
+	mode_t		 mode;
+};
+#define OPEN_OPTS_INIT	{ 0, 0600 }
+#define OPEN_LONGOPTS \
+	{ "create",	no_argument,		NULL, 'c' }, \
+	{ "exclusive",	no_argument,		NULL, 'x' }, \
+	{ "mode",	required_argument,	NULL, 'm' }
+#define OPEN_SHORTOPTS	"cxm:"
+struct args;
+bool	 open_opt(struct args *, int, const char *, struct open_opts *);
+
+/* deadline.c: timeouts on the monotonic clock. */
+struct deadline {
+	bool		 forever;	/* no -t: wait as long as it takes */
+	bool		 once;		/* -t 0: try once, never block */
+	struct timespec	 at;		/* CLOCK_MONOTONIC */
+};
+const char *parse_duration(const char *, struct timespec *);
+void	 deadline_start(struct deadline *, const struct timespec *);
+bool	 deadline_left(const struct deadline *, struct timespec *);
+bool	 deadline_slice(const struct deadline *, time_t, struct timespec *);
+
+/* output.c: plain, JSON, raw and pairs tables through libsmartcols. */
+enum out_format { OUT_PLAIN, OUT_JSON, OUT_RAW, OUT_PAIRS };
+enum out_type { COL_STR, COL_NUM, COL_BOOL };	/* COL_BOOL: "yes", "no" */
+struct out_col {
+	const char	*name;
+	enum out_type	 type;
+	bool		 right;		/* right-aligned */
+};
+struct out_opts {
+	enum out_format	 format;
+	bool		 noheadings;
+};
+enum { OPT_JSON = 0x100, OPT_PAIRS };	/* long-only options */
+#define OUTPUT_LONGOPTS \
+	{ "json",	no_argument,		NULL, OPT_JSON }, \
+	{ "raw",	no_argument,		NULL, 'r' }, \
+	{ "pairs",	no_argument,		NULL, OPT_PAIRS }
+#define OUTPUT_SHORTOPTS	"r"
+bool	 output_opt(int, struct out_opts *);
+struct table;
+struct table *table_new(const char *, const struct out_col *, size_t,
+	    const struct out_opts *);
+struct libscols_line *table_row(struct table *);
+void	 table_set(struct table *, struct libscols_line *, size_t,
+	    const char *);
+void	 table_setf(struct table *, struct libscols_line *, size_t,
+	    const char *, ...) __attribute__((__format__(__printf__, 4, 5)));
+void	 table_print(struct table *);
+struct info_num {
+	const char	*column;
+	long long	 value;
+};
+#define INFO_MAX_NUMS	3
+void	 info_print(const char *, const char *, const struct stat *,
+	    const struct info_num *, size_t, bool, const struct out_opts *);
+void	 fmt_mode(mode_t, char [8]);
+const char *fmt_user(uid_t, char *, size_t);
+const char *fmt_group(gid_t, char *, size_t);
+const char *fmt_time(time_t, char *, size_t);
+#define SAFE_NAME_BUF	(4 * IPC_NAME_BUF)	/* strvis(3) of a name */
+const char *fmt_name(const char *, char [SAFE_NAME_BUF]);
+
+/* args.c: one getopt loop shape for every verb. */
+struct args {
+	int		 argc;
+	char		**argv;
+	char		 optstring[64];
+	const struct option *longopts;
+	const struct object *obj;
+	const struct verb *verb;
+	int		 pos;		/* argv index of the last operand */
+	bool		 done;		/* options ended: only operands left */
+};
+void	 args_init(struct args *, int, char *[], const struct object *,
+	    const struct verb *, const char *, const struct option *);
+int	 args_next(struct args *, const char **);
+__dead void args_bad(struct args *, int);
+void	 args_name(struct args *, const char *, enum ipc_kind,
+	    char [IPC_NAME_BUF]);
+
+/*
+ * What every verb that opens an object reads the same way: -c, -x, -m,
+ * -t and NAME. Each object's options begin with it.
+ */
+struct verb_opts {
+	struct args	 args;
+	struct open_opts open;
+	char		 name[IPC_NAME_BUF];
+	bool		 named;
+	struct timespec	 timeout;	/* -t */
+	bool		 timed;
+};
+void	 verb_opts_init(struct verb_opts *, int, char *[],
+	    const struct object *, const struct verb *, const char *,
+	    const struct option *);
+bool	 verb_opt(struct verb_opts *, int, const char *, enum ipc_kind);
+void	 verb_need_name(struct verb_opts *);
+
+/* xio.c: the one write loop and the one read loop. */
+int	 io_write(int, const void *, size_t, off_t, size_t *);
+int	 io_read(int, void *, size_t, off_t, size_t *);
+void	 close_range_from(int, int);
+
+/* file.c: the files behind objects, opened and checked safely. */
+struct stat;
+int	 file_check(int, const char *, off_t, struct stat *);
+int	 file_open_error(int, const char *);
+
+/* ipc-sem.c: semaphores, mapped by ipcctl; a fault is an error. */
+struct psem {
+	sem_t		*sem;		/* the file's first bytes, mapped */
+	int		 fd;		/* the file; the holders ledger's too */
+};
+int	 psem_file(const char *, int);
+int	 psem_open(struct psem *, const char *, const struct open_opts *,
+	    unsigned, int);
+void	 psem_close(struct psem *);
+int	 psem_wait(struct psem *, const struct deadline *);
+int	 psem_post(struct psem *);
+int	 psem_value(struct psem *, int *);
+
+/* ledger.c: who holds a semaphore's tokens, beside it in its file. */
+#define LEDGER_MAX_SLOTS	4096
+struct ledger_slot {
+	int32_t		 pid;		/* 0: a free slot */
+	int32_t		 guard;		/* alive while it lives too, or 0 */
+	uint64_t	 start;		/* the process's start, clock ticks */
+	int64_t		 since;		/* when it took the token, epoch s */
+	char		 command[224];
+	uint64_t	 guard_start;	/* the guard's start, clock ticks */
+};
+int	 ledger_read(int, struct ledger_slot **, uint32_t *, bool *);
+int	 ledger_count(int);
+int	 ledger_slot_init(struct ledger_slot *, pid_t, uint64_t,
+	    const char *);
+int	 ledger_add(int, const struct ledger_slot *);
+int	 ledger_remove(int, bool (*)(const struct ledger_slot *, void *),
+	    void (*)(const struct ledger_slot *, void *), void *, int, int *);
+uint64_t proc_start(pid_t);
+bool	 holder_alive(const struct ledger_slot *);
+void	 command_line(char *const [], char *, size_t);
+
+/*
+ * The seam between the sem verbs and where a semaphore is kept: the verbs
+ * reach one only through its backend's sem_ops (sem-local.c for POSIX
+ * semaphores). Each returns 0 or an error code.
+ */
+struct token {				/* a token taken */
+	pid_t		 pid;		/* its recorded holder, or 0 */
+	uint64_t	 start;		/* the holder's start time */
+	uint64_t	 fence;		/* fencing number; 0: none */
+	bool		 leased;	/* comes back by itself at its lease's end */
+};
+struct semobj;
+struct sem_ops {
+	int	(*open)(struct semobj *, const char *, const struct open_opts *,
+		    unsigned, int);
+	void	(*close)(struct semobj *);
+	int	(*acquire)(struct semobj *, const struct deadline *,
+		    const struct ledger_slot *, struct token *);
+	int	(*release)(struct semobj *, long long, long long *);
+	int	(*release_holder)(struct semobj *, pid_t, uint64_t, int, int *);
+	int	(*release_token)(struct semobj *, const struct token *);
+	int	(*recover)(struct semobj *,
+		    void (*)(const struct ledger_slot *, void *), void *, int *);
+	int	(*value)(struct semobj *, int *);
+	int	(*info)(struct semobj *, int *, struct stat *);
+	int	(*holders)(struct semobj *, struct ledger_slot **, uint32_t *,
+		    bool *);
+	int	(*lost_fd)(struct semobj *, const struct token *);
+	int	(*unlink)(const char *);
+};
+struct semobj {
+	const struct sem_ops *ops;
+	const char	*name;
+	struct psem	 p;		/* the local backend's */
+};
+extern const struct sem_ops semops_local;
+const struct sem_ops *semops_for(const char *);
+
+/*
+ * The seam between the mq verbs and where a queue is kept: the verbs
+ * reach one only through its backend's mq_ops (mq-local.c for POSIX
+ * queues). Receiving is take, then acknowledge once the messages are
+ * written, or put back when the write failed. Each returns 0 or an error
+ * code.
+ */
+struct mqobj;
+struct mq_ops {
+	int	(*open)(struct mqobj *, const char *, const struct open_opts *,
+		    int, struct mq_attr *);
+	int	(*open_put_back)(struct mqobj *);
+	void	(*close)(struct mqobj *);
+	int	(*attr)(struct mqobj *, struct mq_attr *);
+	int	(*info)(struct mqobj *, struct mq_attr *, struct stat *);
+	int	(*send)(struct mqobj *, const char *, size_t, unsigned,
+		    const struct deadline *);
+	int	(*take)(struct mqobj *, char *, size_t, size_t *, unsigned *,
+		    const struct deadline *, const sigset_t *);
+	int	(*acknowledge)(struct mqobj *);
+	int	(*put_back)(struct mqobj *, const char *, size_t, unsigned);
+	int	(*notify)(struct mqobj *, const struct deadline *);
+	int	(*unlink)(const char *);
+};
+struct mqobj {
+	const struct mq_ops *ops;
+	const char	*name;
+	mqd_t		 q, back;	/* the local backend's */
+};
+extern const struct mq_ops mqops_local;
+const struct mq_ops *mqops_for(const char *);
+
+/* run.c: running a command while a token is held. */
+struct runner {
+	pid_t		 pid;		/* COMMAND, leader of its own group */
+	pid_t		 sentinel;	/* ends the group if ipcctl dies */
+	uint64_t	 sentinel_start;
+	int		 sentinel_fd;
+	int		 tty;		/* the controlling terminal, or -1 */
+	bool		 foreground;	/* ipcctl had it: COMMAND gets it */
+};
+int	 run_prepare(struct runner *);
+int	 run_start(struct runner *, char *const [], const sigset_t *);
+int	 run_wait(struct runner *, const sigset_t *);
+void	 run_finish(struct runner *);
+
+/* deliver.c: messages written out without loss. */
+struct delivery_fmt {
+	bool		 json;		/* one JSON object a line */
+	bool		 prio;		/* PRIO<TAB> before each message */
+	char		 end;		/* after each: '\n' or '\0' */
+};
+struct pending;
+struct delivery {
+	struct delivery_fmt fmt;
+	char		*buf, *raw;	/* output; the messages' own bytes */
+	size_t		 len, cap, rawlen, rawcap;
+	struct pending	*p;		/* the messages in hand */
+	size_t		 np, pcap;
+	int		(*acknowledge)(void *);
+	int		(*put_back)(void *, const char *, size_t, unsigned);
+	void		*ctx;
+	const char	*name, *no_back;
+};
+void	 delivery_init(struct delivery *, const char *,
+	    const struct delivery_fmt *, int (*)(void *),
+	    int (*)(void *, const char *, size_t, unsigned), void *,
+	    const char *);
+int	 delivery_ready(void);
+void	 delivery_add(struct delivery *, const char *, size_t, unsigned);
+void	 delivery_flush(struct delivery *);
+void	 delivery_free(struct delivery *);
+
+/* ipc-shm.c: segments opened or created. */
+int	 pshm_open(const char *, const struct open_opts *, int, int *,
+	    bool *);
+
+/* copy.c: bytes into and out of a segment; the side an error is on. */
+enum copy_side { SIDE_SEGMENT = 1, SIDE_FILE };
+int	 segment_to_fd(int, off_t, size_t, int, enum copy_side *);
+int	 fd_to_segment(int, int, off_t, size_t, enum copy_side *);
+int	 fd_to_segment_bounded(int, int, off_t, uint64_t, bool *,
+	    enum copy_side *);
+
+/* ipc-mq.c: queues, always non-blocking; waits are ppoll(2)s. */
+long	 queue_sysctl(const char *);
+mqd_t	 queue_open(const char *, const struct open_opts *, int,
+	    struct mq_attr *);
+int	 queue_create_error(int, const struct mq_attr *);
+int	 queue_wait(mqd_t, short, const struct deadline *, const sigset_t *);
+
+/* list.c: the objects /dev/shm and /dev/mqueue show (Linux-specific). */
+#define SHM_DIR		"/dev/shm"
+#define MQ_DIR		"/dev/mqueue"
+#define MQ_MOUNT	"mount -t mqueue none " MQ_DIR
+#define IPC_KIND_BIT(k)	(1u << (k))
+enum ipc_note {
+	NOTE_NONE,
+	NOTE_DAMAGED,		/* a sem.* file no semaphore can be */
+	NOTE_DENIED		/* the caller may not open it to look */
+};
+struct ipc_entry {
+	enum ipc_kind	 kind;
+	enum ipc_note	 note;
+	char		*name;		/* "/NAME", raw bytes from the directory */
+	uid_t		 uid;
+	gid_t		 gid;
+	mode_t		 mode;
+	struct timespec	 mtime;
+	/* -1 where unknown or not of this kind: */
+	long long	 size;		/* segment length; bytes a queue holds */
+	long long	 value;		/* semaphore value */
+	long		 messages, max_messages, message_size;	/* queue */
+	int		 holders;	/* semaphore with a holders ledger */
+};
+struct ipc_list {
+	struct ipc_entry *entries;
+	size_t		 n;
+	int		 shm_errno;	/* why SHM_DIR was not read, or 0 */
+	int		 mq_errno;	/* ENOENT: MQ_DIR missing or unmounted */
+};
+void	 list_objects(struct ipc_list *, unsigned);
+void	 list_free(struct ipc_list *);
+bool	 queue_mounted(void);
+long long queue_charge(const struct ipc_entry *);
+
+/* text.c: UTF-8, and text from outside made safe to print. */
+size_t	 utf8_len(const unsigned char *, size_t, unsigned *);
+bool	 utf8_valid(const unsigned char *, size_t);
+size_t	 utf8_cut(const char *, size_t);
+char	*safe_text(char *, const char *, size_t);
+
+/* msg.c: message framing. */
+ssize_t	 frame_next(const char *, size_t, int);
+size_t	 json_escape(const unsigned char *, size_t, char *);
+size_t	 base64_encode(const unsigned char *, size_t, char *);
+
+#endif /* IPCCTL_CORE_H */
