@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mqueue.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
