@@ -430,3 +430,82 @@ usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
 		    fail "ipcctl $args >/dev/full: stderr '$stderr'"
 	done
 }
+
+# ------------------------------------------------ completions and --help
+# ipcctl(1), FILES: the completions for bash, zsh and fish offer every
+# long option a verb's --help lists. bash's is asked as bash asks it; the
+# zsh and fish files keep the same table of each verb's long options,
+# which is read.
+
+# help_opts OBJECT VERB: the long options --help lists, one a line, sorted.
+help_opts() {
+	if [ "$1" = - ]; then
+		"$IPCCTL" "$2" --help
+	else
+		"$IPCCTL" "$1" "$2" --help
+	fi | grep -oE -- '--[a-z][a-z-]*' | sed 's/^--//' | grep -vx help |
+	    sort -u
+}
+
+# every_verb: "OBJECT VERB" lines for every verb ("-" for ls, limits).
+every_verb() {
+	local o
+	for o in sem shm mq; do
+		"$IPCCTL" "$o" --help |
+		    awk -v o="$o" '/^verbs:/ { f = 1; next }
+			f && /^  [a-z]/ { print o, $1 }'
+	done
+	printf '%s\n' "- ls" "- limits"
+}
+
+# bash_opts OBJECT VERB: what the bash completion offers after "--".
+bash_opts() {
+	local words
+	if [ "$1" = - ]; then words="ipcctl $2 --"; else words="ipcctl $1 $2 --"; fi
+	bash -c '
+		bc=/usr/share/bash-completion/bash_completion
+		if [ -r "$bc" ]; then . "$bc"; fi
+		. "$1" || exit 2
+		read -ra COMP_WORDS <<<"$2"
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMP_LINE=$2
+		COMP_POINT=${#COMP_LINE}
+		COMPREPLY=()
+		_ipcctl ipcctl -- "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}"' bash \
+	    "$IPCCTL_SRCDIR/completions/ipcctl" "$words" |
+	    sed -n 's/^--\([a-z-]*\)=\{0,1\}.*/\1/p' | sort -u
+}
+
+# table_opts FILE OBJECT VERB: the verb's entry in FILE's table of long
+# options (the lines after "_verb_opts" up to a blank line or a ")"),
+# 'OBJECT VERB' then the options, quoted as the file has them.
+table_opts() {
+	awk '/_verb_opts/ { f = 1; next } f && /^(\)|)$/ { exit } f' "$1" |
+	    grep -E "^[[:space:]]*'$2 $3[ '	]" | head -1 |
+	    sed -E "s/^[[:space:]]*'$2 $3'?[[:space:]]*'?//; s/'.*//" |
+	    tr ' ' '\n' | sed '/^$/d' | sort -u
+}
+
+# missing WANT HAVE: the lines of WANT that HAVE lacks.
+missing() {
+	comm -23 <(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed '/^$/d'
+}
+
+@test "completions: bash, zsh and fish offer every long option --help lists" {
+	local o v want gap=
+	while read -r o v; do
+		want=$(help_opts "$o" "$v")
+		[ -n "$want" ] || continue
+		gap+=$(missing "$want" "$(bash_opts "$o" "$v")" |
+		    sed "s/^/bash: $o $v: --/")$'\n'
+		gap+=$(missing "$want" "$(table_opts \
+		    "$IPCCTL_SRCDIR/completions/_ipcctl" "$o" "$v")" |
+		    sed "s/^/zsh: $o $v: --/")$'\n'
+		gap+=$(missing "$want" "$(table_opts \
+		    "$IPCCTL_SRCDIR/completions/ipcctl.fish" "$o" "$v")" |
+		    sed "s/^/fish: $o $v: --/")$'\n'
+	done < <(every_verb)
+	gap=$(sed '/^$/d' <<<"$gap")
+	assert_equal "$gap" "" "long options a completion does not offer"
+}
