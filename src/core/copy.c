@@ -19,20 +19,6 @@
 #define CHUNK	(1 << 30)	/* one sendfile/splice call at most */
 #define BUF	(1 << 16)	/* a copy through user space */
 
-/* A non-blocking descriptor someone handed us: wait until it is ready. */
-static bool
-wait_ready(int fd, short events)
-{
-	struct pollfd p = { fd, events, 0 };
-
-	if (errno != EAGAIN)
-		return false;
-	while (poll(&p, 1, -1) == -1)
-		if (errno != EINTR)
-			return false;
-	return true;
-}
-
 /* Copy len bytes of the segment at off to out through a buffer. */
 static int
 copy_out(int fd, off_t off, size_t len, int out, enum copy_side *failed)
@@ -68,6 +54,7 @@ segment_to_fd(int fd, off_t off, size_t len, int out, enum copy_side *failed)
 	off_t pos = off;
 	size_t done = 0;
 	ssize_t n;
+	int e;
 
 	/* sendfile: page cache to output, no copy through user space. */
 	while (done < len) {
@@ -81,13 +68,12 @@ segment_to_fd(int fd, off_t off, size_t len, int out, enum copy_side *failed)
 			*failed = SIDE_SEGMENT;
 			return EFAULT;
 		}
-		if (errno == EINTR || wait_ready(out, POLLOUT))
+		if ((e = io_retry(out, errno, POLLOUT)) == 0)
 			continue;
-		if ((errno == EINVAL || errno == ENOSYS ||
-		    errno == EOVERFLOW) && done == 0)
+		if ((e == EINVAL || e == ENOSYS || e == EOVERFLOW) && done == 0)
 			break;
 		*failed = SIDE_FILE;
-		return errno;
+		return e;
 	}
 	if (done == len)
 		return 0;
@@ -100,12 +86,6 @@ segment_to_fd(int fd, off_t off, size_t len, int out, enum copy_side *failed)
 	return copy_out(fd, pos, len - done, out, failed);
 }
 
-/*
- * Copy from in to the segment at off until in ends, or len bytes when
- * len is not (size_t)-1. Writing past the segment's end grows it: callers
- * check sizes first. Returns 0 or an errno, *failed: the segment or the
- * input.
- */
 /*
  * One kernel copy of up to want bytes from in to the segment at *pos:
  * splice from a pipe, sendfile from a file. The bytes copied, or -1.
@@ -148,12 +128,12 @@ fd_to_segment(int in, int fd, off_t off, size_t len, enum copy_side *failed)
 				kernel = false;	/* no kernel copy from in */
 				continue;
 			}
-			if (errno == EINTR || wait_ready(in, POLLIN))
+			if ((e = io_retry(in, errno, POLLIN)) == 0)
 				continue;
 			/* A full /dev/shm is the segment's failure. */
-			*failed = errno == ENOSPC || errno == EFBIG ? SIDE_SEGMENT :
+			*failed = e == ENOSPC || e == EFBIG ? SIDE_SEGMENT :
 			    SIDE_FILE;
-			return errno;
+			return e;
 		}
 		if (!kernel) {
 			if ((e = io_read(in, buf, want < sizeof(buf) ? want :

@@ -197,6 +197,7 @@ void	 verb_need_name(struct verb_opts *);
 /* xio.c: the one write loop and the one read loop. */
 int	 io_write(int, const void *, size_t, off_t, size_t *);
 int	 io_read(int, void *, size_t, off_t, size_t *);
+int	 io_retry(int, int, short);
 void	 close_range_from(int, int);
 
 /* file.c: the files behind objects, opened and checked safely. */

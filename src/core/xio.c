@@ -14,7 +14,7 @@
  * a non-blocking descriptor someone handed us that is now ready), or the
  * errno to give up with -- EINTR once a signal was noted (signals_note).
  */
-static int
+int
 io_retry(int fd, int e, short events)
 {
 	struct pollfd p = { fd, events, 0 };
