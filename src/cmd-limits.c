@@ -217,15 +217,12 @@ print_list(const struct limits *l, const struct out_opts *out)
 	table_print(t);
 }
 
+const struct opt opts_limits[] = { OPTS_OUTPUT, { 0 } };
+
 int
 cmd_limits(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		OUTPUT_LONGOPTS,
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct out_opts out = { 0 };
 	struct limits l;
 	struct args a;
@@ -233,7 +230,7 @@ cmd_limits(int argc, char *argv[], const struct object *obj,
 	size_t i;
 	int ch;
 
-	args_init(&a, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
+	args_init(&a, argc, argv, obj, verb);
 	while ((ch = args_next(&a, &arg)) != -1) {
 		if (output_opt(ch, &out))
 			continue;

@@ -59,7 +59,7 @@ static const char *const note_names[] = { NULL, "damaged", "denied" };
 
 #define MAX_COLS	64
 
-enum { OPT_LIST_COLUMNS = 0x200 };
+enum { OPT_LIST_COLUMNS = OPT_LONG_ONLY + 0x10 };
 
 struct ls_opts {
 	struct args	 args;
@@ -335,26 +335,36 @@ ls_print(struct ls_opts *lo)
 	return status;
 }
 
+/* The name of column i, NULL past the last: what -o completes to. */
+const char *
+ls_column(size_t i)
+{
+	return i < LS_NCOLS ? ls_cols[i].col.name : NULL;
+}
+
+const struct opt opts_ls[] = {
+	{ .name = "type", .val = 't', .arg = "TYPES",
+	  .help = "only these types: sem, shm, mq",
+	  .complete = COMPLETE_TYPES },
+	{ .name = "long", .val = 'l', .help = "add group, mtime and holders" },
+	{ .name = "output", .val = 'o', .arg = "COLS",
+	  .help = "these columns; +COLS: these as well",
+	  .complete = COMPLETE_COLUMNS },
+	{ .name = "list-columns", .val = OPT_LIST_COLUMNS,
+	  .help = "the columns -o takes" },
+	{ .name = "noheadings", .val = 'n', .help = "no header line" },
+	OPTS_OUTPUT,
+	{ 0 }
+};
+
 int
 cmd_ls(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		OUTPUT_LONGOPTS,
-		{ "type",		required_argument,	NULL, 't' },
-		{ "long",		no_argument,		NULL, 'l' },
-		{ "output",		required_argument,	NULL, 'o' },
-		{ "noheadings",		no_argument,		NULL, 'n' },
-		{ "list-columns",	no_argument,		NULL,
-		  OPT_LIST_COLUMNS },
-		{ "help",		no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct ls_opts lo;
 
 	memset(&lo, 0, sizeof(lo));
-	args_init(&lo.args, argc, argv, obj, verb, "t:lo:n" OUTPUT_SHORTOPTS,
-	    longopts);
+	args_init(&lo.args, argc, argv, obj, verb);
 	ls_parse(&lo);
 	return ls_print(&lo);
 }

@@ -17,7 +17,7 @@
 #include "ipcctl.h"
 
 enum {
-	OPT_MAXMSG = 0x300, OPT_MSGSIZE, OPT_LINES
+	OPT_MAXMSG = OPT_LONG_ONLY + 0x10, OPT_MSGSIZE, OPT_LINES
 };
 
 struct mq_opts {
@@ -40,11 +40,10 @@ enum {
 
 static void
 mo_init(struct mq_opts *mo, int argc, char *argv[], const struct object *obj,
-    const struct verb *verb, const char *shortopts,
-    const struct option *longopts)
+    const struct verb *verb)
 {
 	memset(mo, 0, sizeof(*mo));
-	verb_opts_init(&mo->v, argc, argv, obj, verb, shortopts, longopts);
+	verb_opts_init(&mo->v, argc, argv, obj, verb);
 	mo->count = 1;
 	mo->delim = -1;
 }
@@ -202,12 +201,6 @@ mo_msgsize(struct mqobj *m)
 	return attr.mq_msgsize;
 }
 
-#define CREATE_LONGOPTS \
-	OPEN_LONGOPTS, \
-	{ "max-messages",	required_argument,	NULL, OPT_MAXMSG }, \
-	{ "message-size",	required_argument,	NULL, OPT_MSGSIZE }, \
-	{ "help",		no_argument,		NULL, 'h' }
-
 /* Remove queue name where its backend keeps it: 0, or -1 and errno. */
 static int
 mo_unlink(const char *name)
@@ -236,10 +229,9 @@ static int
 cmd_mq_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = { CREATE_LONGOPTS, { 0 } };
 	struct mq_opts mo;
 
-	mo_init(&mo, argc, argv, obj, verb, OPEN_SHORTOPTS, longopts);
+	mo_init(&mo, argc, argv, obj, verb);
 	mo_parse(&mo, MO_NONAME);
 	mo.v.open.flags |= O_CREAT;
 	mo_attr_defaults(&mo);
@@ -363,23 +355,12 @@ static int
 cmd_mq_send(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		OPEN_LONGOPTS,
-		{ "max-messages",	required_argument,	NULL, OPT_MAXMSG },
-		{ "message-size",	required_argument,	NULL, OPT_MSGSIZE },
-		{ "priority",		required_argument,	NULL, 'p' },
-		{ "timeout",		required_argument,	NULL, 't' },
-		{ "lines",		no_argument,		NULL, OPT_LINES },
-		{ "null",		no_argument,		NULL, '0' },
-		{ "help",		no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct mq_opts mo;
 	struct mqobj m;
 	long msgsize;
 	int i;
 
-	mo_init(&mo, argc, argv, obj, verb, OPEN_SHORTOPTS "p:t:0", longopts);
+	mo_init(&mo, argc, argv, obj, verb);
 	mo_parse(&mo, MO_MORE);
 	mo_open(&mo, &m, O_WRONLY);
 	msgsize = mo_msgsize(&m);
@@ -463,16 +444,6 @@ static int
 cmd_mq_receive(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		{ "timeout",		required_argument,	NULL, 't' },
-		{ "count",		required_argument,	NULL, 'n' },
-		{ "follow",		no_argument,		NULL, 'f' },
-		{ "print-priority",	no_argument,		NULL, 'P' },
-		{ "null",		no_argument,		NULL, '0' },
-		{ "json",		no_argument,		NULL, OPT_JSON },
-		{ "help",		no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct delivery_fmt fmt;
 	struct delivery dl;
 	struct mq_opts mo;
@@ -480,7 +451,7 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 	sigset_t stopset;
 	int e;
 
-	mo_init(&mo, argc, argv, obj, verb, "t:n:fP0", longopts);
+	mo_init(&mo, argc, argv, obj, verb);
 	mo_parse(&mo, 0);
 	if (mo.follow && mo.counted)
 		usage_error(obj, verb, "-n and --follow exclude each other");
@@ -513,18 +484,13 @@ static int
 cmd_mq_info(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		OUTPUT_LONGOPTS,
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct mq_attr attr;
 	struct mq_opts mo;
 	struct mqobj m;
 	struct stat st;
 	int e;
 
-	mo_init(&mo, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
+	mo_init(&mo, argc, argv, obj, verb);
 	mo_parse(&mo, 0);
 	mo_open(&mo, &m, O_RDONLY);
 	if ((e = m.ops->info(&m, &attr, &st)) != 0)
@@ -541,17 +507,12 @@ static int
 cmd_mq_notify(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		{ "timeout",	required_argument,	NULL, 't' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct mq_opts mo;
 	struct deadline d;
 	struct mqobj m;
 	int e;
 
-	mo_init(&mo, argc, argv, obj, verb, "t:", longopts);
+	mo_init(&mo, argc, argv, obj, verb);
 	mo_parse(&mo, MO_STOP);
 	mo_open(&mo, &m, O_RDONLY);
 	deadline_start(&d, mo.v.timed ? &mo.v.timeout : NULL);
@@ -574,51 +535,93 @@ cmd_mq_unlink(int argc, char *argv[], const struct object *obj,
 	return unlink_names(argc, argv, obj, verb, IPC_MQ, mo_unlink);
 }
 
+#define OPT_MAXMSG_DEF(h) { .name = "max-messages", .val = OPT_MAXMSG, \
+	.arg = "N", .help = (h) }
+#define OPT_MSGSIZE_DEF(h) { .name = "message-size", .val = OPT_MSGSIZE, \
+	.arg = "BYTES", .help = (h) }
+
+static const struct opt opts_create[] = {
+	OPT_MAXMSG_DEF("queue capacity (default: msg_default)"),
+	OPT_MSGSIZE_DEF("largest message (default: msgsize_default)"),
+	OPT_EXCLUSIVE("fail (exit 73) if it exists"),
+	OPT_MODE,
+	OPT_CREATE("accepted: create already creates"),
+	{ 0 }
+};
+
+static const struct opt opts_send[] = {
+	{ .name = "priority", .val = 'p', .arg = "PRIO",
+	  .help = "0 (default) to MQ_PRIO_MAX-1; higher first" },
+	OPT_TIMEOUT("wait at most T for room, per message; exit 75"),
+	{ .name = "lines", .val = OPT_LINES,
+	  .help = "each line of stdin is a message" },
+	{ .name = "null", .val = '0',
+	  .help = "each NUL-terminated record is a message" },
+	OPT_CREATE("create the queue if missing"),
+	OPT_EXCLUSIVE("create it; exit 73 if it exists"),
+	OPT_MODE,
+	OPT_MAXMSG_DEF("queue capacity if created"),
+	OPT_MSGSIZE_DEF("largest message if created"),
+	{ 0 }
+};
+
+static const struct opt opts_receive[] = {
+	OPT_TIMEOUT("wait at most T for each message; exit 75"),
+	{ .name = "count", .val = 'n', .arg = "COUNT",
+	  .help = "receive COUNT messages (default 1)" },
+	{ .name = "follow", .val = 'f', .help = "receive until interrupted" },
+	{ .name = "print-priority", .val = 'P',
+	  .help = "prefix each message with PRIO and a tab" },
+	{ .name = "null", .val = '0',
+	  .help = "end each message with NUL, not newline" },
+	{ .name = "json", .val = OPT_JSON, .help = "one JSON object a line" },
+	{ 0 }
+};
+
+static const struct opt opts_output[] = { OPTS_OUTPUT, { 0 } };
+
+static const struct opt opts_notify[] = {
+	OPT_TIMEOUT("give up after T; exit 75"),
+	{ 0 }
+};
+
 static const struct verb verbs_mq[] = {
-	{ "create", NULL, cmd_mq_create,
-	  "[NAME] [--max-messages N] [--message-size BYTES] [-x] [-m MODE]",
-	  "      --max-messages N       queue capacity (default: "
-	  "msg_default)\n"
-	  "      --message-size BYTES   largest message (default: "
-	  "msgsize_default)\n"
-	  "  -x, --exclusive    fail (exit 73) if it exists\n"
-	  "  -m, --mode MODE    permissions if created (default 0600)\n"
-	  "  -c, --create       accepted: create already creates\n"
-	  "With no NAME, a fresh random name is created and printed.\n" },
-	{ "send", NULL, cmd_mq_send,
-	  "NAME [-p PRIO] [-t T] [--lines | -0] [MESSAGE...]",
-	  "  -p, --priority PRIO  0 (default) to MQ_PRIO_MAX-1; higher first\n"
-	  "  -t, --timeout T      wait at most T for room, per message; "
-	  "exit 75\n"
-	  "      --lines          each line of stdin is a message\n"
-	  "  -0, --null           each NUL-terminated record is a message\n"
-	  "  -c, -x, -m MODE, --max-messages N, --message-size BYTES\n"
-	  "                       create the queue as with create\n"
-	  "Each MESSAGE is one message; with none, stdin is one message.\n" },
-	{ "receive", NULL, cmd_mq_receive,
-	  "NAME [-t T] [-n COUNT | -f] [-P] [-0] [--json]",
-	  "  -t, --timeout T      wait at most T for each message; exit 75\n"
-	  "  -n, --count COUNT    receive COUNT messages (default 1)\n"
-	  "  -f, --follow         receive until interrupted\n"
-	  "  -P, --print-priority prefix each message with PRIO and a tab\n"
-	  "  -0, --null           end each message with NUL, not newline\n"
-	  "      --json           one JSON object a line\n" },
-	{ "info", NULL, cmd_mq_info,
-	  "NAME [--json | -r | --pairs]",
-	  "      --json         one JSON document\n"
-	  "  -r, --raw          raw table\n"
-	  "      --pairs        KEY=\"value\" pairs\n" },
-	{ "notify", NULL, cmd_mq_notify,
-	  "NAME [-t T] [[--] COMMAND [ARG...]]",
-	  "  -t, --timeout T    give up after T; exit 75\n"
-	  "Waits, taking nothing, until the queue holds a message, then runs\n"
-	  "COMMAND or exits 0. Another process registered: exit 75.\n" },
-	{ "unlink", NULL, cmd_mq_unlink,
-	  "NAME...",
-	  "Removes each NAME; exit 66 if one was missing.\n" },
-	{ NULL, NULL, NULL, NULL, NULL }
+	{ .name = "create", .run = cmd_mq_create,
+	  .summary = "create a queue (no NAME: a random one, printed)",
+	  .usage = "[NAME] [--max-messages N] [--message-size BYTES] [-x] "
+	  "[-m MODE]",
+	  .opts = opts_create, .operands = "name",
+	  .notes = "With no NAME, a fresh random name is created and "
+	  "printed.\n" },
+	{ .name = "send", .run = cmd_mq_send,
+	  .summary = "send messages",
+	  .usage = "NAME [-p PRIO] [-t T] [--lines | -0] [MESSAGE...]",
+	  .opts = opts_send, .operands = "name -...",
+	  .notes = "Each MESSAGE is one message; with none, stdin is one "
+	  "message.\n" },
+	{ .name = "receive", .run = cmd_mq_receive,
+	  .summary = "receive messages, waiting for one",
+	  .usage = "NAME [-t T] [-n COUNT | -f] [-P] [-0] [--json]",
+	  .opts = opts_receive, .operands = "name" },
+	{ .name = "info", .run = cmd_mq_info,
+	  .summary = "print name, mode, owner, group, sizes and messages",
+	  .usage = "NAME [--json | -r | --pairs]",
+	  .opts = opts_output, .operands = "name" },
+	{ .name = "notify", .run = cmd_mq_notify,
+	  .summary = "wait until a queue holds a message, then run a command",
+	  .usage = "NAME [-t T] [[--] COMMAND [ARG...]]",
+	  .opts = opts_notify, .operands = "name command",
+	  .notes = "Waits, taking nothing, until the queue holds a message, "
+	  "then runs\nCOMMAND or exits 0. Another process registered: exit "
+	  "75.\n" },
+	{ .name = "unlink", .run = cmd_mq_unlink, .usage = "NAME...",
+	  .summary = "remove queues",
+	  .operands = "name...",
+	  .notes = "Removes each NAME; exit 66 if one was missing.\n" },
+	{ 0 }
 };
 
 const struct object object_mq = {
-	"mq", "ipcmq", "message queues", verbs_mq
+	.name = "mq", .link = "ipcmq", .summary = "message queues",
+	.kind = IPC_MQ, .verbs = verbs_mq
 };

@@ -26,25 +26,14 @@ struct sem_opts {
 	bool			 recover;	/* --recover */
 };
 
-enum { OPT_HOLDER = 0x400, OPT_RECOVER };
-#define HOLDER_LONGOPT \
-	{ "holder",	required_argument,	NULL, OPT_HOLDER }
-#define RECOVER_LONGOPT \
-	{ "recover",	no_argument,		NULL, OPT_RECOVER }
-
-#define SEM_SHORTOPTS	OPEN_SHORTOPTS "v:"
-#define SEM_LONGOPTS \
-	OPEN_LONGOPTS, \
-	{ "value",	required_argument,	NULL, 'v' }, \
-	{ "help",	no_argument,		NULL, 'h' }
+enum { OPT_HOLDER = OPT_LONG_ONLY + 0x10, OPT_RECOVER };
 
 static void
 so_init(struct sem_opts *so, int argc, char *argv[],
-    const struct object *obj, const struct verb *verb, const char *shortopts,
-    const struct option *longopts)
+    const struct object *obj, const struct verb *verb)
 {
 	memset(so, 0, sizeof(*so));
-	verb_opts_init(&so->v, argc, argv, obj, verb, shortopts, longopts);
+	verb_opts_init(&so->v, argc, argv, obj, verb);
 }
 
 /*
@@ -167,12 +156,11 @@ static int
 cmd_sem_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = { SEM_LONGOPTS, { 0 } };
 	struct sem_opts so;
 	const char *arg;
 	int ch;
 
-	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS, longopts);
+	so_init(&so, argc, argv, obj, verb);
 	while ((ch = args_next(&so.v.args, &arg)) != -1)
 		if (!so_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
@@ -191,13 +179,6 @@ static int
 cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		SEM_LONGOPTS,
-		HOLDER_LONGOPT,
-		RECOVER_LONGOPT,
-		{ "timeout",	required_argument,	NULL, 't' },
-		{ 0 }
-	};
 	struct ledger_slot slot;
 	struct sem_opts so;
 	struct deadline d;
@@ -206,7 +187,7 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 	const char *arg;
 	int ch, e;
 
-	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:", longopts);
+	so_init(&so, argc, argv, obj, verb);
 	while ((ch = args_next(&so.v.args, &arg)) != -1)
 		if (!so_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
@@ -239,19 +220,13 @@ static int
 cmd_sem_release(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		SEM_LONGOPTS,
-		HOLDER_LONGOPT,
-		{ "count",	required_argument,	NULL, 'n' },
-		{ 0 }
-	};
 	struct sem_opts so;
 	struct semobj s;
 	const char *arg, *errstr;
 	long long count = 1, done;
 	int ch, e, n;
 
-	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "n:", longopts);
+	so_init(&so, argc, argv, obj, verb);
 	while ((ch = args_next(&so.v.args, &arg)) != -1) {
 		if (so_opt(&so, ch, arg))
 			continue;
@@ -293,20 +268,10 @@ static void
 so_name_only(struct sem_opts *so, int argc, char *argv[],
     const struct object *obj, const struct verb *verb, struct out_opts *out)
 {
-	static const struct option plain[] = {
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
-	static const struct option table[] = {
-		OUTPUT_LONGOPTS,
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	const char *arg;
 	int ch;
 
-	so_init(so, argc, argv, obj, verb, out != NULL ? OUTPUT_SHORTOPTS : "",
-	    out != NULL ? table : plain);
+	so_init(so, argc, argv, obj, verb);
 	while ((ch = args_next(&so->v.args, &arg)) != -1)
 		if (!(out != NULL && output_opt(ch, out)) &&
 		    (ch != 1 || !so_opt(so, ch, arg)))
@@ -505,13 +470,6 @@ static int
 cmd_sem_run(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		SEM_LONGOPTS,
-		RECOVER_LONGOPT,
-		{ "timeout",		required_argument,	NULL, 't' },
-		{ "conflict-exit-code",	required_argument,	NULL, 'E' },
-		{ 0 }
-	};
 	struct sem_opts so;
 	struct semobj s;
 	struct runner r;
@@ -522,7 +480,7 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	size_t i;
 	int e, status;
 
-	so_init(&so, argc, argv, obj, verb, SEM_SHORTOPTS "t:E:", longopts);
+	so_init(&so, argc, argv, obj, verb);
 	run_parse(&so, &command, &conflict);
 	so_open(&so, &s, O_RDWR);
 	if (so.recover)
@@ -554,68 +512,105 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	return WEXITSTATUS(status);
 }
 
+#define OPTS_CREATE_IF_MISSING \
+	OPT_CREATE("create it if missing"), \
+	OPT_EXCLUSIVE("create it; exit 73 if it exists"), \
+	OPT_MODE, \
+	{ .name = "value", .val = 'v', .arg = "N", \
+	  .help = "initial value if created (default 0)" }
+#define OPT_HOLDER_DEF(h) \
+	{ .name = "holder", .val = OPT_HOLDER, .arg = "PID", .help = (h), \
+	  .complete = COMPLETE_PID }
+#define OPT_RECOVER_DEF { .name = "recover", .val = OPT_RECOVER, \
+	.help = "first give back the tokens of dead holders" }
+
+static const struct opt opts_create[] = {
+	{ .name = "value", .val = 'v', .arg = "N",
+	  .help = "initial value (default 0)" },
+	OPT_EXCLUSIVE("fail (exit 73) if it exists"),
+	OPT_MODE,
+	OPT_CREATE("accepted: create already creates"),
+	{ 0 }
+};
+
+static const struct opt opts_acquire[] = {
+	OPT_TIMEOUT("give up after T (2.5, 500ms, 1m; 0: never block); "
+	    "exit 75"),
+	OPT_HOLDER_DEF("record PID (e.g. the script's $$) as holder"),
+	OPT_RECOVER_DEF,
+	OPTS_CREATE_IF_MISSING,
+	{ 0 }
+};
+
+static const struct opt opts_release[] = {
+	{ .name = "count", .val = 'n', .arg = "N",
+	  .help = "release N times (default 1)" },
+	OPT_HOLDER_DEF("release tokens PID holds; remove its entries"),
+	OPTS_CREATE_IF_MISSING,
+	{ 0 }
+};
+
+static const struct opt opts_run[] = {
+	OPT_TIMEOUT("give up after T; exit 75"),
+	OPT_RECOVER_DEF,
+	{ .name = "conflict-exit-code", .val = 'E', .arg = "CODE",
+	  .help = "exit CODE instead of 75 when busy" },
+	OPTS_CREATE_IF_MISSING,
+	{ 0 }
+};
+
+static const struct opt opts_output[] = { OPTS_OUTPUT, { 0 } };
+
 static const struct verb verbs_sem[] = {
-	{ "create", NULL, cmd_sem_create,
-	  "[NAME] [-v N] [-x] [-m MODE]",
-	  "  -v, --value N      initial value (default 0)\n"
-	  "  -x, --exclusive    fail (exit 73) if it exists\n"
-	  "  -m, --mode MODE    permissions if created (default 0600)\n"
-	  "  -c, --create       accepted: create already creates\n"
-	  "With no NAME, a fresh random name is created and printed.\n" },
-	{ "acquire", "wait", cmd_sem_acquire,
-	  "NAME [-t T] [--holder PID] [--recover] [-c] [-x] [-m MODE] [-v N]",
-	  "  -t, --timeout T    give up after T (2.5, 500ms, 1m; 0: never "
-	  "block); exit 75\n"
-	  "      --holder PID   record PID (e.g. the script's $$) as holder\n"
-	  "      --recover      first give back the tokens of dead holders\n"
-	  "  -c, --create       create it if missing\n"
-	  "  -x, --exclusive    create it; exit 73 if it exists\n"
-	  "  -m, --mode MODE    permissions if created (default 0600)\n"
-	  "  -v, --value N      initial value if created (default 0)\n" },
-	{ "release", "post", cmd_sem_release,
-	  "NAME [-n N] [--holder PID] [-c] [-x] [-m MODE] [-v N]",
-	  "  -n, --count N      release N times (default 1)\n"
-	  "      --holder PID   release tokens PID holds; remove its entries\n"
-	  "  -c, --create       create it if missing\n"
-	  "  -x, --exclusive    create it; exit 73 if it exists\n"
-	  "  -m, --mode MODE    permissions if created (default 0600)\n"
-	  "  -v, --value N      initial value if created (default 0)\n" },
-	{ "value", NULL, cmd_sem_value,
-	  "NAME",
-	  "Prints the current value as a bare integer.\n" },
-	{ "info", NULL, cmd_sem_info,
-	  "NAME [--json | -r | --pairs]",
-	  "      --json         one JSON document\n"
-	  "  -r, --raw          raw table\n"
-	  "      --pairs        KEY=\"value\" pairs\n" },
-	{ "unlink", NULL, cmd_sem_unlink,
-	  "NAME...",
-	  "Removes each NAME; exit 66 if one was missing.\n" },
-	{ "run", NULL, cmd_sem_run,
-	  "NAME [-t T] [-E CODE] [--recover] [-c] [-x] [-m MODE] [-v N] [--] "
-	  "COMMAND [ARG...]",
-	  "  -t, --timeout T    give up after T; exit 75\n"
-	  "      --recover      first give back the tokens of dead holders\n"
-	  "  -E, --conflict-exit-code CODE\n"
-	  "                     exit CODE instead of 75 when busy\n"
-	  "  -c, --create       create it if missing\n"
-	  "  -x, --exclusive    create it; exit 73 if it exists\n"
-	  "  -m, --mode MODE    permissions if created (default 0600)\n"
-	  "  -v, --value N      initial value if created (default 0)\n"
-	  "Holds the semaphore while COMMAND runs, recorded as its holder;\n"
-	  "exits with COMMAND's status.\n" },
-	{ "holders", NULL, cmd_sem_holders,
-	  "NAME [--json | -r | --pairs]",
-	  "      --json         one JSON document\n"
-	  "  -r, --raw          raw table\n"
-	  "      --pairs        KEY=\"value\" pairs\n"
-	  "Lists the recorded holders: pid, alive or dead, since, command.\n" },
-	{ "recover", NULL, cmd_sem_recover,
-	  "NAME",
-	  "Gives back the token of every dead holder and prints each.\n" },
-	{ NULL, NULL, NULL, NULL, NULL }
+	{ .name = "create", .run = cmd_sem_create,
+	  .summary = "create a semaphore (no NAME: a random one, printed)",
+	  .usage = "[NAME] [-v N] [-x] [-m MODE]",
+	  .opts = opts_create, .operands = "name",
+	  .notes = "With no NAME, a fresh random name is created and "
+	  "printed.\n" },
+	{ .name = "acquire", .alias = "wait", .run = cmd_sem_acquire,
+	  .summary = "take a token, waiting for one",
+	  .usage = "NAME [-t T] [--holder PID] [--recover] [-c] [-x] "
+	  "[-m MODE] [-v N]",
+	  .opts = opts_acquire, .operands = "name" },
+	{ .name = "release", .alias = "post", .run = cmd_sem_release,
+	  .summary = "give a token back",
+	  .usage = "NAME [-n N] [--holder PID] [-c] [-x] [-m MODE] [-v N]",
+	  .opts = opts_release, .operands = "name" },
+	{ .name = "value", .run = cmd_sem_value, .usage = "NAME",
+	  .summary = "print the current value",
+	  .operands = "name",
+	  .notes = "Prints the current value as a bare integer.\n" },
+	{ .name = "info", .run = cmd_sem_info,
+	  .summary = "print name, value, mode, owner and group",
+	  .usage = "NAME [--json | -r | --pairs]",
+	  .opts = opts_output, .operands = "name" },
+	{ .name = "unlink", .run = cmd_sem_unlink, .usage = "NAME...",
+	  .summary = "remove semaphores",
+	  .operands = "name...",
+	  .notes = "Removes each NAME; exit 66 if one was missing.\n" },
+	{ .name = "run", .run = cmd_sem_run,
+	  .summary = "hold a token while a command runs",
+	  .usage = "NAME [-t T] [-E CODE] [--recover] [-c] [-x] [-m MODE] "
+	  "[-v N] [--] COMMAND [ARG...]",
+	  .opts = opts_run, .operands = "name command",
+	  .notes = "Holds the semaphore while COMMAND runs, recorded as its "
+	  "holder;\nexits with COMMAND's status.\n" },
+	{ .name = "holders", .run = cmd_sem_holders,
+	  .summary = "list the recorded holders: pid, alive or dead, since, command",
+	  .usage = "NAME [--json | -r | --pairs]",
+	  .opts = opts_output, .operands = "name",
+	  .notes = "Lists the recorded holders: pid, alive or dead, since, "
+	  "command.\n" },
+	{ .name = "recover", .run = cmd_sem_recover, .usage = "NAME",
+	  .summary = "give back the token of every dead holder",
+	  .operands = "name",
+	  .notes = "Gives back the token of every dead holder and prints "
+	  "each.\n" },
+	{ 0 }
 };
 
 const struct object object_sem = {
-	"sem", "ipcsem", "named semaphores", verbs_sem
+	.name = "sem", .link = "ipcsem", .summary = "named semaphores",
+	.kind = IPC_SEM, .verbs = verbs_sem
 };

@@ -15,7 +15,7 @@
 
 #include "ipcctl.h"
 
-enum { OPT_GROW = 0x200, OPT_TRUNCATE };
+enum { OPT_GROW = OPT_LONG_ONLY + 0x10, OPT_TRUNCATE };
 
 struct shm_opts {
 	struct verb_opts	 v;
@@ -27,11 +27,10 @@ struct shm_opts {
 
 static void
 so_init(struct shm_opts *so, int argc, char *argv[], const struct object *obj,
-    const struct verb *verb, const char *shortopts,
-    const struct option *longopts)
+    const struct verb *verb)
 {
 	memset(so, 0, sizeof(*so));
-	verb_opts_init(&so->v, argc, argv, obj, verb, shortopts, longopts);
+	verb_opts_init(&so->v, argc, argv, obj, verb);
 }
 
 /* A size, offset or length: what fits in an off_t. */
@@ -152,16 +151,9 @@ static int
 cmd_shm_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		OPEN_LONGOPTS,
-		{ "size",	required_argument,	NULL, 's' },
-		{ "truncate",	no_argument,		NULL, OPT_TRUNCATE },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct shm_opts so;
 
-	so_init(&so, argc, argv, obj, verb, OPEN_SHORTOPTS "s:", longopts);
+	so_init(&so, argc, argv, obj, verb);
 	so_parse(&so, NULL);
 	if (!so.sized)
 		usage_error(obj, verb, "missing --size");
@@ -201,18 +193,12 @@ static int
 cmd_shm_read(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		{ "offset",	required_argument,	NULL, 'o' },
-		{ "length",	required_argument,	NULL, 'l' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct shm_opts so;
 	struct stat st;
 	enum copy_side side;
 	int fd, e;
 
-	so_init(&so, argc, argv, obj, verb, "o:l:", longopts);
+	so_init(&so, argc, argv, obj, verb);
 	so_parse(&so, NULL);
 	fd = so_open(&so, O_RDONLY);
 	so_fstat(&so, fd, &st);
@@ -259,12 +245,6 @@ static int
 cmd_shm_write(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		{ "offset",	required_argument,	NULL, 'o' },
-		{ "grow",	no_argument,		NULL, OPT_GROW },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct shm_opts so;
 	struct stat st, ist;
 	const char *input = "stdin";
@@ -274,7 +254,7 @@ cmd_shm_write(int argc, char *argv[], const struct object *obj,
 	bool fits;
 	int fd, in = STDIN_FILENO, e;
 
-	so_init(&so, argc, argv, obj, verb, "o:", longopts);
+	so_init(&so, argc, argv, obj, verb);
 	so_parse(&so, &so.file);
 	if (so.file != NULL && strcmp(so.file, "-") != 0) {
 		input = so.file;
@@ -306,15 +286,11 @@ static int
 cmd_shm_resize(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct shm_opts so;
 	const char *size = NULL;
 	int fd;
 
-	so_init(&so, argc, argv, obj, verb, "", longopts);
+	so_init(&so, argc, argv, obj, verb);
 	so_parse(&so, &size);
 	if (size == NULL)
 		usage_error(obj, verb, "missing SIZE");
@@ -329,15 +305,10 @@ static int
 cmd_shm_info(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct option longopts[] = {
-		OUTPUT_LONGOPTS,
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	struct shm_opts so;
 	struct stat st;
 
-	so_init(&so, argc, argv, obj, verb, OUTPUT_SHORTOPTS, longopts);
+	so_init(&so, argc, argv, obj, verb);
 	so_parse(&so, NULL);
 	so_fstat(&so, so_open(&so, O_RDONLY), &st);
 	info_print("segments", so.v.name, &st,
@@ -352,39 +323,68 @@ cmd_shm_unlink(int argc, char *argv[], const struct object *obj,
 	return unlink_names(argc, argv, obj, verb, IPC_SHM, shm_unlink);
 }
 
+static const struct opt opts_create[] = {
+	{ .name = "size", .val = 's', .arg = "SIZE",
+	  .help = "set the size (4096, 64K, 1M, 2G)" },
+	OPT_EXCLUSIVE("fail (exit 73) if it exists"),
+	OPT_MODE,
+	{ .name = "truncate", .val = OPT_TRUNCATE,
+	  .help = "empty an existing segment first" },
+	OPT_CREATE("accepted: create already creates"),
+	{ 0 }
+};
+
+static const struct opt opts_write[] = {
+	{ .name = "offset", .val = 'o', .arg = "OFFSET",
+	  .help = "write at OFFSET (default 0)" },
+	{ .name = "grow", .val = OPT_GROW,
+	  .help = "extend the segment to hold the data" },
+	{ 0 }
+};
+
+static const struct opt opts_read[] = {
+	{ .name = "offset", .val = 'o', .arg = "OFFSET",
+	  .help = "start at OFFSET (default 0)" },
+	{ .name = "length", .val = 'l', .arg = "LENGTH",
+	  .help = "copy LENGTH bytes (default: to the end)" },
+	{ 0 }
+};
+
+static const struct opt opts_output[] = { OPTS_OUTPUT, { 0 } };
+
 static const struct verb verbs_shm[] = {
-	{ "create", NULL, cmd_shm_create,
-	  "[NAME] -s SIZE [-x] [-m MODE] [--truncate]",
-	  "  -s, --size SIZE    set the size (4096, 64K, 1M, 2G)\n"
-	  "  -x, --exclusive    fail (exit 73) if it exists\n"
-	  "  -m, --mode MODE    permissions if created (default 0600)\n"
-	  "      --truncate     empty an existing segment first\n"
-	  "  -c, --create       accepted: create already creates\n"
-	  "With no NAME, a fresh random name is created and printed.\n" },
-	{ "write", NULL, cmd_shm_write,
-	  "NAME [-o OFFSET] [--grow] [FILE]",
-	  "  -o, --offset OFFSET  write at OFFSET (default 0)\n"
-	  "      --grow           extend the segment to hold the data\n"
-	  "Copies FILE (default stdin) into the segment; data past the end\n"
-	  "is refused (exit 65) and nothing is written.\n" },
-	{ "read", NULL, cmd_shm_read,
-	  "NAME [-o OFFSET] [-l LENGTH]",
-	  "  -o, --offset OFFSET  start at OFFSET (default 0)\n"
-	  "  -l, --length LENGTH  copy LENGTH bytes (default: to the end)\n" },
-	{ "resize", NULL, cmd_shm_resize,
-	  "NAME SIZE",
-	  "Sets the segment's size (ftruncate).\n" },
-	{ "info", NULL, cmd_shm_info,
-	  "NAME [--json | -r | --pairs]",
-	  "      --json         one JSON document\n"
-	  "  -r, --raw          raw table\n"
-	  "      --pairs        KEY=\"value\" pairs\n" },
-	{ "unlink", NULL, cmd_shm_unlink,
-	  "NAME...",
-	  "Removes each NAME; exit 66 if one was missing.\n" },
-	{ NULL, NULL, NULL, NULL, NULL }
+	{ .name = "create", .run = cmd_shm_create,
+	  .summary = "create a segment of a size (no NAME: a random one, printed)",
+	  .usage = "[NAME] -s SIZE [-x] [-m MODE] [--truncate]",
+	  .opts = opts_create, .operands = "name",
+	  .notes = "With no NAME, a fresh random name is created and "
+	  "printed.\n" },
+	{ .name = "write", .run = cmd_shm_write,
+	  .summary = "copy a file or stdin into a segment",
+	  .usage = "NAME [-o OFFSET] [--grow] [FILE]",
+	  .opts = opts_write, .operands = "name file",
+	  .notes = "Copies FILE (default stdin) into the segment; data past "
+	  "the end\nis refused (exit 65) and nothing is written.\n" },
+	{ .name = "read", .run = cmd_shm_read,
+	  .summary = "copy bytes of a segment to stdout",
+	  .usage = "NAME [-o OFFSET] [-l LENGTH]",
+	  .opts = opts_read, .operands = "name" },
+	{ .name = "resize", .run = cmd_shm_resize, .usage = "NAME SIZE",
+	  .summary = "set the size of a segment",
+	  .operands = "name -",
+	  .notes = "Sets the segment's size (ftruncate).\n" },
+	{ .name = "info", .run = cmd_shm_info,
+	  .summary = "print name, size, mode, owner and group",
+	  .usage = "NAME [--json | -r | --pairs]",
+	  .opts = opts_output, .operands = "name" },
+	{ .name = "unlink", .run = cmd_shm_unlink, .usage = "NAME...",
+	  .summary = "remove segments",
+	  .operands = "name...",
+	  .notes = "Removes each NAME; exit 66 if one was missing.\n" },
+	{ 0 }
 };
 
 const struct object object_shm = {
-	"shm", "ipcshm", "shared memory segments", verbs_shm
+	.name = "shm", .link = "ipcshm", .summary = "shared memory segments",
+	.kind = IPC_SHM, .verbs = verbs_shm
 };

@@ -15,31 +15,26 @@
 
 /* The object-less verbs: "ipcctl ls", "ipcctl limits". */
 static const struct verb bare_verbs[] = {
-	{ "limits", NULL, cmd_limits,
+	{ .name = "limits", .run = cmd_limits,
+	  .summary = "print what this platform supports and its limits",
+	  .usage = "[--json | -r | --pairs]",
+	  .opts = opts_limits, .operands = "",
+	  .notes = "What this platform supports and its limits.\n" },
+	{ .name = "ls", .alias = "list", .run = cmd_ls,
+	  .summary = "list every semaphore, segment and queue",
+	  .usage = "[-t sem,shm,mq] [-l] [-o COLUMNS] [-n] "
 	  "[--json | -r | --pairs]",
-	  "      --json         one JSON document\n"
-	  "  -r, --raw          raw table\n"
-	  "      --pairs        KEY=\"value\" pairs\n"
-	  "What this platform supports and its limits.\n" },
-	{ "ls", "list", cmd_ls,
-	  "[-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--json | -r | --pairs]",
-	  "  -t, --type TYPES     only these types: sem, shm, mq\n"
-	  "  -l, --long           add group, mtime and holders\n"
-	  "  -o, --output COLS    these columns; +COLS: these as well\n"
-	  "      --list-columns   the columns -o takes\n"
-	  "  -n, --noheadings     no header line\n"
-	  "      --json           one JSON document\n"
-	  "  -r, --raw            raw table\n"
-	  "      --pairs          KEY=\"value\" pairs\n"
-	  "Every POSIX IPC object this host shows.\n" },
-	{ NULL, NULL, NULL, NULL, NULL }
+	  .opts = opts_ls, .operands = "",
+	  .notes = "Every POSIX IPC object this host shows.\n" },
+	{ 0 }
 };
 
-static const struct object bare_object = {
-	"", NULL, "object-less verbs", bare_verbs
+const struct object bare_object = {
+	.name = "", .summary = "object-less verbs", .kind = -1,
+	.verbs = bare_verbs
 };
 
-static const struct object *const objects[] = {
+const struct object *const objects[] = {
 	&object_sem,
 	&object_shm,
 	&object_mq,
@@ -72,7 +67,7 @@ top_help(FILE *fp)
 	    "see ipcctl(1)\n", fp);
 }
 
-static const struct object *
+const struct object *
 find_object(const char *name, bool by_link)
 {
 	const struct object *const *o;
@@ -83,7 +78,7 @@ find_object(const char *name, bool by_link)
 	return NULL;
 }
 
-static const struct verb *
+const struct verb *
 find_verb(const struct object *obj, const char *name)
 {
 	const struct verb *v;
@@ -187,6 +182,8 @@ main(int argc, char *argv[])
 	atexit(close_stdout);
 	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
 	    argv[0];
+	if (argc > 1 && strcmp(argv[1], "--completion-helper") == 0)
+		return complete_words(argc - 2, argv + 2);
 	if ((obj = find_object(base, true)) == NULL) {
 		if (argc < 2) {
 			top_help(stderr);

@@ -432,10 +432,9 @@ usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
 }
 
 # ------------------------------------------------ completions and --help
-# ipcctl(1), FILES: the completions for bash, zsh and fish offer every
-# long option a verb's --help lists. bash's is asked as bash asks it; the
-# zsh and fish files keep the same table of each verb's long options,
-# which is read.
+# ipcctl(1), FILES: the completions for bash, zsh and fish hold no list of
+# their own; they ask "ipcctl --completion-helper", which answers from the
+# tables the options are parsed with. Each shell is asked as it asks.
 
 # help_opts OBJECT VERB: the long options --help lists, one a line, sorted.
 help_opts() {
@@ -443,8 +442,7 @@ help_opts() {
 		"$IPCCTL" "$2" --help
 	else
 		"$IPCCTL" "$1" "$2" --help
-	fi | grep -oE -- '--[a-z][a-z-]*' | sed 's/^--//' | grep -vx help |
-	    sort -u
+	fi | grep -oE -- '--[a-z][a-z-]*' | sed 's/^--//' | sort -u
 }
 
 # every_verb: "OBJECT VERB" lines for every verb ("-" for ls, limits).
@@ -458,33 +456,49 @@ every_verb() {
 	printf '%s\n' "- ls" "- limits"
 }
 
-# bash_opts OBJECT VERB: what the bash completion offers after "--".
-bash_opts() {
-	local words
-	if [ "$1" = - ]; then words="ipcctl $2 --"; else words="ipcctl $1 $2 --"; fi
-	bash -c '
+# line_of OBJECT VERB: the command line that completes the verb's options.
+line_of() {
+	if [ "$1" = - ]; then echo "ipcctl $2 --"; else echo "ipcctl $1 $2 --"; fi
+}
+
+# bash_words LINE: what the bash completion offers at the end of LINE.
+bash_words() {
+	PATH=${IPCCTL%/*}:$PATH bash -c '
 		bc=/usr/share/bash-completion/bash_completion
 		if [ -r "$bc" ]; then . "$bc"; fi
 		. "$1" || exit 2
 		read -ra COMP_WORDS <<<"$2"
+		[[ $2 == *" " ]] && COMP_WORDS+=("")
 		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 		COMP_LINE=$2
 		COMP_POINT=${#COMP_LINE}
 		COMPREPLY=()
-		_ipcctl ipcctl -- "${COMP_WORDS[COMP_CWORD - 1]}"
+		_ipcctl ipcctl "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}"
 		printf "%s\n" "${COMPREPLY[@]}"' bash \
-	    "$IPCCTL_SRCDIR/completions/ipcctl" "$words" |
-	    sed -n 's/^--\([a-z-]*\)=\{0,1\}.*/\1/p' | sort -u
+	    "$IPCCTL_SRCDIR/completions/ipcctl" "$1"
 }
 
-# table_opts FILE OBJECT VERB: the verb's entry in FILE's table of long
-# options (the lines after "_verb_opts" up to a blank line or a ")"),
-# 'OBJECT VERB' then the options, quoted as the file has them.
-table_opts() {
-	awk '/_verb_opts/ { f = 1; next } f && /^(\)|)$/ { exit } f' "$1" |
-	    grep -E "^[[:space:]]*'$2 $3[ '	]" | head -1 |
-	    sed -E "s/^[[:space:]]*'$2 $3'?[[:space:]]*'?//; s/'.*//" |
-	    tr ' ' '\n' | sed '/^$/d' | sort -u
+# zsh_words LINE: what the zsh completion offers at the end of LINE, its
+# _describe, _files and _normal standing in for zsh's own.
+zsh_words() {
+	PATH=${IPCCTL%/*}:$PATH zsh -fc '
+		words=(${=2}); [[ $2 == *" " ]] && words+=("")
+		CURRENT=$#words
+		_describe() { print -rl -- ${${(P)${@[-1]}}%%:*}; }
+		_files() { print -r -- "(files)"; }
+		_normal() { print -r -- "(command) $words[1,CURRENT]"; }
+		source "$1"' zsh "$IPCCTL_SRCDIR/completions/_ipcctl" "$1"
+}
+
+# fish_words LINE: what the fish completion offers at the end of LINE.
+fish_words() {
+	PATH=${IPCCTL%/*}:$PATH fish -c 'source $argv[1]; complete -C $argv[2]' \
+	    "$IPCCTL_SRCDIR/completions/ipcctl.fish" "$1" | cut -f1
+}
+
+# long_opts: the "--long" words of stdin, without the dashes, sorted.
+long_opts() {
+	sed -n 's/^--\([a-z-]*\)=\{0,1\}$/\1/p' | sort -u
 }
 
 # missing WANT HAVE: the lines of WANT that HAVE lacks.
@@ -492,20 +506,96 @@ missing() {
 	comm -23 <(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed '/^$/d'
 }
 
-@test "completions: bash, zsh and fish offer every long option --help lists" {
+# need_shell SHELL: run where it is installed, else say why not.
+need_shell() {
+	command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"
+}
+
+@test "completions: bash offers every long option --help lists" {
 	local o v want gap=
 	while read -r o v; do
 		want=$(help_opts "$o" "$v")
-		[ -n "$want" ] || continue
-		gap+=$(missing "$want" "$(bash_opts "$o" "$v")" |
-		    sed "s/^/bash: $o $v: --/")$'\n'
-		gap+=$(missing "$want" "$(table_opts \
-		    "$IPCCTL_SRCDIR/completions/_ipcctl" "$o" "$v")" |
-		    sed "s/^/zsh: $o $v: --/")$'\n'
-		gap+=$(missing "$want" "$(table_opts \
-		    "$IPCCTL_SRCDIR/completions/ipcctl.fish" "$o" "$v")" |
-		    sed "s/^/fish: $o $v: --/")$'\n'
+		gap+=$(missing "$want" "$(bash_words "$(line_of "$o" "$v")" |
+		    long_opts)" | sed "s/^/$o $v: --/")$'\n'
 	done < <(every_verb)
-	gap=$(sed '/^$/d' <<<"$gap")
-	assert_equal "$gap" "" "long options a completion does not offer"
+	assert_equal "$(sed '/^$/d' <<<"$gap")" "" "long options bash lacks"
+}
+
+@test "completions: zsh offers every long option --help lists" {
+	need_shell zsh
+	local o v want gap=
+	while read -r o v; do
+		want=$(help_opts "$o" "$v")
+		gap+=$(missing "$want" "$(zsh_words "$(line_of "$o" "$v")" |
+		    long_opts)" | sed "s/^/$o $v: --/")$'\n'
+	done < <(every_verb)
+	assert_equal "$(sed '/^$/d' <<<"$gap")" "" "long options zsh lacks"
+}
+
+@test "completions: fish offers every long option --help lists" {
+	need_shell fish
+	local o v want gap=
+	while read -r o v; do
+		want=$(help_opts "$o" "$v")
+		gap+=$(missing "$want" "$(fish_words "$(line_of "$o" "$v")" |
+		    long_opts)" | sed "s/^/$o $v: --/")$'\n'
+	done < <(every_verb)
+	assert_equal "$(sed '/^$/d' <<<"$gap")" "" "long options fish lacks"
+}
+
+@test "completions: no script lists a verb or an option of its own" {
+	local f
+	for f in ipcctl _ipcctl ipcctl.fish; do
+		run grep -nE -- '--(timeout|holder|max-messages|list-columns)|acquire|receive' \
+		    "$IPCCTL_SRCDIR/completions/$f"
+		assert_equal "$status $output" "1 " "$f"
+	done
+}
+
+@test "completions: the three shells offer the same verbs, values and names" {
+	need_shell zsh
+	need_shell fish
+	local line want sh got
+	"$IPCCTL" sem create "$N" -v 0
+	for line in "ipcctl sem re" "ipcctl ls -o ME" "ipcctl ls --type=s" \
+	    "ipcctl sem info $N" "ipcsem ho" "ipcctl sem acquire -m 064"; do
+		want=$("$IPCCTL" --completion-helper $line | cut -f1 | sort)
+		[ -n "$want" ] || fail "the helper offers nothing for '$line'"
+		for sh in bash zsh fish; do
+			got=$("${sh}_words" "$line" | sort)
+			# bash shows what follows a "=" that broke the word.
+			[ "$sh" = bash ] && [[ $line == *=* ]] &&
+			    got=$(sed "s/^/${line##* }/; s/=.*=/=/" <<<"$got")
+			assert_equal "$got" "$want" "$sh: $line"
+		done
+	done
+}
+
+@test "completions: files for shm write, a command after sem run's NAME" {
+	need_shell zsh
+	run -0 "$IPCCTL" --completion-helper ipcctl shm write /x ""
+	assert_equal "$output" "@files"
+	run -0 "$IPCCTL" --completion-helper ipcctl sem run /x -t 5 -- sle
+	assert_equal "$output" "@command 7"
+	run -0 "$IPCCTL" --completion-helper ipcctl mq notify -t 1 /q ""
+	assert_equal "$output" "@command 6"
+	run -0 zsh_words "ipcctl sem run /x -t 5 sl"
+	assert_equal "$output" "(command) sl"
+	# compgen -c names a command once for each PATH entry holding it.
+	run -0 bash_words "ipcctl sem run /x --mode=0600 sleep"
+	assert_equal "$(sort -u <<<"$output")" "sleep"
+}
+
+@test "completions: an option's argument is not taken for NAME" {
+	# -m takes the next word; -c does not, so "-cm" does.
+	run -0 "$IPCCTL" --completion-helper ipcctl sem acquire -cm 06
+	assert_equal "$output" "0600
+0640
+0644
+0660
+0666"
+	run -0 "$IPCCTL" --completion-helper ipcctl sem acquire -m 0600 -
+	assert_equal "$(cut -f1 <<<"$output" | sort | head -2 | xargs)" "--create --exclusive"
+	run -0 "$IPCCTL" --completion-helper ipcctl ls -o NAME,MO
+	assert_equal "$output" "NAME,MODE"
 }

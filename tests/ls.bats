@@ -733,7 +733,7 @@ raw_value() {
 
 # bash_complete LINE: what bash completion offers at the end of LINE.
 bash_complete() {
-	bash -c '
+	PATH=${IPCCTL%/*}:$PATH bash -c '
 		bc=/usr/share/bash-completion/bash_completion
 		if [ -r "$bc" ]; then . "$bc"; fi
 		. "$2" || exit 2
@@ -765,6 +765,7 @@ bash_complete() {
 @test "fish completion: ls, list and limits, their options and values" {
 	command -v fish >/dev/null 2>&1 || skip "fish is not installed"
 	local comp="$IPCCTL_SRCDIR/completions/ipcctl.fish"
+	PATH=${IPCCTL%/*}:$PATH
 	run -0 fish -c 'source $argv[1]; complete -C "ipcctl l"' "$comp"
 	assert_equal "$(cut -f1 <<<"$output" | LC_ALL=C sort | xargs)" "limits list ls"
 	run -0 fish -c 'source $argv[1]; complete -C "ipcctl ls --t"' "$comp"

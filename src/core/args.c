@@ -10,16 +10,37 @@
 
 #include "core.h"
 
+/*
+ * getopt's tables from the verb's options: a letter for each that has
+ * one, a long option for each, and -h, --help for every verb.
+ */
 void
 args_init(struct args *a, int argc, char *argv[], const struct object *obj,
-    const struct verb *verb, const char *shortopts,
-    const struct option *longopts)
+    const struct verb *verb)
 {
 	/* '-': operands in order; ':': tell a missing argument apart. */
-	snprintf(a->optstring, sizeof(a->optstring), "-:h%s", shortopts);
+	char *s = stpcpy(a->optstring, "-:h");
+	const struct opt *o;
+	size_t n = 0;
+
+	for (o = verb->opts; o != NULL && o->name != NULL; o++, n++) {
+		if (n == OPTS_MAX)
+			errx(EX_SOFTWARE, "%s: more than %d options", verb->name,
+			    OPTS_MAX);
+		if (o->val < OPT_LONG_ONLY) {
+			*s++ = o->val;
+			if (o->arg != NULL)
+				*s++ = ':';
+		}
+		a->longopts[n] = (struct option){ o->name,
+		    o->arg != NULL ? required_argument : no_argument, NULL,
+		    o->val };
+	}
+	*s = '\0';
+	a->longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	a->longopts[n] = (struct option){ 0 };
 	a->argc = argc;
 	a->argv = argv;
-	a->longopts = longopts;
 	a->obj = obj;
 	a->verb = verb;
 	a->pos = 0;
@@ -89,12 +110,11 @@ args_name(struct args *a, const char *arg, enum ipc_kind kind,
 
 void
 verb_opts_init(struct verb_opts *v, int argc, char *argv[],
-    const struct object *obj, const struct verb *verb, const char *shortopts,
-    const struct option *longopts)
+    const struct object *obj, const struct verb *verb)
 {
 	memset(v, 0, sizeof(*v));
 	v->open = (struct open_opts)OPEN_OPTS_INIT;
-	args_init(&v->args, argc, argv, obj, verb, shortopts, longopts);
+	args_init(&v->args, argc, argv, obj, verb);
 }
 
 /*

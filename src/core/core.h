@@ -24,7 +24,28 @@
 #define __dead __attribute__((__noreturn__))
 #endif
 
-/* Dispatch: an object owns a NULL-terminated table of verbs. */
+/*
+ * One option of a verb, written once: getopt's tables, --help and the
+ * shell completions (--completion-helper) all come from it.
+ */
+enum complete {
+	COMPLETE_NONE,		/* free text: nothing to offer */
+	COMPLETE_MODE,		/* a few common modes */
+	COMPLETE_PID,		/* running processes */
+	COMPLETE_TYPES,		/* sem, shm, mq */
+	COMPLETE_COLUMNS	/* ls's columns, a comma-separated list */
+};
+struct opt {
+	const char	*name;		/* long name, without "--" */
+	int		 val;		/* short letter, or OPT_LONG_ONLY on */
+	const char	*arg;		/* its argument's name; NULL: none */
+	const char	*help;		/* one line of --help */
+	enum complete	 complete;	/* what completes its argument */
+};
+#define OPT_LONG_ONLY	0x100
+#define OPTS_MAX	16		/* options a verb may have */
+
+/* Dispatch: an object owns a table of verbs, ended by a NULL name. */
 struct object;
 
 struct verb {
@@ -32,17 +53,21 @@ struct verb {
 	const char	*alias;		/* another name for it, or NULL */
 	int		(*run)(int, char *[], const struct object *,
 			    const struct verb *);
+	const char	*summary;	/* what it does, a few words */
 	const char	*usage;		/* operands and options, one line */
-	const char	*help;		/* the option list printed by --help */
+	const struct opt *opts;		/* ended by a NULL name; NULL: none */
+	const char	*operands;	/* completed as: "name", "file", "-" */
+					/* (nothing), "command"; "..." repeats */
+	const char	*notes;		/* what --help prints after options */
 };
 
 struct object {
 	const char		*name;		/* "sem"; "" for object-less verbs */
 	const char		*link;		/* multi-call name ("ipcsem") */
 	const char		*summary;
+	int			 kind;		/* enum ipc_kind; -1: none */
 	const struct verb	*verbs;
 };
-
 
 /*
  * status.c: the one errno -> exit status table, and diagnostics. Core
@@ -97,11 +122,13 @@ struct open_opts {
 	mode_t		 mode;
 };
 #define OPEN_OPTS_INIT	{ 0, 0600 }
-#define OPEN_LONGOPTS \
-	{ "create",	no_argument,		NULL, 'c' }, \
-	{ "exclusive",	no_argument,		NULL, 'x' }, \
-	{ "mode",	required_argument,	NULL, 'm' }
-#define OPEN_SHORTOPTS	"cxm:"
+#define OPT_CREATE(h)	{ .name = "create", .val = 'c', .help = (h) }
+#define OPT_EXCLUSIVE(h) { .name = "exclusive", .val = 'x', .help = (h) }
+#define OPT_MODE	{ .name = "mode", .val = 'm', .arg = "MODE", \
+	.help = "permissions if created (default 0600)", \
+	.complete = COMPLETE_MODE }
+#define OPT_TIMEOUT(h)	{ .name = "timeout", .val = 't', .arg = "T", \
+	.help = (h) }
 struct args;
 bool	 open_opt(struct args *, int, const char *, struct open_opts *);
 
@@ -128,12 +155,11 @@ struct out_opts {
 	enum out_format	 format;
 	bool		 noheadings;
 };
-enum { OPT_JSON = 0x100, OPT_PAIRS };	/* long-only options */
-#define OUTPUT_LONGOPTS \
-	{ "json",	no_argument,		NULL, OPT_JSON }, \
-	{ "raw",	no_argument,		NULL, 'r' }, \
-	{ "pairs",	no_argument,		NULL, OPT_PAIRS }
-#define OUTPUT_SHORTOPTS	"r"
+enum { OPT_JSON = OPT_LONG_ONLY, OPT_PAIRS };
+#define OPTS_OUTPUT \
+	{ .name = "json", .val = OPT_JSON, .help = "one JSON document" }, \
+	{ .name = "raw", .val = 'r', .help = "raw table" }, \
+	{ .name = "pairs", .val = OPT_PAIRS, .help = "KEY=\"value\" pairs" }
 bool	 output_opt(int, struct out_opts *);
 struct table;
 struct table *table_new(const char *, const struct out_col *, size_t,
@@ -162,15 +188,15 @@ const char *fmt_name(const char *, char [SAFE_NAME_BUF]);
 struct args {
 	int		 argc;
 	char		**argv;
-	char		 optstring[64];
-	const struct option *longopts;
+	char		 optstring[4 + 2 * OPTS_MAX];
+	struct option	 longopts[OPTS_MAX + 2];	/* and --help, { 0 } */
 	const struct object *obj;
 	const struct verb *verb;
 	int		 pos;		/* argv index of the last operand */
 	bool		 done;		/* options ended: only operands left */
 };
 void	 args_init(struct args *, int, char *[], const struct object *,
-	    const struct verb *, const char *, const struct option *);
+	    const struct verb *);
 int	 args_next(struct args *, const char **);
 __dead void args_bad(struct args *, int);
 void	 args_name(struct args *, const char *, enum ipc_kind,
@@ -189,8 +215,7 @@ struct verb_opts {
 	bool		 timed;
 };
 void	 verb_opts_init(struct verb_opts *, int, char *[],
-	    const struct object *, const struct verb *, const char *,
-	    const struct option *);
+	    const struct object *, const struct verb *);
 bool	 verb_opt(struct verb_opts *, int, const char *, enum ipc_kind);
 void	 verb_need_name(struct verb_opts *);
 

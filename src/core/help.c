@@ -19,6 +19,42 @@ print_usage(FILE *fp, const struct object *obj, const struct verb *verb)
 		    obj->name, sep);
 }
 
+/* "--name ARG": an option as --help and the man pages write it. */
+static int
+opt_flag(const struct opt *o, char *buf, size_t len)
+{
+	return snprintf(buf, len, "--%s%s%s", o->name, o->arg != NULL ? " " :
+	    "", o->arg != NULL ? o->arg : "");
+}
+
+/*
+ * A line for each option, the words in one column: as wide as the
+ * longest "--name ARG" up to 20 columns; a longer one has its own line.
+ */
+static void
+print_opts(const struct opt *opts)
+{
+	const struct opt *o;
+	char flag[64];
+	int len, width = 12;
+
+	for (o = opts; o != NULL && o->name != NULL; o++)
+		if ((len = opt_flag(o, flag, sizeof(flag))) > width &&
+		    len <= 20)
+			width = len;
+	for (o = opts; o != NULL && o->name != NULL; o++) {
+		if (o->val < OPT_LONG_ONLY)
+			printf("  -%c, ", o->val);
+		else
+			fputs("      ", stdout);
+		if (opt_flag(o, flag, sizeof(flag)) > width)
+			printf("%s\n%*s", flag, 6 + width + 3, "");
+		else
+			printf("%-*s   ", width, flag);
+		printf("%s\n", o->help);
+	}
+}
+
 void
 print_help(const struct object *obj, const struct verb *verb)
 {
@@ -28,7 +64,9 @@ print_help(const struct object *obj, const struct verb *verb)
 	if (verb != NULL) {
 		if (verb->alias != NULL)
 			printf("alias: %s\n", verb->alias);
-		fputs(verb->help, stdout);
+		print_opts(verb->opts);
+		if (verb->notes != NULL)
+			fputs(verb->notes, stdout);
 		return;
 	}
 	printf("%s\n\nverbs:\n", obj->summary);

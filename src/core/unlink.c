@@ -16,17 +16,13 @@ int
 unlink_names(int argc, char *argv[], const struct object *obj,
     const struct verb *verb, enum ipc_kind kind, int (*unlink)(const char *))
 {
-	static const struct option longopts[] = {
-		{ "help",	no_argument,		NULL, 'h' },
-		{ 0 }
-	};
 	char name[IPC_NAME_BUF];
 	const char *arg;
 	struct args a;
 	int ch, i, n = 0, status = 0;
 	bool dashdash = false;
 
-	args_init(&a, argc, argv, obj, verb, "", longopts);
+	args_init(&a, argc, argv, obj, verb);
 	while ((ch = args_next(&a, &arg)) != -1) {
 		args_name(&a, arg, kind, name);
 		n++;
