@@ -423,8 +423,8 @@ run_holding(struct semobj *s, struct runner *r, const struct token *t,
 	int status = -1, re;
 
 	*e = 0;
-	if (!signal_noted() && (*e = run_start(r, command, old)) == 0)
-		status = run_wait(r, set);
+	if (!signal_noted() && (*e = run_start(r, command, set, old)) == 0)
+		status = run_wait(r, s->ops->lost_fd(s, t));
 	if ((re = s->ops->release_token(s, t)) != 0)
 		warn_errno(re, s->name);
 	run_finish(r);
@@ -507,6 +507,9 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 		warn_errno(e, command[0]);
 		return e == ENOENT ? 127 : 126;
 	}
+	if (r.lost)
+		errx(EX_TEMPFAIL, "%s: the token was lost: COMMAND was ended",
+		    so.v.name);
 	if (WIFSIGNALED(status))
 		die_signal(WTERMSIG(status));
 	return WEXITSTATUS(status);

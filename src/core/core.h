@@ -342,10 +342,13 @@ struct runner {
 	int		 sentinel_fd;
 	int		 tty;		/* the controlling terminal, or -1 */
 	bool		 foreground;	/* ipcctl had it: COMMAND gets it */
+	int		 sigfd;		/* the signals run_wait passes on */
+	bool		 lost;		/* the backend said the token is lost */
 };
 int	 run_prepare(struct runner *);
-int	 run_start(struct runner *, char *const [], const sigset_t *);
-int	 run_wait(struct runner *, const sigset_t *);
+int	 run_start(struct runner *, char *const [], const sigset_t *,
+	    const sigset_t *);
+int	 run_wait(struct runner *, int);
 void	 run_finish(struct runner *);
 
 /* deliver.c: messages written out without loss. */

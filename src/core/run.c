@@ -18,6 +18,7 @@
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdint.h>
 #include <signal.h>
@@ -241,6 +243,7 @@ run_prepare(struct runner *r)
 
 	memset(r, 0, sizeof(*r));
 	r->pid = -1;
+	r->sigfd = -1;
 	r->tty = find_tty(&r->foreground);
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return errno;
@@ -293,12 +296,19 @@ spawn(struct runner *r, char *const argv[], const sigset_t *mask, int *e)
 	return pid;
 }
 
-/* 0 once COMMAND runs, else the errno of the exec (ENOENT: not found). */
+/*
+ * 0 once COMMAND runs, else the errno of the exec (ENOENT: not found).
+ * The signals of set, which the caller blocked, come to run_wait through
+ * a signalfd, beside what the backend watches.
+ */
 int
-run_start(struct runner *r, char *const argv[], const sigset_t *mask)
+run_start(struct runner *r, char *const argv[], const sigset_t *set,
+    const sigset_t *mask)
 {
 	int e;
 
+	if ((r->sigfd = signalfd(-1, set, SFD_CLOEXEC)) == -1)
+		return errno;
 	/* An inherited SIG_IGN would have the kernel reap COMMAND for us. */
 	signal(SIGCHLD, SIG_DFL);
 	if ((r->pid = spawn(r, argv, mask, &e)) == -1)
@@ -336,32 +346,58 @@ stopped(const struct runner *r, int sig)
 }
 
 /*
- * Until COMMAND ends: pass on each signal of set (which the caller
- * blocked) but SIGCHLD -- except one the terminal sent while COMMAND's
- * group has it, which reached COMMAND already. Then what COMMAND left
- * running in its group is ended too, before the token can go back.
- * Returns COMMAND's wait status.
+ * A signal of the set came: pass it on to COMMAND -- but one the terminal
+ * sent while COMMAND's group has it, which reached COMMAND already. True
+ * when COMMAND ended; its wait status in *status.
+ */
+static bool
+run_signal(struct runner *r, const struct signalfd_siginfo *si, int *status)
+{
+	int flags = r->tty != -1 ? WUNTRACED | WNOHANG : WNOHANG;
+
+	if (si->ssi_signo != SIGCHLD) {
+		if (si->ssi_code != SI_KERNEL || r->tty == -1 ||
+		    tcgetpgrp(r->tty) != r->pid)
+			kill(r->pid, si->ssi_signo);
+		return false;
+	}
+	/* Signals merge: one SIGCHLD may stand for a stop and an exit. */
+	while (waitpid(r->pid, status, flags) == r->pid) {
+		if (!WIFSTOPPED(*status))
+			return true;
+		stopped(r, WSTOPSIG(*status));
+	}
+	return false;
+}
+
+/*
+ * Until COMMAND ends, or lost_fd (the backend's; -1: none) says the token
+ * is lost: then COMMAND's group is ended at once and r->lost set. Either
+ * way what COMMAND left running in its group is ended too, before the
+ * token can go back. Returns COMMAND's wait status.
  */
 int
-run_wait(struct runner *r, const sigset_t *set)
+run_wait(struct runner *r, int lost_fd)
 {
-	int status, flags = r->tty != -1 ? WUNTRACED | WNOHANG : WNOHANG;
-	siginfo_t si;
+	struct pollfd p[2] = {
+		{ .fd = r->sigfd, .events = POLLIN },
+		{ .fd = lost_fd, .events = POLLIN }
+	};
+	struct signalfd_siginfo si;
+	int status;
 
 	for (;;) {
-		if (sigwaitinfo(set, &si) == -1)
+		if (poll(p, 2, -1) == -1)
 			continue;	/* EINTR: stopped and continued */
-		if (si.si_signo != SIGCHLD) {
-			if (si.si_code != SI_KERNEL || r->tty == -1 ||
-			    tcgetpgrp(r->tty) != r->pid)
-				kill(r->pid, si.si_signo);
-			continue;
-		}
-		if (waitpid(r->pid, &status, flags) != r->pid)
-			continue;
-		if (!WIFSTOPPED(status))
+		if (p[1].revents != 0) {
+			r->lost = true;
+			group_end(r->pid);
+			waitpid(r->pid, &status, 0);
 			break;
-		stopped(r, WSTOPSIG(status));
+		}
+		if (read(r->sigfd, &si, sizeof(si)) == sizeof(si) &&
+		    run_signal(r, &si, &status))
+			break;
 	}
 	group_end(r->pid);
 	return status;
@@ -378,6 +414,8 @@ run_finish(struct runner *r)
 
 	if (r->tty != -1 && r->foreground && r->pid > 0)
 		tty_give(r, getpgrp());
+	if (r->sigfd != -1)
+		close(r->sigfd);
 	if (r->sentinel > 0) {
 		if (write(r->sentinel_fd, &ok, 1) == -1)
 			warn_errno(errno, "sentinel");

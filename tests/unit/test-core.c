@@ -6,6 +6,7 @@
  * of an object's file, and the holders ledger on a file of its own.
  * Output is TAP.
  */
+#include <sys/wait.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -1019,6 +1020,53 @@ test_mq_charge(void)
 	ok(queue_charge(&e) == -1, "queue_charge: not a queue: -1");
 }
 
+/*
+ * The run engine, as "sem run" drives it, with a pipe standing for a
+ * backend that can lose a token: a byte on it ends COMMAND's group at
+ * once, and run_wait says the token was lost.
+ */
+static void
+test_run_lost(void)
+{
+	char *sleeper[] = { "sleep", "30", NULL };
+	char *truth[] = { "true", NULL };
+	struct timespec t0, t1;
+	struct runner r;
+	sigset_t set, old;
+	int fds[2], status;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	if (pipe(fds) == -1 || run_prepare(&r) != 0 ||
+	    run_start(&r, sleeper, &set, &old) != 0) {
+		ok(0, "run engine: could not start sleep 30");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (write(fds[1], "x", 1) != 1)
+		ok(0, "run engine: could not write the pipe");
+	status = run_wait(&r, fds[0]);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	run_finish(&r);
+	ok(r.lost && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM &&
+	    t1.tv_sec - t0.tv_sec < 5,
+	    "run_wait: a lost token ends COMMAND by SIGTERM at once (%lds)",
+	    (long)(t1.tv_sec - t0.tv_sec));
+	close(fds[0]);
+	close(fds[1]);
+	if (run_prepare(&r) != 0 || run_start(&r, truth, &set, &old) != 0) {
+		ok(0, "run engine: could not start true");
+		return;
+	}
+	status = run_wait(&r, -1);
+	run_finish(&r);
+	ok(!r.lost && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "run_wait: with no backend fd, COMMAND's own status");
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 int
 main(void)
 {
@@ -1038,5 +1086,6 @@ main(void)
 	test_io();
 	test_file_check();
 	test_ledger();
+	test_run_lost();
 	return tap_done();
 }
