@@ -322,7 +322,7 @@ ls_print(struct ls_opts *lo)
 		cols[i] = ls_cols[lo->cols[i]].col;
 	/* First: it sets the locale that fmt_name escapes names for. */
 	t = table_new("objects", cols, lo->ncols, &lo->out);
-	list_objects(&list, lo->kinds);
+	backend_for(NULL)->list(&list, lo->kinds);
 	status = ls_dir_errors(&list);
 	for (i = 0; i < list.n; i++)
 		fill_row(t, lo, &users, &groups, &list.entries[i]);

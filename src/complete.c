@@ -90,7 +90,7 @@ offer_names(const struct cstate *c)
 	struct ipc_list l;
 	size_t i;
 
-	list_objects(&l, IPC_KIND_BIT(c->obj->kind));
+	backend_for(NULL)->list(&l, IPC_KIND_BIT(c->obj->kind));
 	for (i = 0; i < l.n; i++)
 		if (l.entries[i].kind == (enum ipc_kind)c->obj->kind)
 			offer(c, "", l.entries[i].name + !slash, NULL);

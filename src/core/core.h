@@ -300,7 +300,6 @@ struct semobj {
 	struct psem	 p;		/* the local backend's */
 };
 extern const struct sem_ops semops_local;
-const struct sem_ops *semops_for(const char *);
 
 /*
  * The seam between the mq verbs and where a queue is kept: the verbs
@@ -332,6 +331,21 @@ struct mqobj {
 	mqd_t		 q, back;	/* the local backend's */
 };
 extern const struct mq_ops mqops_local;
+
+/*
+ * backend.c: where an object is kept, by its name. Each backend has its
+ * semaphores, its queues and its listing; the local one is POSIX IPC on
+ * this host, and keeps every name today.
+ */
+struct ipc_list;
+struct backend {
+	const char		*scheme;	/* the names' prefix: "" local */
+	const struct sem_ops	*sem;
+	const struct mq_ops	*mq;
+	void			(*list)(struct ipc_list *, unsigned);
+};
+const struct backend *backend_for(const char *);
+const struct sem_ops *semops_for(const char *);
 const struct mq_ops *mqops_for(const char *);
 
 /* run.c: running a command while a token is held. */

@@ -196,11 +196,3 @@ const struct mq_ops mqops_local = {
 	.notify = local_notify,
 	.unlink = local_unlink,
 };
-
-/* The backend that keeps queue name: every name is local today. */
-const struct mq_ops *
-mqops_for(const char *name)
-{
-	(void)name;
-	return &mqops_local;
-}

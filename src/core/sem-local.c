@@ -195,11 +195,3 @@ const struct sem_ops semops_local = {
 	.lost_fd = local_lost_fd,
 	.unlink = local_unlink,
 };
-
-/* The backend that keeps semaphore name: every name is local today. */
-const struct sem_ops *
-semops_for(const char *name)
-{
-	(void)name;
-	return &semops_local;
-}
