@@ -14,8 +14,8 @@
 
 enum {
 	LS_TYPE, LS_NAME, LS_OWNER, LS_GROUP, LS_MODE, LS_SIZE, LS_VALUE,
-	LS_MESSAGES, LS_MAX_MESSAGES, LS_MESSAGE_SIZE, LS_HOLDERS, LS_MTIME,
-	LS_NOTE, LS_NCOLS
+	LS_MESSAGES, LS_MAX_MESSAGES, LS_MESSAGE_SIZE, LS_HOLDERS, LS_PROCS,
+	LS_MTIME, LS_NOTE, LS_NCOLS
 };
 
 /* Every column; -o takes any of them for every type. */
@@ -38,6 +38,8 @@ static const struct {
 	  "bytes of a queue's largest message" },
 	{ { "HOLDERS",		COL_NUM, true },
 	  "holders a semaphore's ledger records" },
+	{ { "PROCS",		COL_NUM, true },
+	  "processes with it open or mapped; 3+: at least 3 (see ipcctl(1))" },
 	{ { "MTIME",		COL_STR, false },
 	  "last modification, ISO 8601" },
 	{ { "NOTE",		COL_STR, false },
@@ -51,7 +53,7 @@ static const int default_cols[] = {
 };
 static const int long_cols[] = {
 	LS_TYPE, LS_NAME, LS_OWNER, LS_GROUP, LS_MODE, LS_SIZE, LS_VALUE,
-	LS_MESSAGES, LS_HOLDERS, LS_MTIME, LS_NOTE, -1
+	LS_MESSAGES, LS_HOLDERS, LS_PROCS, LS_MTIME, LS_NOTE, -1
 };
 
 static const char *const type_names[] = { "sem", "shm", "mq" };
@@ -59,13 +61,16 @@ static const char *const note_names[] = { NULL, "damaged", "denied" };
 
 #define MAX_COLS	64
 
-enum { OPT_LIST_COLUMNS = OPT_LONG_ONLY + 0x10 };
+enum { OPT_LIST_COLUMNS = OPT_LONG_ONLY + 0x10, OPT_UNUSED };
 
 struct ls_opts {
 	struct args	 args;
 	struct out_opts	 out;
 	unsigned	 kinds;		/* IPC_KIND_BIT mask; 0: all */
 	bool		 longer;
+	bool		 unused;	/* --unused: only what no process uses */
+	bool		 procs;		/* count the processes: PROCS, --unused */
+	bool		 partial;	/* the counts are lower bounds */
 	const char	*output;	/* -o as given */
 	int		 cols[MAX_COLS];
 	size_t		 ncols;
@@ -190,6 +195,22 @@ set_num(struct table *t, struct libscols_line *ln, size_t i, long long v)
 		table_setf(t, ln, i, "%lld", v);
 }
 
+/*
+ * A count that is a lower bound: "3+" in a table; in JSON the number,
+ * and procs_partial, the column after the last, true.
+ */
+static void
+set_procs(struct table *t, const struct ls_opts *lo, struct libscols_line *ln,
+    size_t i, int procs)
+{
+	if (!lo->partial || lo->out.format == OUT_JSON)
+		set_num(t, ln, i, procs);
+	else
+		table_setf(t, ln, i, "%d+", procs);
+	if (lo->out.format == OUT_JSON)
+		table_set(t, ln, lo->ncols, lo->partial ? "yes" : "no");
+}
+
 static void
 fill_row(struct table *t, const struct ls_opts *lo, struct id_cache *users,
     struct id_cache *groups, const struct ipc_entry *e)
@@ -234,6 +255,9 @@ fill_row(struct table *t, const struct ls_opts *lo, struct id_cache *users,
 		case LS_HOLDERS:
 			set_num(t, ln, i, e->holders);
 			break;
+		case LS_PROCS:
+			set_procs(t, lo, ln, i, e->procs);
+			break;
 		case LS_MTIME:
 			table_set(t, ln, i,
 			    fmt_time(e->mtime.tv_sec, buf, sizeof(buf)));
@@ -274,6 +298,9 @@ ls_parse(struct ls_opts *lo)
 		case OPT_LIST_COLUMNS:
 			list_columns();
 			exit(0);
+		case OPT_UNUSED:
+			lo->unused = true;
+			break;
 		default:
 			args_bad(&lo->args, '?');
 		}
@@ -311,21 +338,29 @@ ls_dir_errors(const struct ipc_list *list)
 static int
 ls_print(struct ls_opts *lo)
 {
-	struct out_col cols[MAX_COLS];
+	struct out_col cols[MAX_COLS + 1];
 	struct id_cache users = { 0 }, groups = { 0 };
 	struct ipc_list list;
 	struct table *t;
-	size_t i;
+	size_t i, n;
 	int status;
 
-	for (i = 0; i < lo->ncols; i++)
-		cols[i] = ls_cols[lo->cols[i]].col;
+	for (n = 0; n < lo->ncols; n++) {
+		cols[n] = ls_cols[lo->cols[n]].col;
+		if (lo->cols[n] == LS_PROCS)
+			lo->procs = true;
+	}
+	if (lo->procs && lo->out.format == OUT_JSON)
+		cols[n++] = (struct out_col){ "PROCS_PARTIAL", COL_BOOL, false };
 	/* First: it sets the locale that fmt_name escapes names for. */
-	t = table_new("objects", cols, lo->ncols, &lo->out);
+	t = table_new("objects", cols, n, &lo->out);
 	backend_for(NULL)->list(&list, lo->kinds);
 	status = ls_dir_errors(&list);
+	if (lo->procs || lo->unused)
+		lo->partial = procs_count(&list);
 	for (i = 0; i < list.n; i++)
-		fill_row(t, lo, &users, &groups, &list.entries[i]);
+		if (!lo->unused || list.entries[i].procs == 0)
+			fill_row(t, lo, &users, &groups, &list.entries[i]);
 	table_print(t);
 	list_free(&list);
 	for (i = 0; i < users.n; i++)
@@ -352,6 +387,8 @@ const struct opt opts_ls[] = {
 	  .complete = COMPLETE_COLUMNS },
 	{ .name = "list-columns", .val = OPT_LIST_COLUMNS,
 	  .help = "the columns -o takes" },
+	{ .name = "unused", .val = OPT_UNUSED,
+	  .help = "only objects no process has open or mapped" },
 	{ .name = "noheadings", .val = 'n', .help = "no header line" },
 	OPTS_OUTPUT,
 	{ 0 }

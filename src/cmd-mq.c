@@ -502,6 +502,25 @@ cmd_mq_info(int argc, char *argv[], const struct object *obj,
 	return 0;
 }
 
+static int
+cmd_mq_procs(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	struct mq_attr attr;
+	struct mq_opts mo;
+	struct mqobj m;
+	struct stat st;
+	int e;
+
+	mo_init(&mo, argc, argv, obj, verb);
+	mo_parse(&mo, 0);
+	mo_open(&mo, &m, O_RDONLY);
+	if ((e = m.ops->info(&m, &attr, &st)) != 0)
+		die(e, mo.v.name);
+	m.ops->close(&m);
+	return procs_print(&st, &mo.out);
+}
+
 /* notify: wait, taking nothing, until the queue holds a message. */
 static int
 cmd_mq_notify(int argc, char *argv[], const struct object *obj,
@@ -614,6 +633,11 @@ static const struct verb verbs_mq[] = {
 	  .notes = "Waits, taking nothing, until the queue holds a message, "
 	  "then runs\nCOMMAND or exits 0. Another process registered: exit "
 	  "75.\n" },
+	{ .name = "procs", .run = cmd_mq_procs,
+	  .summary = "list the processes that have it open",
+	  .usage = "NAME [--json | -r | --pairs]",
+	  .opts = opts_output, .operands = "name",
+	  .notes = "A row per process: PID, USER, COMMAND, HOW (fd).\n" },
 	{ .name = "unlink", .run = cmd_mq_unlink, .usage = "NAME...",
 	  .summary = "remove queues",
 	  .operands = "name...",

@@ -315,6 +315,24 @@ cmd_sem_info(int argc, char *argv[], const struct object *obj,
 }
 
 static int
+cmd_sem_procs(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	struct out_opts out = { 0 };
+	struct sem_opts so;
+	struct stat st;
+	struct semobj s;
+	int e, value;
+
+	so_name_only(&so, argc, argv, obj, verb, &out);
+	so_open(&so, &s, O_RDONLY);
+	if ((e = s.ops->info(&s, &value, &st)) != 0)
+		die(e, so.v.name);
+	s.ops->close(&s);
+	return procs_print(&st, &out);
+}
+
+static int
 cmd_sem_holders(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
@@ -605,6 +623,11 @@ static const struct verb verbs_sem[] = {
 	  .opts = opts_output, .operands = "name",
 	  .notes = "Lists the recorded holders: pid, alive or dead, since, "
 	  "command.\n" },
+	{ .name = "procs", .run = cmd_sem_procs,
+	  .summary = "list the processes that have it open or mapped",
+	  .usage = "NAME [--json | -r | --pairs]",
+	  .opts = opts_output, .operands = "name",
+	  .notes = "A row per process: PID, USER, COMMAND, HOW (fd, map).\n" },
 	{ .name = "recover", .run = cmd_sem_recover, .usage = "NAME",
 	  .summary = "give back the token of every dead holder",
 	  .operands = "name",

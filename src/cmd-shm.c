@@ -317,6 +317,21 @@ cmd_shm_info(int argc, char *argv[], const struct object *obj,
 }
 
 static int
+cmd_shm_procs(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	struct shm_opts so;
+	struct stat st;
+	int fd;
+
+	so_init(&so, argc, argv, obj, verb);
+	so_parse(&so, NULL);
+	so_fstat(&so, fd = so_open(&so, O_RDONLY), &st);
+	close(fd);
+	return procs_print(&st, &so.out);
+}
+
+static int
 cmd_shm_unlink(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
@@ -377,6 +392,11 @@ static const struct verb verbs_shm[] = {
 	  .summary = "print name, size, mode, owner and group",
 	  .usage = "NAME [--json | -r | --pairs]",
 	  .opts = opts_output, .operands = "name" },
+	{ .name = "procs", .run = cmd_shm_procs,
+	  .summary = "list the processes that have it open or mapped",
+	  .usage = "NAME [--json | -r | --pairs]",
+	  .opts = opts_output, .operands = "name",
+	  .notes = "A row per process: PID, USER, COMMAND, HOW (fd, map).\n" },
 	{ .name = "unlink", .run = cmd_shm_unlink, .usage = "NAME...",
 	  .summary = "remove segments",
 	  .operands = "name...",

@@ -433,6 +433,9 @@ struct ipc_entry {
 	long long	 value;		/* semaphore value */
 	long		 messages, max_messages, message_size;	/* queue */
 	int		 holders;	/* semaphore with a holders ledger */
+	int		 procs;		/* processes using it (procs_count) */
+	dev_t		 dev;		/* what names it for procs.c */
+	ino_t		 ino;
 };
 struct ipc_list {
 	struct ipc_entry *entries;
@@ -444,6 +447,25 @@ void	 list_objects(struct ipc_list *, unsigned);
 void	 list_free(struct ipc_list *);
 bool	 queue_mounted(void);
 long long queue_charge(const struct ipc_entry *);
+
+/* procs.c: the processes that have an object open or mapped. */
+#define PROC_FD			1	/* a descriptor */
+#define PROC_MAP		2	/* a mapping */
+#define PROC_COMMAND_MAX	4096	/* bytes of a command line shown */
+struct proc_use {
+	size_t		 obj;		/* which of the objects asked about */
+	pid_t		 pid;
+	unsigned	 how;		/* PROC_FD | PROC_MAP */
+};
+struct proc_scan {
+	struct proc_use	*uses;
+	size_t		 n, cap;
+	bool		 partial;	/* some processes could not be read */
+};
+void	 procs_scan(const struct stat *, size_t, struct proc_scan *);
+bool	 procs_count(struct ipc_list *);
+void	 procs_free(struct proc_scan *);
+int	 procs_print(const struct stat *, const struct out_opts *);
 
 /* text.c: UTF-8, and text from outside made safe to print. */
 size_t	 utf8_len(const unsigned char *, size_t, unsigned *);

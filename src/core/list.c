@@ -54,7 +54,7 @@ add_entry(struct ipc_list *l, size_t *cap, enum ipc_kind kind,
 		die(errno, NULL);
 	e->size = e->value = -1;
 	e->messages = e->max_messages = e->message_size = -1;
-	e->holders = -1;
+	e->holders = e->procs = -1;
 	return e;
 }
 
@@ -160,6 +160,18 @@ probe_mq(int dfd, const char *file, struct stat *st, struct ipc_entry *e)
 	return true;
 }
 
+/* After a probe, what its open saw: newer than the directory's stat. */
+static void
+set_stat(struct ipc_entry *e, const struct stat *st)
+{
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->mode = st->st_mode;
+	e->mtime = st->st_mtim;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+}
+
 /*
  * Add the objects of one directory. Returns 0, or the errno of a
  * directory that could not be read.
@@ -216,11 +228,7 @@ read_dir(struct ipc_list *l, size_t *cap, const char *path, bool is_mq,
 			l->n--;
 			continue;
 		}
-		/* After a probe, what its open saw: newer than the stat. */
-		ent->uid = st.st_uid;
-		ent->gid = st.st_gid;
-		ent->mode = st.st_mode;
-		ent->mtime = st.st_mtim;
+		set_stat(ent, &st);
 	}
 	if (errno != 0)
 		e = errno;
