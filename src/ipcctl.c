@@ -22,7 +22,7 @@ static const struct verb bare_verbs[] = {
 	  .notes = "What this platform supports and its limits.\n" },
 	{ .name = "ls", .alias = "list", .run = cmd_ls,
 	  .summary = "list every semaphore, segment and queue",
-	  .usage = "[-t sem,shm,mq] [-l] [-o COLUMNS] [-n] "
+	  .usage = "[-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] "
 	  "[--json | -r | --pairs]",
 	  .opts = opts_ls, .operands = "",
 	  .notes = "Every POSIX IPC object this host shows.\n" },

@@ -92,7 +92,7 @@ objects:
 
 verbs without an object:
   limits    [--json | -r | --pairs]
-  ls        [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--json | -r | --pairs]
+  ls        [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]
 
 'ipcctl OBJECT --help' lists an object's verbs; see ipcctl(1)"
 }

@@ -216,7 +216,8 @@ usage_line() {
 	"sem acquire")	u='NAME [-t T] [--holder PID] [--recover] [-c] [-x] [-m MODE] [-v N]' ;;
 	"sem release")	u='NAME [-n N] [--holder PID] [-c] [-x] [-m MODE] [-v N]' ;;
 	"sem value" | "sem recover")	u='NAME' ;;
-	"sem info" | "sem holders" | "shm info" | "mq info")
+	"sem info" | "sem holders" | "shm info" | "mq info" | "sem procs" | \
+	    "shm procs" | "mq procs")
 			u='NAME [--json | -r | --pairs]' ;;
 	"sem unlink" | "shm unlink" | "mq unlink")	u='NAME...' ;;
 	"sem run")	u='NAME [-t T] [-E CODE] [--recover] [-c] [-x] [-m MODE] [-v N] [--] COMMAND [ARG...]' ;;
@@ -228,7 +229,7 @@ usage_line() {
 	"mq send")	u='NAME [-p PRIO] [-t T] [--lines | -0] [MESSAGE...]' ;;
 	"mq receive")	u='NAME [-t T] [-n COUNT | -f] [-P] [-0] [--json]' ;;
 	"mq notify")	u='NAME [-t T] [[--] COMMAND [ARG...]]' ;;
-	"ls")		u='[-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--json | -r | --pairs]' ;;
+	"ls")		u='[-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]' ;;
 	"limits")	u='[--json | -r | --pairs]' ;;
 	sem | shm | mq)	u='VERB [OPTIONS] [NAME] [ARGS]' ;;
 	*)		fail "usage_line: no usage known for '$*'"; return 1 ;;
@@ -316,4 +317,15 @@ as_nobody() {
 	[ -n "$NOBODY_GROUP" ] || fail "as_nobody: call need_unprivileged first" ||
 	    return 1
 	setpriv --reuid=nobody --regid="$NOBODY_GROUP" --clear-groups "$@"
+}
+
+# procs_plus [RUNNER...]: "+" where some process cannot be inspected (run
+# as RUNNER, e.g. as_nobody), else nothing: ipcctl(1), Processes, says the
+# counts are then lower bounds, written "3+".
+procs_plus() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	"$@" sh -c 'for p in /proc/[0-9]*; do
+		{ ls "$p/fd" && cat "$p/maps"; } >/dev/null 2>&1 && continue
+		[ -d "$p" ] && { echo +; exit; }
+	done'
 }

@@ -213,19 +213,20 @@ MQ_NOTE="ipcctl: ls: /dev/mqueue is not mounted, so no queue is listed; to mount
 	assert_usage_error "ipcctl: ls: option requires an argument: -o" ls
 }
 
-@test "ls -l: group, holders and mtime" {
-	local me group mtime
+@test "ls -l: group, holders, procs and mtime" {
+	local me group mtime plus
 	me=$(id -un) group=$(id -gn)
 	ipcctl sem create "$(name s)" -v 2
 	ipcctl shm create "$(name m)" -s 100
 	touch -d @1700000000 "/dev/shm/$PREFIX"m "$(sem_file "$(name s)")"
 	mtime=$(date -d @1700000000 +%Y-%m-%dT%H:%M:%S%z)
+	plus=$(procs_plus)
 	run -0 --separate-stderr ipcctl ls -l -t sem,shm -r
 	assert_equal "${lines[0]}" \
-	    "TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES HOLDERS MTIME NOTE"
+	    "TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES HOLDERS PROCS MTIME NOTE"
 	assert_equal "$(mine)" "$(printf '%s\n' \
-	    "sem $(name s) $me $group 0600  2   $mtime " \
-	    "shm $(name m) $me $group 0600 100    $mtime ")"
+	    "sem $(name s) $me $group 0600  2   0$plus $mtime " \
+	    "shm $(name m) $me $group 0600 100    0$plus $mtime ")"
 
 	# A holder recorded in the semaphore's ledger: still a healthy
 	# semaphore, its file longer now.
@@ -286,7 +287,7 @@ time.sleep(60)' "$(sem_file "$(name s)")" >locked &
 	    "TYPE NAME OWNER MODE SIZE VALUE MESSAGES NOTE GROUP"
 	run -0 --separate-stderr with_mq "$IPCCTL" ls -l -o +mtime,name -r
 	assert_equal "${lines[0]}" \
-	    "TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES HOLDERS MTIME NOTE MTIME NAME"
+	    "TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES HOLDERS PROCS MTIME NOTE MTIME NAME"
 }
 
 @test "ls --list-columns: every column, and what it holds" {
@@ -299,7 +300,7 @@ time.sleep(60)' "$(sem_file "$(name s)")" >locked &
 		names+=("${l%% *}")
 	done
 	assert_equal "${names[*]}" \
-	    "TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES MAX_MESSAGES MESSAGE_SIZE HOLDERS MTIME NOTE"
+	    "TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES MAX_MESSAGES MESSAGE_SIZE HOLDERS PROCS MTIME NOTE"
 	# Each of them works with -o.
 	for l in "${names[@]}"; do
 		run -0 --separate-stderr ipcctl ls -t sem -o "$l" -r
@@ -583,12 +584,12 @@ socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "/dev/shm/${PREFIX}sock"
 		limits) assert_equal "${lines[0]}" \
 			    "usage: ipcctl limits [--json | -r | --pairs]" ;;
 		*) assert_equal "${lines[0]}" \
-			    "usage: ipcctl ls [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--json | -r | --pairs]" ;;
+			    "usage: ipcctl ls [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]" ;;
 		esac
 	done
 	run -0 --separate-stderr ipcctl help ls
 	assert_equal "${lines[0]}" \
-	    "usage: ipcctl ls [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--json | -r | --pairs]"
+	    "usage: ipcctl ls [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]"
 	assert_equal "${lines[1]}" "alias: list"
 }
 
@@ -753,7 +754,7 @@ bash_complete() {
 	assert_equal "${lines[*]}" "limits list ls"
 	run -0 bash_complete "ipcctl ls --"
 	assert_equal "${lines[*]}" \
-	    "--help --json --list-columns --long --noheadings --output --pairs --raw --type"
+	    "--help --json --list-columns --long --noheadings --output --pairs --raw --type --unused"
 	run -0 bash_complete "ipcctl list -t "
 	assert_equal "${lines[*]}" "mq sem shm"
 	run -0 bash_complete "ipcctl ls -o M"
