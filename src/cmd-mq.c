@@ -480,31 +480,10 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 	return 0;
 }
 
+/* info and procs: the queue's attributes and inode, then one or the other. */
 static int
-cmd_mq_info(int argc, char *argv[], const struct object *obj,
-    const struct verb *verb)
-{
-	struct mq_attr attr;
-	struct mq_opts mo;
-	struct mqobj m;
-	struct stat st;
-	int e;
-
-	mo_init(&mo, argc, argv, obj, verb);
-	mo_parse(&mo, 0);
-	mo_open(&mo, &m, O_RDONLY);
-	if ((e = m.ops->info(&m, &attr, &st)) != 0)
-		die(e, mo.v.name);
-	info_print("queues", mo.v.name, &st, (struct info_num[]){
-	    { "MAX_MESSAGES", attr.mq_maxmsg },
-	    { "MESSAGE_SIZE", attr.mq_msgsize },
-	    { "MESSAGES", attr.mq_curmsgs } }, 3, true, &mo.out);
-	return 0;
-}
-
-static int
-cmd_mq_procs(int argc, char *argv[], const struct object *obj,
-    const struct verb *verb)
+queue_look(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb, bool procs)
 {
 	struct mq_attr attr;
 	struct mq_opts mo;
@@ -518,7 +497,27 @@ cmd_mq_procs(int argc, char *argv[], const struct object *obj,
 	if ((e = m.ops->info(&m, &attr, &st)) != 0)
 		die(e, mo.v.name);
 	m.ops->close(&m);
-	return procs_print(&st, &mo.out);
+	if (procs)
+		return procs_print(&st, &mo.out);
+	info_print("queues", mo.v.name, &st, (struct info_num[]){
+	    { "MAX_MESSAGES", attr.mq_maxmsg },
+	    { "MESSAGE_SIZE", attr.mq_msgsize },
+	    { "MESSAGES", attr.mq_curmsgs } }, 3, true, &mo.out);
+	return 0;
+}
+
+static int
+cmd_mq_info(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	return queue_look(argc, argv, obj, verb, false);
+}
+
+static int
+cmd_mq_procs(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	return queue_look(argc, argv, obj, verb, true);
 }
 
 /* notify: wait, taking nothing, until the queue holds a message. */

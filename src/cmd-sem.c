@@ -295,28 +295,10 @@ cmd_sem_value(int argc, char *argv[], const struct object *obj,
 	return 0;
 }
 
+/* info and procs: the semaphore's value and file, then one or the other. */
 static int
-cmd_sem_info(int argc, char *argv[], const struct object *obj,
-    const struct verb *verb)
-{
-	struct out_opts out = { 0 };
-	struct sem_opts so;
-	struct stat st;
-	struct semobj s;
-	int e, value;
-
-	so_name_only(&so, argc, argv, obj, verb, &out);
-	so_open(&so, &s, O_RDONLY);
-	if ((e = s.ops->info(&s, &value, &st)) != 0)
-		die(e, so.v.name);
-	info_print("semaphores", so.v.name, &st,
-	    &(struct info_num){ "VALUE", value }, 1, false, &out);
-	return 0;
-}
-
-static int
-cmd_sem_procs(int argc, char *argv[], const struct object *obj,
-    const struct verb *verb)
+sem_look(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb, bool procs)
 {
 	struct out_opts out = { 0 };
 	struct sem_opts so;
@@ -329,7 +311,25 @@ cmd_sem_procs(int argc, char *argv[], const struct object *obj,
 	if ((e = s.ops->info(&s, &value, &st)) != 0)
 		die(e, so.v.name);
 	s.ops->close(&s);
-	return procs_print(&st, &out);
+	if (procs)
+		return procs_print(&st, &out);
+	info_print("semaphores", so.v.name, &st,
+	    &(struct info_num){ "VALUE", value }, 1, false, &out);
+	return 0;
+}
+
+static int
+cmd_sem_info(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	return sem_look(argc, argv, obj, verb, false);
+}
+
+static int
+cmd_sem_procs(int argc, char *argv[], const struct object *obj,
+    const struct verb *verb)
+{
+	return sem_look(argc, argv, obj, verb, true);
 }
 
 static int
