@@ -329,3 +329,75 @@ procs_plus() {
 		[ -d "$p" ] && { echo +; exit; }
 	done'
 }
+
+# ------------------------------------------------ shared by several files
+
+# mine: the lines of $output that name an object of this test.
+mine() {
+	local l
+
+	for l in "${lines[@]}"; do
+		[[ $l == *"$PREFIX"* ]] && printf '%s\n' "$l"
+	done
+	return 0
+}
+
+need_jq() {
+	command -v jq >/dev/null 2>&1 || skip "jq is not installed"
+}
+
+# is_comm PID COMM: PID runs the program COMM.
+is_comm() {
+	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
+}
+
+# Tests that look at /dev/mqueue run their look through with_mq: where the
+# mqueue file system is not mounted there, root mounts it in a private
+# mount namespace, so that no other test (ls notes a missing /dev/mqueue)
+# sees a mount come or go. Where a file had to make the directory to
+# mount on, it removes it after its last test.
+MQ_DIR_BY_US="$BATS_FILE_TMPDIR/.made-dev-mqueue"
+
+teardown_file() {
+	[ -e "$MQ_DIR_BY_US" ] && rmdir /dev/mqueue 2>/dev/null
+	return 0
+}
+
+# make_mq_dir: an empty /dev/mqueue to mount on, as systemd has it.
+make_mq_dir() {
+	[ -d /dev/mqueue ] && return 0
+	mkdir /dev/mqueue 2>/dev/null || return 1
+	: >"$MQ_DIR_BY_US"
+}
+
+# The mqueue file system is mounted on /dev/mqueue here.
+mq_mounted() {
+	[ "$(stat -f -c %T /dev/mqueue 2>/dev/null)" = mqueue ]
+}
+
+# Mount the mqueue file system on /dev/mqueue unless it is there.
+MOUNT_MQ='grep -q " /dev/mqueue mqueue " /proc/self/mounts ||
+    mount -t mqueue none /dev/mqueue'
+
+# Root can have /dev/mqueue mounted in a private mount namespace, where no
+# other test's mounting or unmounting it reaches.
+can_mount_mq() {
+	[ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 &&
+	    make_mq_dir && unshare -m sh -c "$MOUNT_MQ" 2>/dev/null
+}
+
+# Skip unless queues can be listed: in a private mount namespace, or
+# where /dev/mqueue is mounted.
+need_mqueue() {
+	can_mount_mq || mq_mounted ||
+	    skip "/dev/mqueue is not mounted and mounting it needs root"
+}
+
+# with_mq COMMAND...: run COMMAND where /dev/mqueue shows the queues.
+with_mq() {
+	if ! can_mount_mq; then
+		"$@"
+		return
+	fi
+	unshare -m sh -c "$MOUNT_MQ"' && exec "$@"' sh "$@"
+}

@@ -26,11 +26,6 @@ bg_sleep() {
 	wait_exec "$SLEEP_PID" sleep
 }
 
-# is_comm PID COMM: PID runs the program COMM.
-is_comm() {
-	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]
-}
-
 # wait_exec PID COMM: wait until PID has executed COMM.
 wait_exec() {
 	wait_for is_comm "$1" "$2"
@@ -99,10 +94,6 @@ put_le() {
 set_slot_start() {
 	put_le "$1" $((LEDGER_OFF + LEDGER_HEAD + $2 * SLOT_SIZE + SLOT_START)) \
 	    8 "$3"
-}
-
-need_jq() {
-	command -v jq >/dev/null 2>&1 || skip "jq is not installed"
 }
 
 # run_killed NAME: "sem run NAME -- sleep 30" killed by SIGKILL while its

@@ -8,58 +8,10 @@
 load helpers
 
 
-# Where this file made /dev/mqueue to mount the mqueue file system on (in
-# private mount namespaces only), it removes it after the last test.
-MQ_DIR_BY_US="$BATS_FILE_TMPDIR/.made-dev-mqueue"
-
-teardown_file() {
-	[ -e "$MQ_DIR_BY_US" ] && rmdir /dev/mqueue 2>/dev/null
-	return 0
-}
-
-# make_mq_dir: an empty /dev/mqueue to mount on, as systemd has it.
-make_mq_dir() {
-	[ -d /dev/mqueue ] && return 0
-	mkdir /dev/mqueue 2>/dev/null || return 1
-	: >"$MQ_DIR_BY_US"
-}
-
 # mkq NAME [OPTIONS]: create a queue that teardown removes.
 mkq() {
 	track "$1"
 	"$IPCCTL" mq create "$@"
-}
-
-# The mqueue file system is mounted on /dev/mqueue here.
-mq_mounted() {
-	[ "$(stat -f -c %T /dev/mqueue 2>/dev/null)" = mqueue ]
-}
-
-# Mount the mqueue file system on /dev/mqueue unless it is there.
-MOUNT_MQ='grep -q " /dev/mqueue mqueue " /proc/self/mounts ||
-    mount -t mqueue none /dev/mqueue'
-
-# Root can have /dev/mqueue mounted in a private mount namespace, where no
-# other test's mounting or unmounting it reaches.
-can_mount_mq() {
-	[ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 &&
-	    make_mq_dir && unshare -m sh -c "$MOUNT_MQ" 2>/dev/null
-}
-
-# Skip unless queues can be listed: in a private mount namespace, or
-# where /dev/mqueue is mounted.
-need_mqueue() {
-	can_mount_mq || mq_mounted ||
-	    skip "/dev/mqueue is not mounted and mounting it needs root"
-}
-
-# with_mq COMMAND...: run COMMAND where /dev/mqueue shows the queues.
-with_mq() {
-	if ! can_mount_mq; then
-		"$@"
-		return
-	fi
-	unshare -m sh -c "$MOUNT_MQ"' && exec "$@"' sh "$@"
 }
 
 # Skip unless hermetic works: root, unshare, and /dev/mqueue to mount on.
@@ -81,16 +33,6 @@ hermetic() {
 	    mount -t mqueue none /dev/mqueue
 	    ipcctl() { "$IPCCTL" "$@"; }
 	    eval "$1"' sh "$1"
-}
-
-# mine: the lines of $output that name an object of this test.
-mine() {
-	local l
-
-	for l in "${lines[@]}"; do
-		[[ $l == *"$PREFIX"* ]] && printf '%s\n' "$l"
-	done
-	return 0
 }
 
 # my_json: this test's objects in the JSON of "ls --json", one compact

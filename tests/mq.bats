@@ -9,48 +9,6 @@ MQ_PRIO_MAX=32768
 
 # --------------------------------------------------------------- helpers
 
-# Tests that look at /dev/mqueue run their look through mqfs: where the
-# mqueue file system is not mounted there, root mounts it in a private
-# mount namespace, so that no other test (ls.bats notes a missing
-# /dev/mqueue) sees a mount come or go. Where this file had to make the
-# directory to mount on, it removes it after the last test.
-MQ_DIR_BY_US="$BATS_FILE_TMPDIR/.made-dev-mqueue"
-
-mqueue_mounted() {
-	awk '$2 == "/dev/mqueue" && $3 == "mqueue" { found = 1 }
-	    END { exit !found }' /proc/self/mounts
-}
-
-# need_mqueue_fs: mqfs can work, or the test skips with the reason.
-need_mqueue_fs() {
-	mqueue_mounted && return 0
-	[ "$(id -u)" -eq 0 ] ||
-	    skip "/dev/mqueue is not mounted, and only root may mount it"
-	command -v unshare >/dev/null 2>&1 ||
-	    skip "/dev/mqueue is not mounted, and unshare (util-linux) is missing"
-	if [ ! -d /dev/mqueue ]; then
-		mkdir /dev/mqueue 2>/dev/null || skip "cannot create /dev/mqueue"
-		: >"$MQ_DIR_BY_US"
-	fi
-	unshare -m sh -c 'mount -t mqueue none /dev/mqueue' 2>/dev/null ||
-	    skip "cannot mount the mqueue file system on /dev/mqueue"
-}
-
-# mqfs COMMAND...: run COMMAND where /dev/mqueue shows the queues.
-mqfs() {
-	if mqueue_mounted; then
-		"$@"
-		return
-	fi
-	unshare -m sh -c 'mount -t mqueue none /dev/mqueue && exec "$@"' \
-	    sh "$@"
-}
-
-teardown_file() {
-	[ -e "$MQ_DIR_BY_US" ] && rmdir /dev/mqueue 2>/dev/null
-	return 0
-}
-
 # messages NAME: the number of messages on the queue, from "info".
 messages() {
 	info_field "$1" MESSAGES
@@ -219,15 +177,15 @@ $N 0600 $(id -un) $(id -gn) $(sysctl_mq msg_default) $(sysctl_mq msgsize_default
 }
 
 @test "create -m: the file in /dev/mqueue has exactly MODE" {
-	need_mqueue_fs
+	need_mqueue
 	umask 077
 	run -0 --separate-stderr ipcctl mq create "$N" -m 0666
-	assert_equal "$(mqfs stat -c %a "/dev/mqueue/${N#/}")" 666 "mode"
+	assert_equal "$(with_mq stat -c %a "/dev/mqueue/${N#/}")" 666 "mode"
 	run -0 --separate-stderr ipcctl mq create "$(name g)" -m 0620
-	assert_equal "$(mqfs stat -c %a "/dev/mqueue/${PREFIX}g")" 620 "mode"
+	assert_equal "$(with_mq stat -c %a "/dev/mqueue/${PREFIX}g")" 620 "mode"
 	run -0 --separate-stderr ipcctl mq create "$(name d)"
-	assert_equal "$(mqfs stat -c %a "/dev/mqueue/${PREFIX}d")" 600 "mode"
-	assert_equal "$(mqfs stat -c %u:%g "/dev/mqueue/${N#/}")" \
+	assert_equal "$(with_mq stat -c %a "/dev/mqueue/${PREFIX}d")" 600 "mode"
+	assert_equal "$(with_mq stat -c %u:%g "/dev/mqueue/${N#/}")" \
 	    "$(id -u):$(id -g)" "owner"
 }
 
@@ -925,7 +883,7 @@ ipcctl: mq receive: stdout: No space left on device"
 	# Contract: notify exits 0 once the queue holds a message. The window
 	# between mq_notify(3) and mq_getattr(3) is widened with strace's
 	# fault injection.
-	need_mqueue_fs
+	need_mqueue
 	command -v strace >/dev/null || skip "strace is not installed"
 	strace -f -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
 	ipcctl mq create "$N"
@@ -936,7 +894,7 @@ ipcctl: mq receive: stdout: No space left on device"
 	local pid=$!
 	bg_track "$pid"
 	# registered: the queue's file names the process to notify
-	wait_for mqfs grep -q 'NOTIFY_PID:[1-9]' "/dev/mqueue/${N#/}"
+	wait_for with_mq grep -q 'NOTIFY_PID:[1-9]' "/dev/mqueue/${N#/}"
 	ipcctl mq send "$N" arrived
 	local st=0
 	wait "$pid" || st=$?

@@ -46,20 +46,16 @@ key_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* The process being read uses what dev and ino name, if it is asked. */
+/* Object k's use by the process being read, once whatever its number. */
 static void
-found(struct scan *s, dev_t dev, ino_t ino, unsigned how)
+add_use(struct scan *s, const struct key *k, unsigned how)
 {
-	struct key k = { .dev = dev, .ino = ino }, *hit;
 	struct proc_scan *o = s->out;
-	struct proc_use *u;
+	size_t last = s->last[k->obj];
 
-	if ((hit = bsearch(&k, s->keys, s->nkeys, sizeof(k), key_cmp)) == NULL)
-		return;
-	/* Once a process, whatever number of descriptors and mappings. */
-	if (s->last[hit->obj] != 0 &&
-	    o->uses[s->last[hit->obj] - 1].pid == s->pid) {
-		o->uses[s->last[hit->obj] - 1].how |= how;
+	if (last != 0 && last <= o->n && o->uses[last - 1].pid == s->pid &&
+	    o->uses[last - 1].obj == k->obj) {
+		o->uses[last - 1].how |= how;
 		return;
 	}
 	if (o->n == o->cap) {
@@ -68,9 +64,61 @@ found(struct scan *s, dev_t dev, ino_t ino, unsigned how)
 		    sizeof(*o->uses))) == NULL)
 			die(ENOMEM, NULL);
 	}
-	u = &o->uses[o->n++];
-	*u = (struct proc_use){ .obj = hit->obj, .pid = s->pid, .how = how };
-	s->last[hit->obj] = o->n;
+	o->uses[o->n++] = (struct proc_use){ .obj = k->obj, .pid = s->pid,
+	    .how = how };
+	s->last[k->obj] = o->n;
+}
+
+/*
+ * The process being read uses what dev and ino name: a use of every
+ * object asked about by that inode (hard links are names of one object).
+ */
+static void
+found(struct scan *s, dev_t dev, ino_t ino, unsigned how)
+{
+	struct key k = { .dev = dev, .ino = ino }, *hit, *end;
+
+	if ((hit = bsearch(&k, s->keys, s->nkeys, sizeof(k), key_cmp)) == NULL)
+		return;
+	while (hit > s->keys && key_cmp(hit - 1, &k) == 0)
+		hit--;
+	for (end = s->keys + s->nkeys; hit < end && key_cmp(hit, &k) == 0;
+	    hit++)
+		add_use(s, hit, how);
+}
+
+/* Up to len bytes of the file name in /proc/PID (pdfd); the count. */
+static size_t
+proc_read(int pdfd, const char *name, char *buf, size_t len)
+{
+	size_t n = 0;
+	int fd;
+
+	if ((fd = openat(pdfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (io_read(fd, buf, len, -1, &n) != 0)
+		n = 0;
+	close(fd);
+	return n;
+}
+
+/*
+ * Whether the process whose /proc directory is pdfd is gone or ending
+ * (PF_EXITING: its memory, and so its command line, may be gone already
+ * while its descriptors are not): then it is left out.
+ */
+static bool
+proc_exiting(int pdfd)
+{
+	char buf[1024], *p;
+	unsigned long flags;
+
+	buf[proc_read(pdfd, "stat", buf, sizeof(buf) - 1)] = '\0';
+	/* "pid (comm) state ppid pgrp session tty tpgid flags ..." */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return true;
+	return (flags & 0x4) != 0;	/* PF_EXITING */
 }
 
 /* Whether an error reading a process means it was not ours to read. */
@@ -174,8 +222,8 @@ procs_scan(const struct stat *st, size_t n, struct proc_scan *out)
 {
 	struct scan s = { .out = out };
 	struct dirent *d;
+	size_t i, before;
 	DIR *proc;
-	size_t i;
 	int pdfd;
 
 	memset(out, 0, sizeof(*out));
@@ -198,8 +246,11 @@ procs_scan(const struct stat *st, size_t n, struct proc_scan *out)
 		if ((pdfd = openat(dirfd(proc), d->d_name,
 		    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 			continue;
+		before = out->n;
 		read_fds(&s, pdfd);
 		read_maps(&s, pdfd);
+		if (out->n > before && proc_exiting(pdfd))
+			out->n = before;
 		close(pdfd);
 	}
 	closedir(proc);
@@ -252,35 +303,53 @@ how_text(unsigned how)
 	return how == PROC_FD ? "fd" : "map";
 }
 
-/* A process's command line, its arguments apart by spaces, made safe. */
+/*
+ * A process's command line, its arguments apart by spaces, made safe; a
+ * kernel thread's name where it has none.
+ */
 static void
-proc_command(pid_t pid, char *out)
+proc_command(int pdfd, char *out)
 {
-	char path[64], buf[PROC_COMMAND_MAX];
-	size_t n = 0, i;
-	int fd;
+	char buf[PROC_COMMAND_MAX];
+	size_t n, i;
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		io_read(fd, buf, sizeof(buf), -1, &n);
-		close(fd);
-	}
+	n = proc_read(pdfd, "cmdline", buf, sizeof(buf));
 	while (n > 0 && buf[n - 1] == '\0')
 		n--;
 	for (i = 0; i < n; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
 	if (n == 0) {
-		/* A kernel thread, or a process that ends: its name. */
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-			io_read(fd, buf, sizeof(buf) - 1, -1, &n);
-			close(fd);
-		}
+		n = proc_read(pdfd, "comm", buf, sizeof(buf));
 		while (n > 0 && buf[n - 1] == '\n')
 			n--;
 	}
 	safe_text(out, buf, n);
+}
+
+/* One row: a process that ended since the scan is left out. */
+static void
+proc_row(struct table *t, const struct proc_use *u, char *cmd)
+{
+	char path[64], user[64];
+	struct libscols_line *ln;
+	struct stat pst;
+	int pdfd;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)u->pid);
+	if ((pdfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	proc_command(pdfd, cmd);
+	if (fstat(pdfd, &pst) == -1 || proc_exiting(pdfd)) {
+		close(pdfd);
+		return;
+	}
+	close(pdfd);
+	ln = table_row(t);
+	table_setf(t, ln, 0, "%d", (int)u->pid);
+	table_set(t, ln, 1, fmt_user(pst.st_uid, user, sizeof(user)));
+	table_set(t, ln, 2, cmd);
+	table_set(t, ln, 3, how_text(u->how));
 }
 
 /*
@@ -297,28 +366,17 @@ procs_print(const struct stat *st, const struct out_opts *opts)
 		{ "COMMAND",	COL_STR, false },
 		{ "HOW",	COL_STR, false },
 	};
-	char path[64], user[64], *cmd;
-	struct libscols_line *ln;
 	struct proc_scan ps;
-	struct stat pst;
 	struct table *t;
+	char *cmd;
 	size_t i;
 
 	t = table_new("processes", cols, 4, opts);
 	procs_scan(st, 1, &ps);
 	if ((cmd = malloc(4 * PROC_COMMAND_MAX + 1)) == NULL)
 		die(ENOMEM, NULL);
-	for (i = 0; i < ps.n; i++) {
-		snprintf(path, sizeof(path), "/proc/%d", (int)ps.uses[i].pid);
-		if (stat(path, &pst) == -1)
-			continue;
-		proc_command(ps.uses[i].pid, cmd);
-		ln = table_row(t);
-		table_setf(t, ln, 0, "%d", (int)ps.uses[i].pid);
-		table_set(t, ln, 1, fmt_user(pst.st_uid, user, sizeof(user)));
-		table_set(t, ln, 2, cmd);
-		table_set(t, ln, 3, how_text(ps.uses[i].how));
-	}
+	for (i = 0; i < ps.n; i++)
+		proc_row(t, &ps.uses[i], cmd);
 	table_print(t);
 	free(cmd);
 	if (ps.partial)
