@@ -21,7 +21,7 @@
 /* What the verbs that open a semaphore share. */
 struct sem_opts {
 	struct verb_opts	 v;
-	unsigned		 value;		/* -v: value if created */
+	long long		 value;		/* -v: value if created; -1: none */
 	pid_t			 holder;	/* --holder PID, or 0 */
 	bool			 recover;	/* --recover */
 };
@@ -33,6 +33,7 @@ so_init(struct sem_opts *so, int argc, char *argv[],
     const struct object *obj, const struct verb *verb)
 {
 	memset(so, 0, sizeof(*so));
+	so->value = -1;
 	verb_opts_init(&so->v, argc, argv, obj, verb);
 }
 
@@ -183,7 +184,7 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 	struct sem_opts so;
 	struct deadline d;
 	struct semobj s;
-	struct token t;
+	struct token t = { 0 };
 	const char *arg;
 	int ch, e;
 
@@ -251,11 +252,7 @@ cmd_sem_release(int argc, char *argv[], const struct object *obj,
 			    n, count);
 		return 0;
 	}
-	if ((e = s.ops->release(&s, count, &done)) == EOVERFLOW)
-		errx(EX_DATAERR, "%s: released %lld of %lld: the value would "
-		    "pass SEM_VALUE_MAX (%d)", so.v.name, done, count,
-		    SEM_VALUE_MAX);
-	if (e != 0)
+	if ((e = s.ops->release(&s, count, &done)) != 0)
 		die(e, so.v.name);
 	return 0;
 }
@@ -429,6 +426,20 @@ run_parse(struct sem_opts *so, char ***command, long long *conflict)
 		usage_error(a->obj, a->verb, "missing COMMAND");
 }
 
+/* What COMMAND learns of its token: its fencing number and its key. */
+static void
+token_env(const struct token *t)
+{
+	char buf[32];
+
+	if (t->fence != 0) {
+		snprintf(buf, sizeof(buf), "%ju", (uintmax_t)t->fence);
+		setenv("IPCCTL_FENCE", buf, 1);
+	}
+	if (t->id != NULL)
+		setenv("IPCCTL_TOKEN", t->id, 1);
+}
+
 /*
  * Holding token t: run COMMAND and give the token back however it ends.
  * Signals in set (and SIGCHLD) are blocked; old is the mask COMMAND gets.
@@ -441,6 +452,7 @@ run_holding(struct semobj *s, struct runner *r, const struct token *t,
 	int status = -1, re;
 
 	*e = 0;
+	token_env(t);
 	if (!signal_noted() && (*e = run_start(r, command, set, old)) == 0)
 		status = run_wait(r, s->ops->lost_fd(s, t));
 	if ((re = s->ops->release_token(s, t)) != 0)
@@ -473,6 +485,7 @@ run_acquire(struct sem_opts *so, struct semobj *s, struct runner *r,
 	slot.guard = r->sentinel;
 	slot.guard_start = r->sentinel_start;
 	deadline_start(&d, so->v.timed ? &so->v.timeout : NULL);
+	t->leased = true;	/* kept while COMMAND runs, where leases exist */
 	if ((e = s->ops->acquire(s, &d, &slot, t)) == EINTR && signal_noted())
 		die_signal(signal_noted());
 	if (e == EAGAIN || e == ETIMEDOUT) {
@@ -491,7 +504,7 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	struct sem_opts so;
 	struct semobj s;
 	struct runner r;
-	struct token t;
+	struct token t = { 0 };
 	sigset_t set, old, noted;
 	long long conflict = EX_TEMPFAIL;
 	char **command;

@@ -178,6 +178,7 @@ main(int argc, char *argv[])
 	int i = 1;
 
 	hold_std_fds();
+	backend_argv = argv;
 	signals_init();
 	atexit(close_stdout);
 	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :

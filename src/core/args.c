@@ -106,6 +106,9 @@ args_name(struct args *a, const char *arg, enum ipc_kind kind,
 
 	if ((errstr = name_check(arg, kind, out)) != NULL)
 		usage_error(a->obj, a->verb, "%s: %s", arg, errstr);
+	if (kind == IPC_SHM && name_is_etcd(out))
+		die(error_set(E_UNAVAILABLE, "shared memory is per host"),
+		    out);
 }
 
 void
@@ -151,4 +154,7 @@ verb_need_name(struct verb_opts *v)
 {
 	if (!v->named)
 		usage_error(v->args.obj, v->args.verb, "missing NAME");
+	if (v->open.mode_set && name_is_etcd(v->name))
+		usage_error(v->args.obj, v->args.verb, "%s: -m: in etcd, its "
+		    "roles govern access", v->name);
 }

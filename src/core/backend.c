@@ -1,29 +1,69 @@
 /*
  * Which backend keeps an object: the one table the verbs go through to
- * reach semaphores, queues and listings. A second backend is a row here
- * and its files; no verb changes.
+ * reach semaphores, queues and listings, by the name's scheme.
+ *
+ * Names written "etcd:NAME" are kept in etcd. Its client (libcurl and
+ * jansson) is not linked into ipcctl, whose every local call would pay
+ * for loading them: it is ipcctl-etcd, the same program with the etcd
+ * backend linked in, which ipcctl executes in its own place -- same
+ * process, same arguments -- the first time an etcd name is used, as git
+ * runs git-remote-https. ipcctl-etcd defines backend_etcd; ipcctl does
+ * not (a weak reference).
  */
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 
-static const struct backend backends[] = {
-	{ .scheme = "", .sem = &semops_local, .mq = &mqops_local,
-	  .list = list_objects },
+extern const struct backend backend_etcd __attribute__((__weak__));
+
+char **backend_argv;
+
+static const struct backend backend_local = {
+	.scheme = "", .sem = &semops_local, .mq = &mqops_local,
+	.list = list_objects,
 };
 
-/* The backend of name, by its prefix (NULL: the local one). */
+/*
+ * Run ipcctl-etcd in this process's place: the one beside this program
+ * (a build tree), else the installed one. Never returns.
+ */
+static __dead void
+exec_etcd_helper(const char *name)
+{
+	char self[PATH_MAX], path[PATH_MAX + 16], *slash;
+	ssize_t n;
+
+#ifndef IPCCTL_ETCD
+	die(error_set(E_UNAVAILABLE, "built without etcd support"), name);
+#endif
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			snprintf(path, sizeof(path), "%.*s/ipcctl-etcd",
+			    (int)(slash - self), self);
+			if (access(path, X_OK) == 0)
+				execv(path, backend_argv);
+		}
+	}
+	execv(IPCCTL_ETCD_HELPER, backend_argv);
+	die(error_set(E_UNAVAILABLE, "cannot run %s: %s", IPCCTL_ETCD_HELPER,
+	    strerror(errno)), name);
+}
+
+/* The backend of name, by its scheme (NULL: the local one). */
 const struct backend *
 backend_for(const char *name)
 {
-	size_t i;
-
-	for (i = 1; name != NULL && i < sizeof(backends) / sizeof(*backends);
-	    i++)
-		if (strncmp(name, backends[i].scheme,
-		    strlen(backends[i].scheme)) == 0)
-			return &backends[i];
-	return &backends[0];
+	if (name == NULL || !name_is_etcd(name))
+		return &backend_local;
+	if (&backend_etcd == NULL)
+		exec_etcd_helper(name);
+	return &backend_etcd;
 }
 
 const struct sem_ops *

@@ -76,6 +76,7 @@ struct object {
  */
 #define E_DAMAGED	4096	/* the object is damaged: 65, and what is wrong */
 #define E_LIMIT		4097	/* a system limit was hit: 71, and which */
+#define E_UNAVAILABLE	4098	/* a service is out of reach: 69, and why */
 int	 error_set(int, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 int	 exit_status(int);
@@ -101,7 +102,9 @@ extern const size_t nending_signals;
 
 /* name.c: canonical names, checked before any system call. */
 enum ipc_kind { IPC_SEM, IPC_SHM, IPC_MQ };
-#define IPC_NAME_BUF	258	/* '/', up to NAME_MAX bytes, NUL */
+#define IPC_NAME_BUF	263	/* "etcd:", '/', up to NAME_MAX bytes, NUL */
+#define ETCD_SCHEME	"etcd:"	/* a name kept in etcd, across hosts */
+bool	 name_is_etcd(const char *);
 const char *name_check(const char *, enum ipc_kind, char [IPC_NAME_BUF]);
 void	 name_random(char [IPC_NAME_BUF]);
 void	 name_fresh(char [IPC_NAME_BUF], int (*)(const char *, void *),
@@ -120,8 +123,9 @@ const char *parse_mode(const char *, mode_t *);
 struct open_opts {
 	int		 flags;		/* 0, O_CREAT or O_CREAT|O_EXCL */
 	mode_t		 mode;
+	bool		 mode_set;	/* -m given */
 };
-#define OPEN_OPTS_INIT	{ 0, 0600 }
+#define OPEN_OPTS_INIT	{ 0, 0600, false }
 #define OPT_CREATE(h)	{ .name = "create", .val = 'c', .help = (h) }
 #define OPT_EXCLUSIVE(h) { .name = "exclusive", .val = 'x', .help = (h) }
 #define OPT_MODE	{ .name = "mode", .val = 'm', .arg = "MODE", \
@@ -269,16 +273,17 @@ void	 command_line(char *const [], char *, size_t);
  * reach one only through its backend's sem_ops (sem-local.c for POSIX
  * semaphores). Each returns 0 or an error code.
  */
-struct token {				/* a token taken */
+struct token {				/* a token taken; leased: asked */
 	pid_t		 pid;		/* its recorded holder, or 0 */
 	uint64_t	 start;		/* the holder's start time */
 	uint64_t	 fence;		/* fencing number; 0: none */
 	bool		 leased;	/* comes back by itself at its lease's end */
+	const char	*id;		/* what names it (a key), or NULL */
 };
 struct semobj;
 struct sem_ops {
 	int	(*open)(struct semobj *, const char *, const struct open_opts *,
-		    unsigned, int);
+		    long long, int);
 	void	(*close)(struct semobj *);
 	int	(*acquire)(struct semobj *, const struct deadline *,
 		    const struct ledger_slot *, struct token *);
@@ -298,6 +303,7 @@ struct semobj {
 	const struct sem_ops *ops;
 	const char	*name;
 	struct psem	 p;		/* the local backend's */
+	void		*priv;		/* another backend's */
 };
 extern const struct sem_ops semops_local;
 
@@ -345,6 +351,7 @@ struct backend {
 	void			(*list)(struct ipc_list *, unsigned);
 };
 const struct backend *backend_for(const char *);
+extern char **backend_argv;		/* main's argv: the etcd helper's */
 const struct sem_ops *semops_for(const char *);
 const struct mq_ops *mqops_for(const char *);
 

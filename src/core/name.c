@@ -13,17 +13,32 @@
 
 #include "core.h"
 
+/* Whether name s is kept in etcd: "etcd:NAME" or "etcd:/NAME". */
+bool
+name_is_etcd(const char *s)
+{
+	return strncmp(s, ETCD_SCHEME, strlen(ETCD_SCHEME)) == 0;
+}
+
 /*
  * Returns NULL and the canonical "/name" in out, or the reason the name
  * cannot be used. Semaphores live in /dev/shm as "sem.NAME", so their
- * names are four bytes shorter.
+ * names are four bytes shorter. A name in etcd follows the same rules
+ * and keeps its scheme: "etcd:/name".
  */
 const char *
 name_check(const char *s, enum ipc_kind kind, char out[IPC_NAME_BUF])
 {
-	const char *p = s[0] == '/' ? s + 1 : s;
 	size_t max = kind == IPC_SEM ? NAME_MAX - 4 : NAME_MAX;
+	const char *p;
 	size_t len;
+
+	if (name_is_etcd(s)) {
+		s += strlen(ETCD_SCHEME);
+		memcpy(out, ETCD_SCHEME, strlen(ETCD_SCHEME));
+		out += strlen(ETCD_SCHEME);
+	}
+	p = s[0] == '/' ? s + 1 : s;
 
 	if (*p == '\0')
 		return s[0] == '\0' ? "empty name" : "name is only a slash";

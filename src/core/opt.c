@@ -115,6 +115,7 @@ open_opt(struct args *a, int ch, const char *arg, struct open_opts *o)
 	case 'm':
 		if ((errstr = parse_mode(arg, &o->mode)) != NULL)
 			usage_error(a->obj, a->verb, "%s: %s", arg, errstr);
+		o->mode_set = true;
 		break;
 	case 'x':
 		o->flags |= O_CREAT | O_EXCL;

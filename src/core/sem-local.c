@@ -20,10 +20,10 @@
 
 static int
 local_open(struct semobj *s, const char *name, const struct open_opts *o,
-    unsigned value, int access)
+    long long value, int access)
 {
 	s->name = name;
-	return psem_open(&s->p, name, o, value, access);
+	return psem_open(&s->p, name, o, value < 0 ? 0 : value, access);
 }
 
 static void
@@ -63,7 +63,11 @@ local_release(struct semobj *s, long long n, long long *done)
 	int e;
 
 	for (*done = 0; *done < n; (*done)++)
-		if ((e = psem_post(&s->p)) != 0)
+		if ((e = psem_post(&s->p)) == EOVERFLOW)
+			return error_set(e, "released %lld of %lld: the value "
+			    "would pass SEM_VALUE_MAX (%d)", *done, n,
+			    SEM_VALUE_MAX);
+		else if (e != 0)
 			return e;
 	return 0;
 }

@@ -32,6 +32,7 @@ static const struct {
 	{ ENOTSUP,	EX_UNAVAILABLE },
 	{ E_DAMAGED,	EX_DATAERR },
 	{ E_LIMIT,	EX_OSERR },
+	{ E_UNAVAILABLE, EX_UNAVAILABLE },
 };
 
 int
@@ -98,6 +99,8 @@ reason(int errnum)
 		return "damaged";
 	if (errnum == E_LIMIT)
 		return "a system limit was hit";
+	if (errnum == E_UNAVAILABLE)
+		return "not available";
 	return errnum == ETIMEDOUT ? "timed out" : strerror(errnum);
 }
 

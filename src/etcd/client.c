@@ -1,0 +1,323 @@
+/*
+ * The connection to the cluster: etcd's v3 JSON gateway over HTTP(S)
+ * through libcurl. Configured from the environment, as etcdctl is from
+ * ETCDCTL_*: IPCCTL_ETCD_ENDPOINTS (tried in turn on a connection
+ * failure, a timeout or a 503), _PREFIX, _TIMEOUT (every request, dial
+ * included), _CACERT, _CERT, _KEY, _USER and _PASSWORD_FILE, _HOST. The
+ * password is read from its file, sent in one request body, and never
+ * printed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "etcd/etcd.h"
+
+#define MAX_ENDPOINTS	16
+
+struct etcd {
+	CURL		*curl;
+	char		*endpoints[MAX_ENDPOINTS];
+	size_t		 n, cur;		/* endpoints; the one in use */
+	long		 timeout_ms;
+	const char	*prefix;
+	char		 host[256];
+	char		*auth;			/* "Authorization: TOKEN" */
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+struct body {
+	char		*p;
+	size_t		 len;
+	/* A watch: stop once a line holds events. */
+	bool		 watch;
+	bool		 woken;
+};
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	char *q;
+
+	n *= size;
+	if ((q = realloc(b->p, b->len + n + 1)) == NULL)
+		return 0;
+	b->p = q;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	if (b->watch && strstr(b->p, "\"events\"") != NULL) {
+		b->woken = true;
+		return 0;		/* enough: end the transfer */
+	}
+	return n;
+}
+
+static const char *
+env(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : dflt;
+}
+
+static int
+split_endpoints(struct etcd *c, const char *list)
+{
+	char *copy, *p, *save = NULL;
+
+	if ((copy = strdup(list)) == NULL)
+		return ENOMEM;
+	for (p = strtok_r(copy, ",", &save); p != NULL && c->n < MAX_ENDPOINTS;
+	    p = strtok_r(NULL, ",", &save))
+		if ((c->endpoints[c->n] = strdup(p)) != NULL)
+			c->n++;
+	free(copy);
+	return c->n > 0 ? 0 : error_set(EINVAL,
+	    "IPCCTL_ETCD_ENDPOINTS names no endpoint");
+}
+
+static int
+set_tls(struct etcd *c)
+{
+	const char *ca = env("IPCCTL_ETCD_CACERT", NULL);
+	const char *cert = env("IPCCTL_ETCD_CERT", NULL);
+	const char *key = env("IPCCTL_ETCD_KEY", NULL);
+
+	if (ca != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, ca);
+	if (cert != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_SSLCERT, cert);
+	if (key != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_SSLKEY, key);
+	return 0;
+}
+
+/* The password, from its file: the first line. */
+static int
+read_password(char *buf, size_t len)
+{
+	const char *path = env("IPCCTL_ETCD_PASSWORD_FILE", NULL);
+	FILE *fp;
+
+	buf[0] = '\0';
+	if (path == NULL)
+		return 0;
+	if ((fp = fopen(path, "re")) == NULL)
+		return error_set(errno, "IPCCTL_ETCD_PASSWORD_FILE %s: %s", path,
+		    strerror(errno));
+	if (fgets(buf, len, fp) == NULL)
+		buf[0] = '\0';
+	fclose(fp);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+/* With IPCCTL_ETCD_USER: a token for every later request. */
+static int
+authenticate(struct etcd *c)
+{
+	const char *user = env("IPCCTL_ETCD_USER", NULL);
+	char password[1024];
+	json_t *resp;
+	int e;
+
+	if (user == NULL)
+		return 0;
+	if ((e = read_password(password, sizeof(password))) != 0)
+		return e;
+	e = etcd_call(c, "auth/authenticate", json_pack("{s:s, s:s}", "name",
+	    user, "password", password), &resp);
+	explicit_bzero(password, sizeof(password));
+	if (e == EINVAL)
+		e = error_set(EACCES, "etcd refused the user or password");
+	if (e != 0)
+		return e;
+	if (json_string_value(json_object_get(resp, "token")) == NULL ||
+	    asprintf(&c->auth, "Authorization: %s", json_string_value(
+	    json_object_get(resp, "token"))) == -1)
+		e = error_set(EPROTO, "etcd gave no token");
+	json_decref(resp);
+	return e;
+}
+
+int
+etcd_connect(struct etcd **cp)
+{
+	struct timespec ts;
+	struct etcd *c;
+	const char *errstr;
+	int e;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return ENOMEM;
+	*cp = c;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    (c->curl = curl_easy_init()) == NULL)
+		return error_set(E_UNAVAILABLE, "libcurl could not start");
+	if ((errstr = parse_duration(env("IPCCTL_ETCD_TIMEOUT", "5s"), &ts))
+	    != NULL)
+		return error_set(EINVAL, "IPCCTL_ETCD_TIMEOUT: %s", errstr);
+	c->timeout_ms = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (c->timeout_ms <= 0)
+		c->timeout_ms = 1;
+	c->prefix = env("IPCCTL_ETCD_PREFIX", "/ipcctl/");
+	if (getenv("IPCCTL_ETCD_HOST") != NULL)
+		snprintf(c->host, sizeof(c->host), "%s",
+		    getenv("IPCCTL_ETCD_HOST"));
+	else if (gethostname(c->host, sizeof(c->host)) == -1)
+		snprintf(c->host, sizeof(c->host), "localhost");
+	if ((e = split_endpoints(c, env("IPCCTL_ETCD_ENDPOINTS",
+	    "http://127.0.0.1:2379"))) != 0 || (e = set_tls(c)) != 0)
+		return e;
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+	return authenticate(c);
+}
+
+const char *
+etcd_prefix(const struct etcd *c)
+{
+	return c->prefix;
+}
+
+const char *
+etcd_host(const struct etcd *c)
+{
+	return c->host;
+}
+
+/*
+ * An answer other than 200: the gateway's {"code", "message"} (gRPC
+ * codes: 3 invalid argument, 7 permission denied, 16 unauthenticated).
+ */
+static int
+answer_error(long status, const char *body)
+{
+	json_t *j = json_loads(body, 0, NULL);
+	const char *msg = json_string_value(json_object_get(j, "message"));
+	int code = json_integer_value(json_object_get(j, "code")), e;
+
+	if (msg == NULL)
+		msg = json_string_value(json_object_get(j, "error"));
+	if (code == 7 || code == 16 || status == 401 || status == 403)
+		e = error_set(EACCES, "etcd: %s", msg != NULL ? msg :
+		    "permission denied");
+	else if (code == 3)
+		e = error_set(EINVAL, "etcd: %s", msg != NULL ? msg :
+		    "invalid argument");
+	else
+		e = error_set(EPROTO, "etcd answered %ld: %s", status,
+		    msg != NULL ? msg : "(no message)");
+	json_decref(j);
+	return e;
+}
+
+/* One POST to the endpoint in use: 0, -1 to try the next, or an error. */
+static int
+post(struct etcd *c, const char *path, const char *req, struct body *b,
+    long timeout_ms)
+{
+	struct curl_slist *h = NULL;
+	char url[1024];
+	long status = 0;
+	CURLcode rc;
+
+	snprintf(url, sizeof(url), "%s/v3/%s", c->endpoints[c->cur], path);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (c->auth != NULL)
+		h = curl_slist_append(h, c->auth);
+	if (b->watch)
+		h = curl_slist_append(h, "Grpc-Metadata-hasleader: true");
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, req);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
+	c->errbuf[0] = '\0';
+	rc = curl_easy_perform(c->curl);
+	curl_slist_free_all(h);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (b->woken || (b->watch && rc == CURLE_OPERATION_TIMEDOUT &&
+	    status == 200))
+		return 0;
+	if (rc != CURLE_OK)
+		return -1;
+	if (status == 503)
+		return -1;
+	return status == 200 ? 0 : answer_error(status, b->p != NULL ? b->p :
+	    "");
+}
+
+/* Each endpoint in turn, from the one in use, until one answers. */
+static int
+request(struct etcd *c, const char *path, json_t *req, struct body *b,
+    long timeout_ms)
+{
+	char *text = json_dumps(req, JSON_COMPACT);
+	size_t tried;
+	int e = -1;
+
+	json_decref(req);
+	if (text == NULL)
+		return ENOMEM;
+	for (tried = 0; tried < c->n && e == -1; tried++) {
+		free(b->p);
+		b->p = NULL;
+		b->len = 0;
+		if ((e = post(c, path, text, b, timeout_ms)) == -1)
+			c->cur = (c->cur + 1) % c->n;
+	}
+	free(text);
+	if (e == -1)
+		e = error_set(E_UNAVAILABLE, "no etcd endpoint answered (%s%s): "
+		    "%s", c->endpoints[0], c->n > 1 ? ", ..." : "",
+		    c->errbuf[0] != '\0' ? c->errbuf : "503 unavailable");
+	return e;
+}
+
+/* A unary call: path under /v3/, req (taken), the answer in *resp. */
+int
+etcd_call(struct etcd *c, const char *path, json_t *req, json_t **resp)
+{
+	struct body b = { 0 };
+	int e;
+
+	*resp = NULL;
+	if ((e = request(c, path, req, &b, c->timeout_ms)) == 0 &&
+	    (*resp = json_loads(b.p != NULL ? b.p : "{}", 0, NULL)) == NULL)
+		e = error_set(EPROTO, "etcd's answer is not JSON");
+	/* A stream's one message comes as {"result": ...}. */
+	if (e == 0 && json_object_get(*resp, "result") != NULL) {
+		json_t *r = json_incref(json_object_get(*resp, "result"));
+
+		json_decref(*resp);
+		*resp = r;
+	}
+	free(b.p);
+	return e;
+}
+
+/*
+ * A watch (create request req, taken) for up to ms milliseconds: 0 once
+ * it reports events or the time is up (the caller looks again either
+ * way), or an error.
+ */
+int
+etcd_watch(struct etcd *c, json_t *req, long long ms)
+{
+	struct body b = { .watch = true };
+	int e;
+
+	e = request(c, "watch", json_pack("{s:o}", "create_request", req), &b,
+	    ms > 0 ? ms : 1);
+	free(b.p);
+	return e;
+}

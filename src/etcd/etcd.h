@@ -1,0 +1,37 @@
+/*
+ * The etcd backend: objects named "etcd:NAME", kept in an etcd v3 cluster
+ * and reached through its JSON gateway (libcurl, jansson). Linked into
+ * ipcctl-etcd only; see core/backend.c.
+ */
+#ifndef IPCCTL_ETCD_H
+#define IPCCTL_ETCD_H
+
+#include <jansson.h>
+
+#include "core/core.h"
+
+/* client.c: one connection to the cluster, from the environment. */
+struct etcd;
+int	 etcd_connect(struct etcd **);
+int	 etcd_call(struct etcd *, const char *, json_t *, json_t **);
+int	 etcd_watch(struct etcd *, json_t *, long long);
+const char *etcd_prefix(const struct etcd *);
+const char *etcd_host(const struct etcd *);
+
+/* keeper.c: keeping a run's lease alive, and saying when it is lost. */
+struct keeper;
+struct keeper *keeper_start(long long, long long, const char *);
+int	 keeper_fd(const struct keeper *);
+void	 keeper_stop(struct keeper *);
+
+extern const struct sem_ops semops_etcd;
+
+/* json.c: the gateway's encodings: base64 bytes, int64 as strings. */
+json_t	*j_bytes(const void *, size_t);
+json_t	*j_str(const char *);
+json_t	*j_int(long long);
+long long j_get_int(const json_t *, const char *);
+char	*j_get_bytes(const json_t *, const char *, size_t *);
+char	*range_end(const char *);
+
+#endif /* IPCCTL_ETCD_H */

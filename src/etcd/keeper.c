@@ -1,0 +1,128 @@
+/*
+ * While "sem run" holds a token in etcd, a thread keeps its lease alive:
+ * a keepalive every third of the lease's time to live, on a connection of
+ * its own. The lease's deadline is the send time of the last keepalive
+ * that returned a time to live, plus that time, on CLOCK_BOOTTIME (the
+ * monotonic clock stops in a suspend; the cluster's does not). Where the
+ * lease is gone, the key is gone, or half the time to live passed with no
+ * renewal, the thread writes a byte to a pipe that the run engine polls
+ * beside COMMAND: the token is lost, and COMMAND's group is ended before
+ * the lease can expire on the cluster.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "etcd/etcd.h"
+
+struct keeper {
+	pthread_t	 thread;
+	struct etcd	*c;
+	long long	 lease, ttl;		/* seconds */
+	char		*key;
+	int		 lost[2];		/* the thread writes [1] */
+	int		 stop[2];		/* keeper_stop writes [1] */
+};
+
+static double
+boottime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One keepalive: the time to live it returned, 0 if the lease is gone. */
+static int
+renew(struct keeper *k, long long *ttl)
+{
+	json_t *resp;
+	int e;
+
+	if ((e = etcd_call(k->c, "lease/keepalive", json_pack("{s:o}", "ID",
+	    j_int(k->lease)), &resp)) != 0)
+		return e;
+	*ttl = j_get_int(resp, "TTL");
+	json_decref(resp);
+	return 0;
+}
+
+/* Whether our key still stands (an unlink takes it away). */
+static bool
+key_stands(struct keeper *k)
+{
+	json_t *resp;
+	bool stands = true;
+
+	if (etcd_call(k->c, "kv/range", json_pack("{s:o, s:b}", "key",
+	    j_str(k->key), "count_only", 1), &resp) == 0) {
+		stands = j_get_int(resp, "count") > 0;
+		json_decref(resp);
+	}
+	return stands;
+}
+
+static void *
+keep(void *arg)
+{
+	struct keeper *k = arg;
+	struct pollfd p = { .fd = k->stop[0], .events = POLLIN };
+	double sent, last_ok = boottime();
+	long long ttl;
+
+	for (;;) {
+		if (poll(&p, 1, k->ttl * 1000 / 3) != 0 && p.revents != 0)
+			return NULL;		/* COMMAND ended: stop */
+		sent = boottime();
+		if (renew(k, &ttl) == 0) {
+			if (ttl <= 0 || !key_stands(k))
+				break;		/* lease or key gone */
+			last_ok = sent;
+		}
+		if (boottime() >= last_ok + k->ttl / 2.0)
+			break;			/* no renewal for half the time */
+	}
+	if (write(k->lost[1], "x", 1) == -1)
+		abort();
+	return NULL;
+}
+
+struct keeper *
+keeper_start(long long lease, long long ttl, const char *key)
+{
+	struct keeper *k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL || (k->key = strdup(key)) ==
+	    NULL)
+		die(ENOMEM, NULL);
+	k->lease = lease;
+	k->ttl = ttl;
+	if (etcd_connect(&k->c) != 0 || pipe2(k->lost, O_CLOEXEC) == -1 ||
+	    pipe2(k->stop, O_CLOEXEC) == -1 ||
+	    pthread_create(&k->thread, NULL, keep, k) != 0) {
+		warn_errno(errno != 0 ? errno : EAGAIN, "etcd lease keeper");
+		return NULL;
+	}
+	return k;
+}
+
+int
+keeper_fd(const struct keeper *k)
+{
+	return k->lost[0];
+}
+
+void
+keeper_stop(struct keeper *k)
+{
+	if (k == NULL)
+		return;
+	if (write(k->stop[1], "x", 1) != -1)
+		pthread_join(k->thread, NULL);
+}

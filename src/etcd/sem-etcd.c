@@ -1,0 +1,660 @@
+/*
+ * Semaphores in etcd. A semaphore is a capacity, at PREFIX sem/NAME, and
+ * one key per token taken or awaited under PREFIX sem/NAME/, named by its
+ * lease in hex as "etcdctl lock" names its keys, so that the two exclude
+ * each other. Keys rank by create revision: the first CAPACITY hold a
+ * token, the others wait in that order; a key's create revision is its
+ * fencing number. Every waiting key is under a lease its process keeps
+ * alive, so a waiter that dies leaves nothing behind.
+ *
+ * Requests are idempotent: the lease ID is chosen here before the first
+ * request, and a key is made by a transaction that only creates and reads
+ * it back, so a lost answer never leaves a second key for one request.
+ */
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "etcd/etcd.h"
+
+#define WAIT_TTL	10		/* seconds: a waiter's lease */
+
+struct esem {
+	struct etcd	*c;
+	char		*cap_key;		/* PREFIX sem/NAME */
+	char		*pfx, *pfx_end;		/* PREFIX sem/NAME/ and after */
+	long long	 capacity;
+	long long	 lease;			/* ours, while we wait or hold */
+	char		*key;			/* ours */
+	long long	 fence;			/* its create revision */
+	struct keeper	*keeper;		/* run: keeps the lease alive */
+};
+
+static struct etcd *conn;
+
+static int
+connection(struct etcd **c)
+{
+	int e = 0;
+
+	if (conn == NULL)
+		e = etcd_connect(&conn);
+	*c = conn;
+	return e;
+}
+
+/* The keys of semaphore name ("etcd:/NAME"). */
+static int
+esem_keys(struct esem *m, const char *name)
+{
+	const char *base = name + strlen(ETCD_SCHEME) + 1;
+	const char *prefix = etcd_prefix(m->c);
+
+	if (asprintf(&m->cap_key, "%ssem/%s", prefix, base) == -1 ||
+	    asprintf(&m->pfx, "%ssem/%s/", prefix, base) == -1)
+		return ENOMEM;
+	m->pfx_end = range_end(m->pfx);
+	return 0;
+}
+
+/* The capacity, from the value of its key (0 where absent). */
+static int
+read_capacity(struct esem *m, const json_t *kvs)
+{
+	char *v;
+
+	if (json_array_size(kvs) == 0)
+		return ENOENT;
+	v = j_get_bytes(json_array_get(kvs, 0), "value", NULL);
+	m->capacity = strtoll(v, NULL, 10);
+	free(v);
+	if (m->capacity < 1)
+		return error_set(E_DAMAGED, "capacity key %s holds no capacity",
+		    m->cap_key);
+	return 0;
+}
+
+/*
+ * Open, or with O_CREAT make (capacity value, 1 if none given): one
+ * transaction that puts the capacity only if the key was never made, and
+ * reads it either way.
+ */
+static int
+etcd_open(struct semobj *s, const char *name, const struct open_opts *o,
+    long long value, int access)
+{
+	struct esem *m;
+	json_t *req, *resp, *kvs;
+	char cap[32];
+	int e;
+
+	(void)access;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return ENOMEM;
+	s->name = name;
+	s->priv = m;
+	if ((e = connection(&m->c)) != 0 || (e = esem_keys(m, name)) != 0)
+		return e;
+	if (value == 0 && (o->flags & O_CREAT))
+		return error_set(EINVAL, "a capacity of 0 would never be taken");
+	if (value < 0)
+		value = 1;
+	snprintf(cap, sizeof(cap), "%lld", value);
+	if (!(o->flags & O_CREAT)) {
+		if ((e = etcd_call(m->c, "kv/range", json_pack("{s:o}", "key",
+		    j_str(m->cap_key)), &resp)) != 0)
+			return e;
+		e = read_capacity(m, json_object_get(resp, "kvs"));
+		json_decref(resp);
+		return e;
+	}
+	req = json_pack("{s:[{s:o, s:s, s:s, s:s}], s:[{s:{s:o, s:o}}], "
+	    "s:[{s:{s:o}}]}",
+	    "compare", "key", j_str(m->cap_key), "result", "EQUAL", "target",
+	    "CREATE", "create_revision", "0",
+	    "success", "request_put", "key", j_str(m->cap_key), "value",
+	    j_str(cap),
+	    "failure", "request_range", "key", j_str(m->cap_key));
+	if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
+		return e;
+	if (json_is_true(json_object_get(resp, "succeeded")))
+		m->capacity = value;
+	else if (o->flags & O_EXCL)
+		e = EEXIST;
+	else {
+		kvs = json_object_get(json_object_get(json_array_get(
+		    json_object_get(resp, "responses"), 0), "response_range"),
+		    "kvs");
+		e = read_capacity(m, kvs);
+	}
+	json_decref(resp);
+	return e;
+}
+
+static void
+etcd_close(struct semobj *s)
+{
+	struct esem *m = s->priv;
+
+	if (m == NULL)
+		return;
+	free(m->cap_key);
+	free(m->pfx);
+	free(m->pfx_end);
+	free(m->key);
+	free(m);
+	s->priv = NULL;
+}
+
+/*
+ * The keys under the semaphore, by create revision: in *keys (an array
+ * of kvs), and the revision read at in *rev.
+ */
+static int
+ranked(struct esem *m, bool with_values, json_t **resp, long long *rev)
+{
+	json_t *req;
+	int e;
+
+	req = json_pack("{s:o, s:o, s:s, s:s, s:b}", "key", j_str(m->pfx),
+	    "range_end", j_str(m->pfx_end), "sort_order", "ASCEND",
+	    "sort_target", "CREATE", "keys_only", !with_values);
+	if ((e = etcd_call(m->c, "kv/range", req, resp)) != 0)
+		return e;
+	if (rev != NULL)
+		*rev = j_get_int(json_object_get(*resp, "header"), "revision");
+	return 0;
+}
+
+/* How many tokens are held: the first capacity keys. */
+static int
+etcd_value(struct semobj *s, int *value)
+{
+	struct esem *m = s->priv;
+	json_t *resp;
+	long long n;
+	int e;
+
+	if ((e = ranked(m, false, &resp, NULL)) != 0)
+		return e;
+	n = json_array_size(json_object_get(resp, "kvs"));
+	json_decref(resp);
+	*value = m->capacity - (n < m->capacity ? n : m->capacity);
+	return 0;
+}
+
+static int
+lease_grant(struct esem *m, long long ttl)
+{
+	uint64_t id;
+	json_t *resp;
+	int e;
+
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		return errno;
+	m->lease = (long long)(id >> 2) + 1;	/* positive, never 0 */
+	e = etcd_call(m->c, "lease/grant", json_pack("{s:o, s:o}", "ID",
+	    j_int(m->lease), "TTL", j_int(ttl)), &resp);
+	/* A retried grant whose first answer was lost: already done. */
+	if (e == 0 && json_string_value(json_object_get(resp, "error")) !=
+	    NULL && strstr(json_string_value(json_object_get(resp, "error")),
+	    "already exists") == NULL)
+		e = error_set(EPROTO, "etcd: lease: %s", json_string_value(
+		    json_object_get(resp, "error")));
+	json_decref(resp);
+	return e;
+}
+
+static void
+lease_revoke(struct esem *m)
+{
+	json_t *resp;
+
+	if (m->lease == 0)
+		return;
+	if (etcd_call(m->c, "lease/revoke", json_pack("{s:o}", "ID",
+	    j_int(m->lease)), &resp) == 0)
+		json_decref(resp);
+	m->lease = 0;
+}
+
+/* Keep our lease alive: 0, or ENOENT where it is gone. */
+static int
+lease_keepalive(struct esem *m)
+{
+	json_t *resp;
+	int e;
+
+	if ((e = etcd_call(m->c, "lease/keepalive", json_pack("{s:o}", "ID",
+	    j_int(m->lease)), &resp)) != 0)
+		return e;
+	if (j_get_int(resp, "TTL") <= 0)
+		e = ENOENT;
+	json_decref(resp);
+	return e;
+}
+
+/* Who a key stands for: host, boot id, pid, start, command, since. */
+static json_t *
+who(const struct esem *m, const struct ledger_slot *holder)
+{
+	char boot[64] = "";
+	FILE *fp;
+	json_t *j;
+	char *text;
+
+	if ((fp = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
+		if (fgets(boot, sizeof(boot), fp) == NULL)
+			boot[0] = '\0';
+		boot[strcspn(boot, "\n")] = '\0';
+		fclose(fp);
+	}
+	j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:I}", "host",
+	    etcd_host(m->c), "boot_id", boot, "pid", (json_int_t)(holder !=
+	    NULL ? holder->pid : 0), "start", (json_int_t)(holder != NULL ?
+	    holder->start : 0), "command", holder != NULL ? holder->command :
+	    "", "since", (json_int_t)time(NULL));
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	j = j_str(text != NULL ? text : "{}");
+	free(text);
+	return j;
+}
+
+/* Make our key under our lease, or find it made by a lost answer. */
+static int
+make_key(struct esem *m, const struct ledger_slot *holder)
+{
+	json_t *req, *resp, *kv;
+	int e;
+
+	free(m->key);
+	if (asprintf(&m->key, "%s%llx", m->pfx, m->lease) == -1)
+		return ENOMEM;
+	req = json_pack("{s:[{s:o, s:s, s:s, s:s}], s:[{s:{s:o, s:o, s:o}}, "
+	    "{s:{s:o}}], s:[{s:{s:o}}]}",
+	    "compare", "key", j_str(m->key), "result", "EQUAL", "target",
+	    "CREATE", "create_revision", "0",
+	    "success", "request_put", "key", j_str(m->key), "value",
+	    who(m, holder), "lease", j_int(m->lease),
+	    "request_range", "key", j_str(m->key),
+	    "failure", "request_range", "key", j_str(m->key));
+	if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
+		return e;
+	kv = json_array_get(json_object_get(json_object_get(json_array_get(
+	    json_object_get(resp, "responses"), json_is_true(json_object_get(
+	    resp, "succeeded")) ? 1 : 0), "response_range"), "kvs"), 0);
+	m->fence = j_get_int(kv, "create_revision");
+	json_decref(resp);
+	return m->fence > 0 ? 0 : error_set(EPROTO, "etcd: the key made is "
+	    "not there");
+}
+
+/* Our rank among the keys (-1: our key is gone), and the revision. */
+static int
+our_rank(struct esem *m, long long *rank, long long *rev)
+{
+	json_t *resp, *kvs;
+	size_t i, n;
+	char *k;
+	int e;
+
+	if ((e = ranked(m, false, &resp, rev)) != 0)
+		return e;
+	kvs = json_object_get(resp, "kvs");
+	n = json_array_size(kvs);
+	*rank = -1;
+	for (i = 0; i < n && *rank == -1; i++) {
+		k = j_get_bytes(json_array_get(kvs, i), "key", NULL);
+		if (strcmp(k, m->key) == 0)
+			*rank = i;
+		free(k);
+	}
+	json_decref(resp);
+	return 0;
+}
+
+/* Wait, at most ms, for a key under the semaphore to go (rev on). */
+static int
+wait_delete(struct esem *m, long long rev, long long ms)
+{
+	json_t *req;
+
+	req = json_pack("{s:o, s:o, s:o, s:[s]}", "key", j_str(m->pfx),
+	    "range_end", j_str(m->pfx_end), "start_revision", j_int(rev + 1),
+	    "filters", "NOPUT");
+	return etcd_watch(m->c, req, ms);
+}
+
+/* Milliseconds to wait next: a third of the lease, the deadline's rest. */
+static long long
+slice_ms(const struct deadline *d)
+{
+	struct timespec left;
+	long long ms = WAIT_TTL * 1000 / 3;
+
+	if (!d->forever && deadline_left(d, &left) &&
+	    left.tv_sec * 1000 + left.tv_nsec / 1000000 < ms)
+		ms = left.tv_sec * 1000 + left.tv_nsec / 1000000;
+	return ms > 0 ? ms : 1;
+}
+
+/* Until our key ranks among the first capacity, or the deadline. */
+static int
+wait_turn(struct esem *m, const struct deadline *d)
+{
+	struct timespec left;
+	long long rank, rev;
+	int e;
+
+	for (;;) {
+		if ((e = our_rank(m, &rank, &rev)) != 0)
+			return e;
+		if (rank == -1)
+			return error_set(ENOENT, "the semaphore's key went away "
+			    "(unlinked?)");
+		if (rank < m->capacity)
+			return 0;
+		if (d->once || (!d->forever && !deadline_left(d, &left)))
+			return d->once ? EAGAIN : ETIMEDOUT;
+		if (signal_noted())
+			return EINTR;
+		if ((e = wait_delete(m, rev, slice_ms(d))) != 0 ||
+		    (e = lease_keepalive(m)) != 0)
+			return e;
+	}
+}
+
+/*
+ * Detach a held key from its waiting lease: it keeps its create revision
+ * and then belongs to no process, until a release returns it.
+ */
+static int
+detach(struct esem *m)
+{
+	json_t *req, *resp;
+	int e;
+
+	req = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:b}}]}",
+	    "compare", "key", j_str(m->key), "result", "EQUAL", "target",
+	    "CREATE", "create_revision", j_int(m->fence),
+	    "success", "request_put", "key", j_str(m->key), "ignore_value",
+	    1);
+	if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
+		return e;
+	if (!json_is_true(json_object_get(resp, "succeeded")))
+		e = error_set(ENOENT, "the token's key went away");
+	json_decref(resp);
+	if (e == 0)
+		lease_revoke(m);
+	return e;
+}
+
+static int
+etcd_acquire(struct semobj *s, const struct deadline *d,
+    const struct ledger_slot *holder, struct token *t)
+{
+	struct esem *m = s->priv;
+	bool keep = t->leased;
+	int e;
+
+	memset(t, 0, sizeof(*t));
+	signals_note(ending_signals, nending_signals, NULL);
+	if ((e = lease_grant(m, WAIT_TTL)) != 0)
+		return e;
+	if ((e = make_key(m, holder)) == 0 && (e = wait_turn(m, d)) == 0 &&
+	    !keep)
+		e = detach(m);
+	if (e != 0) {
+		lease_revoke(m);
+		return e;
+	}
+	t->fence = m->fence;
+	t->leased = keep;
+	t->id = m->key;
+	if (holder != NULL) {
+		t->pid = holder->pid;
+		t->start = holder->start;
+	}
+	return 0;
+}
+
+/*
+ * Delete the first n keys of the semaphore that pick accepts (a holding
+ * key that belongs to no process, or one of holder pid), oldest first,
+ * each only if unchanged: *done of them.
+ */
+static int
+delete_keys(struct esem *m, long long n, bool (*pick)(const json_t *,
+    const struct esem *, pid_t), pid_t pid, long long *done)
+{
+	json_t *resp, *kvs, *kv, *cmp, *ops, *req, *r2;
+	size_t i;
+	int e;
+
+	*done = 0;
+	if ((e = ranked(m, true, &resp, NULL)) != 0)
+		return e;
+	kvs = json_object_get(resp, "kvs");
+	cmp = json_array();
+	ops = json_array();
+	for (i = 0; i < json_array_size(kvs) && (long long)i < m->capacity &&
+	    *done < n && *done < 60; i++) {
+		kv = json_array_get(kvs, i);
+		if (!pick(kv, m, pid))
+			continue;
+		json_array_append_new(cmp, json_pack("{s:O, s:s, s:s, s:o}",
+		    "key", json_object_get(kv, "key"), "result", "EQUAL",
+		    "target", "MOD", "mod_revision", j_int(j_get_int(kv,
+		    "mod_revision"))));
+		json_array_append_new(ops, json_pack("{s:{s:O}}",
+		    "request_delete_range", "key", json_object_get(kv, "key")));
+		(*done)++;
+	}
+	json_decref(resp);
+	req = json_pack("{s:o, s:o}", "compare", cmp, "success", ops);
+	if (*done > 0 && (e = etcd_call(m->c, "kv/txn", req, &r2)) == 0) {
+		if (!json_is_true(json_object_get(r2, "succeeded")))
+			e = EAGAIN;	/* changed meanwhile: look again */
+		json_decref(r2);
+	} else if (*done == 0)
+		json_decref(req);
+	return e;
+}
+
+/* What a key's value says of its holder: its pid, 0 for none. */
+static pid_t
+key_pid(const json_t *kv, const struct esem *m, bool *here)
+{
+	char *v = j_get_bytes(kv, "value", NULL);
+	json_t *j = json_loads(v, 0, NULL);
+	pid_t pid = json_integer_value(json_object_get(j, "pid"));
+	const char *host = json_string_value(json_object_get(j, "host"));
+
+	*here = host != NULL && strcmp(host, etcd_host(m->c)) == 0;
+	json_decref(j);
+	free(v);
+	return pid;
+}
+
+/* A held key of no process: no lease, no holder recorded. */
+static bool
+pick_anonymous(const json_t *kv, const struct esem *m, pid_t pid)
+{
+	bool here;
+
+	(void)pid;
+	return j_get_int(kv, "lease") == 0 && key_pid(kv, m, &here) == 0;
+}
+
+/* A held key recorded as held by pid on this host. */
+static bool
+pick_holder(const json_t *kv, const struct esem *m, pid_t pid)
+{
+	bool here;
+
+	return key_pid(kv, m, &here) == pid && here &&
+	    j_get_int(kv, "lease") == 0;
+}
+
+static int
+release_picked(struct semobj *s, long long n, bool (*pick)(const json_t *,
+    const struct esem *, pid_t), pid_t pid, long long *done)
+{
+	long long total = 0, d;
+	int e, tries;
+
+	for (tries = 0; tries < 10 && total < n; tries++) {
+		e = delete_keys(s->priv, n - total, pick, pid, &d);
+		if (e == EAGAIN)
+			continue;
+		if (e != 0)
+			return e;
+		total += d;
+		if (d == 0)
+			break;
+	}
+	*done = total;
+	return 0;
+}
+
+/* Return n tokens that belong to no process, oldest first. */
+static int
+etcd_release(struct semobj *s, long long n, long long *done)
+{
+	int e;
+
+	if ((e = release_picked(s, n, pick_anonymous, 0, done)) != 0)
+		return e;
+	if (*done == 0)
+		return error_set(EOVERFLOW, "no token that belongs to no "
+		    "process is held");
+	if (*done < n)
+		return error_set(EOVERFLOW, "returned %lld of %lld: no more "
+		    "belong to no process", *done, n);
+	return 0;
+}
+
+static int
+etcd_release_holder(struct semobj *s, pid_t pid, uint64_t start, int n,
+    int *released)
+{
+	long long done;
+	int e;
+
+	(void)start;
+	e = release_picked(s, n, pick_holder, pid, &done);
+	*released = done;
+	return e;
+}
+
+/* The end of a run: our key goes with our lease. */
+static int
+etcd_release_token(struct semobj *s, const struct token *t)
+{
+	struct esem *m = s->priv;
+
+	(void)t;
+	keeper_stop(m->keeper);
+	m->keeper = NULL;
+	lease_revoke(m);
+	return 0;
+}
+
+static int
+etcd_not_yet(struct semobj *s)
+{
+	return error_set(E_UNAVAILABLE, "%s: not yet supported on etcd names",
+	    s->name);
+}
+
+static int
+etcd_recover(struct semobj *s, void (*report)(const struct ledger_slot *,
+    void *), void *arg, int *failed)
+{
+	(void)report;
+	(void)arg;
+	(void)failed;
+	return etcd_not_yet(s);
+}
+
+static int
+etcd_info(struct semobj *s, int *value, struct stat *st)
+{
+	(void)value;
+	(void)st;
+	return etcd_not_yet(s);
+}
+
+static int
+etcd_holders(struct semobj *s, struct ledger_slot **slots, uint32_t *n,
+    bool *tracked)
+{
+	(void)slots;
+	(void)n;
+	(void)tracked;
+	return etcd_not_yet(s);
+}
+
+/* run: a keeper keeps the lease alive, and says when the token is lost. */
+static int
+etcd_lost_fd(struct semobj *s, const struct token *t)
+{
+	struct esem *m = s->priv;
+
+	(void)t;
+	m->keeper = keeper_start(m->lease, WAIT_TTL, m->key);
+	return m->keeper != NULL ? keeper_fd(m->keeper) : -1;
+}
+
+/* Remove the capacity and every key; ENOENT where there was none. */
+static int
+etcd_unlink(const char *name)
+{
+	struct esem m = { 0 };
+	json_t *resp;
+	long long deleted = 0;
+	int e;
+
+	if ((e = connection(&m.c)) != 0 || (e = esem_keys(&m, name)) != 0)
+		goto out;
+	if ((e = etcd_call(m.c, "kv/deleterange", json_pack("{s:o}", "key",
+	    j_str(m.cap_key)), &resp)) != 0)
+		goto out;
+	deleted = j_get_int(resp, "deleted");
+	json_decref(resp);
+	if ((e = etcd_call(m.c, "kv/deleterange", json_pack("{s:o, s:o}",
+	    "key", j_str(m.pfx), "range_end", j_str(m.pfx_end)), &resp)) != 0)
+		goto out;
+	json_decref(resp);
+	e = deleted > 0 ? 0 : ENOENT;
+out:
+	free(m.cap_key);
+	free(m.pfx);
+	free(m.pfx_end);
+	return e;
+}
+
+const struct sem_ops semops_etcd = {
+	.open = etcd_open,
+	.close = etcd_close,
+	.acquire = etcd_acquire,
+	.release = etcd_release,
+	.release_holder = etcd_release_holder,
+	.release_token = etcd_release_token,
+	.recover = etcd_recover,
+	.value = etcd_value,
+	.info = etcd_info,
+	.holders = etcd_holders,
+	.lost_fd = etcd_lost_fd,
+	.unlink = etcd_unlink,
+};
