@@ -292,26 +292,41 @@ cmd_sem_value(int argc, char *argv[], const struct object *obj,
 	return 0;
 }
 
-/* info and procs: the semaphore's value and file, then one or the other. */
+/*
+ * info and procs: what the backend knows of the semaphore, then one or
+ * the other. Processes are a host's: a semaphore with no file on this
+ * host (in etcd) has none to list.
+ */
 static int
 sem_look(int argc, char *argv[], const struct object *obj,
     const struct verb *verb, bool procs)
 {
+	struct info_num nums[INFO_MAX_NUMS];
 	struct out_opts out = { 0 };
 	struct sem_opts so;
-	struct stat st;
+	struct sem_info i;
 	struct semobj s;
-	int e, value;
+	size_t n = 0;
+	int e;
 
 	so_name_only(&so, argc, argv, obj, verb, &out);
 	so_open(&so, &s, O_RDONLY);
-	if ((e = s.ops->info(&s, &value, &st)) != 0)
+	if ((e = s.ops->info(&s, &i)) != 0)
 		die(e, so.v.name);
 	s.ops->close(&s);
+	if (procs && !i.has_stat)
+		die(error_set(E_UNAVAILABLE, "processes are per host"),
+		    so.v.name);
 	if (procs)
-		return procs_print(&st, &out);
-	info_print("semaphores", so.v.name, &st,
-	    &(struct info_num){ "VALUE", value }, 1, false, &out);
+		return procs_print(&i.st, &out);
+	nums[n++] = (struct info_num){ "VALUE", i.value };
+	if (i.capacity >= 0) {
+		nums[n++] = (struct info_num){ "CAPACITY", i.capacity };
+		nums[n++] = (struct info_num){ "HELD", i.held };
+		nums[n++] = (struct info_num){ "WAITING", i.waiting };
+	}
+	info_print("semaphores", so.v.name, i.has_stat ? &i.st : NULL, nums, n,
+	    false, &out);
 	return 0;
 }
 

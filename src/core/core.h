@@ -178,7 +178,7 @@ struct info_num {
 	const char	*column;
 	long long	 value;
 };
-#define INFO_MAX_NUMS	3
+#define INFO_MAX_NUMS	4
 void	 info_print(const char *, const char *, const struct stat *,
 	    const struct info_num *, size_t, bool, const struct out_opts *);
 void	 fmt_mode(mode_t, char [8]);
@@ -280,6 +280,12 @@ struct token {				/* a token taken; leased: asked */
 	bool		 leased;	/* comes back by itself at its lease's end */
 	const char	*id;		/* what names it (a key), or NULL */
 };
+struct sem_info {
+	int		 value;
+	long long	 capacity, held, waiting;	/* -1: not kept */
+	bool		 has_stat;	/* a file: st holds mode and owner */
+	struct stat	 st;
+};
 struct semobj;
 struct sem_ops {
 	int	(*open)(struct semobj *, const char *, const struct open_opts *,
@@ -293,7 +299,7 @@ struct sem_ops {
 	int	(*recover)(struct semobj *,
 		    void (*)(const struct ledger_slot *, void *), void *, int *);
 	int	(*value)(struct semobj *, int *);
-	int	(*info)(struct semobj *, int *, struct stat *);
+	int	(*info)(struct semobj *, struct sem_info *);
 	int	(*holders)(struct semobj *, struct ledger_slot **, uint32_t *,
 		    bool *);
 	int	(*lost_fd)(struct semobj *, const struct token *);

@@ -215,7 +215,8 @@ fmt_name(const char *name, char buf[SAFE_NAME_BUF])
 /*
  * The table every "info" verb prints: NAME, the object's numbers, then
  * MODE, OWNER and GROUP from st -- or the numbers last (numbers_last), in
- * the order the contract lists a queue's.
+ * the order the contract lists a queue's. No st (an object kept in etcd,
+ * whose roles govern access): no MODE, OWNER and GROUP.
  */
 void
 info_print(const char *table, const char *name, const struct stat *st,
@@ -231,9 +232,12 @@ info_print(const char *table, const char *name, const struct stat *st,
 	cols[c++] = (struct out_col){ "NAME", COL_STR, false };
 	for (i = 0; !numbers_last && i < n; i++)
 		cols[c++] = (struct out_col){ nums[i].column, COL_NUM, true };
-	cols[c++] = (struct out_col){ "MODE", COL_STR, false };
-	cols[c++] = (struct out_col){ "OWNER", COL_STR, false };
-	cols[c++] = (struct out_col){ "GROUP", COL_STR, false };
+	if (st != NULL) {
+		cols[c++] = (struct out_col){ "MODE", COL_STR, false };
+		cols[c++] = (struct out_col){ "OWNER", COL_STR, false };
+		cols[c++] = (struct out_col){ "GROUP", COL_STR, false };
+	} else
+		first = 1;
 	for (i = 0; numbers_last && i < n; i++)
 		cols[c++] = (struct out_col){ nums[i].column, COL_NUM, true };
 
@@ -243,6 +247,10 @@ info_print(const char *table, const char *name, const struct stat *st,
 	for (i = 0; i < n; i++)
 		table_setf(t, ln, first + i, "%lld", nums[i].value);
 	c = numbers_last ? 1 : 1 + n;
+	if (st == NULL) {
+		table_print(t);
+		return;
+	}
 	fmt_mode(st->st_mode, mode);
 	table_set(t, ln, c, mode);
 	table_set(t, ln, c + 1, fmt_user(st->st_uid, buf, sizeof(buf)));

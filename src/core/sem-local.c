@@ -154,13 +154,15 @@ local_value(struct semobj *s, int *value)
 }
 
 static int
-local_info(struct semobj *s, int *value, struct stat *st)
+local_info(struct semobj *s, struct sem_info *i)
 {
 	int e;
 
-	if ((e = psem_value(&s->p, value)) != 0)
+	i->capacity = i->held = i->waiting = -1;
+	i->has_stat = true;
+	if ((e = psem_value(&s->p, &i->value)) != 0)
 		return e;
-	return fstat(s->p.fd, st) == -1 ? errno : 0;
+	return fstat(s->p.fd, &i->st) == -1 ? errno : 0;
 }
 
 static int

@@ -175,21 +175,36 @@ ranked(struct esem *m, bool with_values, json_t **resp, long long *rev)
 	return 0;
 }
 
-/* How many tokens are held: the first capacity keys. */
+/* The keys: the first capacity hold a token, the others wait. */
 static int
-etcd_value(struct semobj *s, int *value)
+etcd_info(struct semobj *s, struct sem_info *i)
 {
 	struct esem *m = s->priv;
 	json_t *resp;
 	long long n;
 	int e;
 
+	memset(i, 0, sizeof(*i));
 	if ((e = ranked(m, false, &resp, NULL)) != 0)
 		return e;
 	n = json_array_size(json_object_get(resp, "kvs"));
 	json_decref(resp);
-	*value = m->capacity - (n < m->capacity ? n : m->capacity);
+	i->capacity = m->capacity;
+	i->held = n < m->capacity ? n : m->capacity;
+	i->waiting = n - i->held;
+	i->value = i->capacity - i->held;
 	return 0;
+}
+
+static int
+etcd_value(struct semobj *s, int *value)
+{
+	struct sem_info i;
+	int e;
+
+	if ((e = etcd_info(s, &i)) == 0)
+		*value = i.value;
+	return e;
 }
 
 static int
@@ -584,14 +599,6 @@ etcd_recover(struct semobj *s, void (*report)(const struct ledger_slot *,
 	(void)report;
 	(void)arg;
 	(void)failed;
-	return etcd_not_yet(s);
-}
-
-static int
-etcd_info(struct semobj *s, int *value, struct stat *st)
-{
-	(void)value;
-	(void)st;
 	return etcd_not_yet(s);
 }
 
