@@ -165,6 +165,8 @@ cmd_sem_create(int argc, char *argv[], const struct object *obj,
 	while ((ch = args_next(&so.v.args, &arg)) != -1)
 		if (!so_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
+	if (so.v.named)
+		verb_need_name(&so.v);	/* and what an etcd name refuses */
 	so.v.open.flags |= O_CREAT;
 	if (so.v.named) {
 		if (so_try_create(so.v.name, &so) == -1)
@@ -344,46 +346,74 @@ cmd_sem_procs(int argc, char *argv[], const struct object *obj,
 	return sem_look(argc, argv, obj, verb, true);
 }
 
+/*
+ * A holder's row: PID, STATE, SINCE, COMMAND; across hosts (etcd) also
+ * HOST, TOKEN (holding or waiting) and LEASE, in that order after PID.
+ */
+static void
+holder_row(struct table *t, const struct holder *h, bool hosts)
+{
+	static const char *const states[] = { "unknown", "dead", "alive" };
+	char since[40], cmd[4 * sizeof(h->slot.command) + 1];
+	struct libscols_line *ln = table_row(t);
+	size_t c = 0;
+
+	if (hosts)
+		table_set(t, ln, c++, safe_text(cmd, h->host,
+		    strnlen(h->host, sizeof(h->host))));
+	table_setf(t, ln, c++, "%d", (int)h->slot.pid);
+	table_set(t, ln, c++, states[h->alive + 1]);
+	table_set(t, ln, c++, fmt_since(h->slot.since, since, sizeof(since)));
+	if (hosts) {
+		table_set(t, ln, c++, h->waiting ? "waiting" : "holding");
+		if (h->lease >= 0)
+			table_setf(t, ln, c, "%lld", h->lease);
+		c++;
+	}
+	table_set(t, ln, c, fmt_command(&h->slot, cmd));
+}
+
 static int
 cmd_sem_holders(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	static const struct out_col cols[] = {
+	static const struct out_col local[] = {
 		{ "PID",	COL_NUM, true },
 		{ "STATE",	COL_STR, false },
 		{ "SINCE",	COL_STR, false },
 		{ "COMMAND",	COL_STR, false },
+	}, across[] = {
+		{ "HOST",	COL_STR, false },
+		{ "PID",	COL_NUM, true },
+		{ "STATE",	COL_STR, false },
+		{ "SINCE",	COL_STR, false },
+		{ "TOKEN",	COL_STR, false },
+		{ "LEASE",	COL_NUM, true },
+		{ "COMMAND",	COL_STR, false },
 	};
-	struct ledger_slot *sl;
 	struct out_opts out = { 0 };
-	struct libscols_line *ln;
 	struct sem_opts so;
+	struct holder *h;
 	struct table *t;
 	struct semobj s;
-	char since[40], cmd[4 * sizeof(sl->command) + 1];
 	uint32_t i, n;
-	bool tracked;
+	bool tracked, hosts;
 	int e;
 
 	so_name_only(&so, argc, argv, obj, verb, &out);
 	/* Looking needs no write access, and no semaphore operation. */
 	so_open(&so, &s, O_RDONLY);
-	if ((e = s.ops->holders(&s, &sl, &n, &tracked)) != 0)
+	if ((e = s.ops->holders(&s, &h, &n, &tracked, &hosts)) != 0)
 		die(e, so.v.name);
 	if (!tracked)
 		warnx("%s: untracked: no holder was ever recorded (sem run and "
 		    "--holder record them)", so.v.name);
-	t = table_new("holders", cols, 4, &out);
-	for (i = 0; i < n; i++) {
-		ln = table_row(t);
-		table_setf(t, ln, 0, "%d", (int)sl[i].pid);
-		table_set(t, ln, 1, holder_alive(&sl[i]) ? "alive" : "dead");
-		table_set(t, ln, 2, fmt_since(sl[i].since, since,
-		    sizeof(since)));
-		table_set(t, ln, 3, fmt_command(&sl[i], cmd));
-	}
+	t = hosts ? table_new("holders", across, 7, &out) :
+	    table_new("holders", local, 4, &out);
+	for (i = 0; i < n; i++)
+		holder_row(t, &h[i], hosts);
 	table_print(t);
-	free(sl);
+	free(h);
 	return 0;
 }
 

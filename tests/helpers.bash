@@ -30,6 +30,8 @@ setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	umask 022
 	unset POSIXLY_CORRECT
+	# A file's own setup, after this one (etcd.bats).
+	if declare -F file_setup >/dev/null; then file_setup; fi
 }
 
 teardown() {
@@ -359,6 +361,8 @@ is_comm() {
 MQ_DIR_BY_US="$BATS_FILE_TMPDIR/.made-dev-mqueue"
 
 teardown_file() {
+	# A file's own teardown first (etcd.bats stops its server).
+	if declare -F file_teardown >/dev/null; then file_teardown; fi
 	[ -e "$MQ_DIR_BY_US" ] && rmdir /dev/mqueue 2>/dev/null
 	return 0
 }

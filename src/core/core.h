@@ -286,6 +286,13 @@ struct sem_info {
 	bool		 has_stat;	/* a file: st holds mode and owner */
 	struct stat	 st;
 };
+struct holder {				/* what "holders" lists */
+	struct ledger_slot slot;	/* pid, start, since, command */
+	char		 host[64];	/* another host's name, or "" */
+	int		 alive;		/* 1, 0, -1: not this host's to judge */
+	bool		 waiting;	/* awaits a token, holds none yet */
+	long long	 lease;		/* seconds its lease has left; -1: none */
+};
 struct semobj;
 struct sem_ops {
 	int	(*open)(struct semobj *, const char *, const struct open_opts *,
@@ -300,7 +307,7 @@ struct sem_ops {
 		    void (*)(const struct ledger_slot *, void *), void *, int *);
 	int	(*value)(struct semobj *, int *);
 	int	(*info)(struct semobj *, struct sem_info *);
-	int	(*holders)(struct semobj *, struct ledger_slot **, uint32_t *,
+	int	(*holders)(struct semobj *, struct holder **, uint32_t *, bool *,
 		    bool *);
 	int	(*lost_fd)(struct semobj *, const struct token *);
 	int	(*unlink)(const char *);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -165,11 +166,27 @@ local_info(struct semobj *s, struct sem_info *i)
 	return fstat(s->p.fd, &i->st) == -1 ? errno : 0;
 }
 
+/* The ledger's entries, each judged alive or dead here. */
 static int
-local_holders(struct semobj *s, struct ledger_slot **slots, uint32_t *n,
-    bool *tracked)
+local_holders(struct semobj *s, struct holder **h, uint32_t *n,
+    bool *tracked, bool *hosts)
 {
-	return ledger_read(s->p.fd, slots, n, tracked);
+	struct ledger_slot *sl;
+	uint32_t i;
+	int e;
+
+	*hosts = false;
+	if ((e = ledger_read(s->p.fd, &sl, n, tracked)) != 0)
+		return e;
+	if ((*h = calloc(*n + 1, sizeof(**h))) == NULL) {
+		free(sl);
+		return ENOMEM;
+	}
+	for (i = 0; i < *n; i++)
+		(*h)[i] = (struct holder){ .slot = sl[i],
+		    .alive = holder_alive(&sl[i]), .lease = -1 };
+	free(sl);
+	return 0;
 }
 
 /* A local token is lost only with the host: nothing to watch. */

@@ -258,26 +258,48 @@ lease_keepalive(struct esem *m)
 	return e;
 }
 
-/* Who a key stands for: host, boot id, pid, start, command, since. */
+/* This boot's id, from the kernel. */
+static void
+boot_id(char *buf, size_t len)
+{
+	FILE *fp;
+
+	buf[0] = '\0';
+	if ((fp = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
+		if (fgets(buf, len, fp) == NULL)
+			buf[0] = '\0';
+		fclose(fp);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* This process's pid namespace: its inode. */
+static unsigned long long
+pid_ns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
+}
+
+/*
+ * Who a key stands for: host, boot id, pid namespace, pid, start,
+ * command, since.
+ */
 static json_t *
 who(const struct esem *m, const struct ledger_slot *holder)
 {
-	char boot[64] = "";
-	FILE *fp;
+	char boot[64];
 	json_t *j;
 	char *text;
 
-	if ((fp = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
-		if (fgets(boot, sizeof(boot), fp) == NULL)
-			boot[0] = '\0';
-		boot[strcspn(boot, "\n")] = '\0';
-		fclose(fp);
-	}
-	j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:I}", "host",
-	    etcd_host(m->c), "boot_id", boot, "pid", (json_int_t)(holder !=
-	    NULL ? holder->pid : 0), "start", (json_int_t)(holder != NULL ?
-	    holder->start : 0), "command", holder != NULL ? holder->command :
-	    "", "since", (json_int_t)time(NULL));
+	boot_id(boot, sizeof(boot));
+	j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:I}", "host",
+	    etcd_host(m->c), "boot_id", boot, "pidns", (json_int_t)pid_ns(),
+	    "pid", (json_int_t)(holder != NULL ? holder->pid : 0), "start",
+	    (json_int_t)(holder != NULL ? holder->start : 0), "command",
+	    holder != NULL ? holder->command : "", "since",
+	    (json_int_t)time(NULL));
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	j = j_str(text != NULL ? text : "{}");
@@ -588,8 +610,8 @@ etcd_release_token(struct semobj *s, const struct token *t)
 static int
 etcd_not_yet(struct semobj *s)
 {
-	return error_set(E_UNAVAILABLE, "%s: not yet supported on etcd names",
-	    s->name);
+	(void)s;
+	return error_set(E_UNAVAILABLE, "not yet supported on etcd names");
 }
 
 static int
@@ -602,14 +624,80 @@ etcd_recover(struct semobj *s, void (*report)(const struct ledger_slot *,
 	return etcd_not_yet(s);
 }
 
-static int
-etcd_holders(struct semobj *s, struct ledger_slot **slots, uint32_t *n,
-    bool *tracked)
+/* Seconds lease id has left; -1 where it has none, or is gone. */
+static long long
+lease_left(struct esem *m, long long id)
 {
-	(void)slots;
-	(void)n;
-	(void)tracked;
-	return etcd_not_yet(s);
+	json_t *resp;
+	long long ttl = -1;
+
+	if (id != 0 && etcd_call(m->c, "lease/timetolive", json_pack("{s:o}",
+	    "ID", j_int(id)), &resp) == 0) {
+		ttl = j_get_int(resp, "TTL");
+		json_decref(resp);
+	}
+	return ttl >= 0 ? ttl : -1;
+}
+
+/*
+ * One key as a holder: what its value says (an etcdctl lock's is empty),
+ * alive or dead judged only where host, boot id and pid namespace are
+ * this one's.
+ */
+static void
+key_holder(struct esem *m, const json_t *kv, struct holder *h,
+    const char *boot, unsigned long long pidns)
+{
+	char *v = j_get_bytes(kv, "value", NULL);
+	json_t *j = json_loads(v, 0, NULL);
+	const char *host = json_string_value(json_object_get(j, "host"));
+	const char *b = json_string_value(json_object_get(j, "boot_id"));
+	const char *cmd = json_string_value(json_object_get(j, "command"));
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->host, sizeof(h->host), "%s", host != NULL ? host : "");
+	h->slot.pid = j_get_int(j, "pid");
+	h->slot.start = j_get_int(j, "start");
+	h->slot.since = j_get_int(j, "since");
+	snprintf(h->slot.command, sizeof(h->slot.command), "%s", cmd != NULL ?
+	    cmd : j == NULL ? "(etcdctl lock)" : "");
+	h->alive = -1;
+	if (host != NULL && strcmp(host, etcd_host(m->c)) == 0 && b != NULL &&
+	    strcmp(b, boot) == 0 && (unsigned long long)j_get_int(j, "pidns")
+	    == pidns && h->slot.pid > 0)
+		h->alive = holder_alive(&h->slot);
+	h->lease = lease_left(m, j_get_int(kv, "lease"));
+	json_decref(j);
+	free(v);
+}
+
+static int
+etcd_holders(struct semobj *s, struct holder **h, uint32_t *n,
+    bool *tracked, bool *hosts)
+{
+	struct esem *m = s->priv;
+	json_t *resp, *kvs;
+	char boot[64];
+	size_t i;
+	int e;
+
+	*tracked = *hosts = true;
+	if ((e = ranked(m, true, &resp, NULL)) != 0)
+		return e;
+	kvs = json_object_get(resp, "kvs");
+	*n = json_array_size(kvs);
+	if ((*h = calloc(*n + 1, sizeof(**h))) == NULL) {
+		json_decref(resp);
+		return ENOMEM;
+	}
+	boot_id(boot, sizeof(boot));
+	for (i = 0; i < *n; i++) {
+		key_holder(m, json_array_get(kvs, i), &(*h)[i], boot,
+		    pid_ns());
+		(*h)[i].waiting = (long long)i >= m->capacity;
+	}
+	json_decref(resp);
+	return 0;
 }
 
 /* run: a keeper keeps the lease alive, and says when the token is lost. */

@@ -1,0 +1,521 @@
+#!/usr/bin/env bats
+# Semaphores kept in etcd: names written "etcd:NAME" (ipcctl(1), Objects
+# across hosts; ipcctl-sem(1) for the verbs). The file starts an etcd of
+# its own on two free loopback ports and stops it after its last test.
+# Every test states the exact exit status and the exact output.
+
+load helpers
+
+# ------------------------------------------------------------ the server
+
+ETCD_PID_FILE="$BATS_FILE_TMPDIR/etcd.pid"
+# Why the file's tests are skipped, if they are: this bats (1.8) cannot
+# skip from setup_file, so setup_file writes the reason and setup skips.
+SKIP_FILE="$BATS_FILE_TMPDIR/skip-reason"
+
+# skip_file REASON: skip every test of the file.
+skip_file() {
+	printf '%s\n' "$1" >"$SKIP_FILE"
+}
+
+# port_free PORT: nothing listens on 127.0.0.1:PORT.
+port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port [BUT]: a random loopback port in 20000-60000 that nothing
+# listens on (and that is not BUT).
+free_port() {
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+		[ "$p" != "${1:-}" ] && port_free "$p" && {
+			printf '%s\n' "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# ectl ARG...: etcdctl (API v3) on this file's etcd.
+ectl() {
+	ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" "$@"
+}
+
+setup_file() {
+	local cp pp pid try i
+
+	if ! command -v etcd >/dev/null 2>&1; then
+		skip_file "etcd is not installed (Debian: apt-get install etcd-server)"
+		return 0
+	fi
+	if ! command -v etcdctl >/dev/null 2>&1; then
+		skip_file "etcdctl is not installed (Debian: apt-get install etcd-client)"
+		return 0
+	fi
+	if IPCCTL_ETCD_ENDPOINTS=http://127.0.0.1:1 "$IPCCTL" sem value \
+	    etcd:/x 2>&1 | grep -q "built without etcd support"; then
+		skip_file "ipcctl was built without etcd support"
+		return 0
+	fi
+
+	# Another run may take a port between the probe and etcd's bind:
+	# then etcd exits, and new ports are tried.
+	for ((try = 0; try < 3; try++)); do
+		cp=$(free_port) && pp=$(free_port "$cp") ||
+		    fail "no free loopback port" || return 1
+		rm -rf "$BATS_FILE_TMPDIR/etcd"
+		etcd --name t --data-dir "$BATS_FILE_TMPDIR/etcd" \
+		    --listen-client-urls "http://127.0.0.1:$cp" \
+		    --advertise-client-urls "http://127.0.0.1:$cp" \
+		    --listen-peer-urls "http://127.0.0.1:$pp" \
+		    --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
+		    --initial-cluster "t=http://127.0.0.1:$pp" \
+		    </dev/null >"$BATS_FILE_TMPDIR/etcd.log" 2>&1 3>&- &
+		pid=$!
+		printf '%s\n' "$pid" >"$ETCD_PID_FILE"
+		export IPCCTL_ETCD_ENDPOINTS="http://127.0.0.1:$cp"
+		# Up within 20 s, or not at all.
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			ectl --dial-timeout=1s --command-timeout=1s \
+			    endpoint health >/dev/null 2>&1 && break 2
+			sleep 0.2
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if ((try == 3)); then
+		rm -f "$ETCD_PID_FILE"
+		fail "etcd did not start; its log:" \
+		    "$(tail -n 20 "$BATS_FILE_TMPDIR/etcd.log")"
+		return 1
+	fi
+	# ipcctl(1), Objects across hosts: the defaults, whatever the
+	# caller's.
+	export IPCCTL_ETCD_PREFIX=/ipcctl/
+	unset IPCCTL_ETCD_TIMEOUT IPCCTL_ETCD_HOST IPCCTL_ETCD_CACERT \
+	    IPCCTL_ETCD_CERT IPCCTL_ETCD_KEY IPCCTL_ETCD_USER \
+	    IPCCTL_ETCD_PASSWORD_FILE
+}
+
+# Stops this file's etcd (called by the teardown_file of helpers.bash).
+file_teardown() {
+	local pid i
+
+	if [ -s "$ETCD_PID_FILE" ]; then
+		pid=$(cat "$ETCD_PID_FILE")
+		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = etcd ]; then
+			kill -TERM "$pid" 2>/dev/null
+			for ((i = 0; i < 250; i++)); do
+				gone "$pid" && break
+				sleep 0.02
+			done
+			kill -KILL "$pid" 2>/dev/null
+		fi
+		wait "$pid" 2>/dev/null
+	fi
+	return 0
+}
+
+# ----------------------------------------------------------------- helpers
+
+# The etcd name of the test's own object, and its capacity key
+# (IPCCTL_ETCD_PREFIX, then "sem/", then NAME without its slash).
+file_setup() {
+	[ -s "$SKIP_FILE" ] && skip "$(cat "$SKIP_FILE")"
+	E="etcd:$N"
+	KEY="/ipcctl/sem/${N#/}"
+}
+
+# token_keys: the keys of tokens taken or awaited, one a line, oldest
+# first (by create revision, as ipcctl(1), Objects across hosts, ranks
+# them).
+token_keys() {
+	ectl get --prefix "$KEY/" --keys-only --sort-by=CREATE \
+	    --order=ASCEND | grep -v '^$'
+}
+
+# n_tokens COUNT: exactly COUNT token keys exist.
+n_tokens() {
+	[ "$(token_keys | wc -l)" -eq "$1" ]
+}
+
+# value_is N: "sem value" prints N.
+value_is() {
+	[ "$("$IPCCTL" sem value "$E" 2>/dev/null)" = "$1" ]
+}
+
+# wait_secs SECONDS CONDITION...: poll (every 50 ms) until it holds.
+wait_secs() {
+	local end=$(($(now_ms) + $1 * 1000))
+	shift
+	while (($(now_ms) < end)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for: $*"
+}
+
+# field KEY NAME: the field NAME (CreateRevision, Lease, Value...) of KEY.
+field() {
+	ectl get "$1" -w fields | sed -n "s/^\"$2\" : //p"
+}
+
+# --------------------------------------------------------------- no etcd
+
+@test "no endpoint answers: exit 69, the endpoints tried in the message" {
+	IPCCTL_ETCD_ENDPOINTS=http://127.0.0.1:1 \
+	    run -69 --separate-stderr ipcctl sem value "$E"
+	assert_equal "$output" ""
+	assert_equal "${#stderr_lines[@]}" 1 "stderr lines ($stderr)"
+	# The reason after it is the HTTP client's.
+	[[ $stderr == "ipcctl: sem value: $E: no etcd endpoint answered (http://127.0.0.1:1): "?* ]] ||
+	    fail "stderr: $stderr"
+}
+
+# --------------------------------------------------- create, value, unlink
+
+@test "create, value, -x, -v 0, unlink; missing names: 66" {
+	# The default capacity is 1, kept as decimal text.
+	run -0 --separate-stderr ipcctl sem create "$E"
+	assert_equal "$output$stderr" ""
+	assert_equal "$(ectl get "$KEY" --print-value-only)" 1 "capacity key"
+	run -0 --separate-stderr ipcctl sem value "$E"
+	assert_equal "$output" 1
+	assert_equal "$stderr" ""
+
+	run -73 --separate-stderr ipcctl sem create "$E" -x -v 5
+	assert_diag "ipcctl: sem create: $E: File exists"
+	# Without -x, an existing one is left as it is.
+	run -0 --separate-stderr ipcctl sem create "$E" -v 5
+	assert_equal "$output$stderr" ""
+	assert_equal "$(ectl get "$KEY" --print-value-only)" 1 "capacity key"
+
+	run -0 --separate-stderr ipcctl sem unlink "$E"
+	assert_equal "$output$stderr" ""
+	assert_equal "$(ectl get --prefix "$KEY" --keys-only)" "" "keys left"
+	run -66 --separate-stderr ipcctl sem unlink "$E"
+	assert_diag "ipcctl: sem unlink: $E: No such file or directory"
+	run -66 --separate-stderr ipcctl sem value "$E"
+	assert_diag "ipcctl: sem value: $E: No such file or directory"
+
+	# NAME with or without its slash; shown with it.
+	run -0 --separate-stderr ipcctl sem create "etcd:${N#/}" -x -v 3
+	assert_equal "$output$stderr" ""
+	assert_equal "$(ectl get "$KEY" --print-value-only)" 3 "capacity key"
+	run -0 --separate-stderr ipcctl sem value "$E"
+	assert_equal "$output" 3
+	run -0 --separate-stderr ipcctl sem unlink "etcd:${N#/}"
+	run -66 --separate-stderr ipcctl sem value "etcd:${N#/}"
+	assert_diag "ipcctl: sem value: $E: No such file or directory"
+
+	local z
+	z="etcd:$(name zero)"
+	run -64 --separate-stderr ipcctl sem create "$z" -v 0
+	assert_diag "ipcctl: sem create: $z: a capacity of 0 would never be taken"
+	run -66 --separate-stderr ipcctl sem value "$z"
+	assert_diag "ipcctl: sem value: $z: No such file or directory"
+}
+
+@test "-m with an etcd name: usage error 64, nothing created" {
+	# In etcd, its roles govern access: there is no mode.
+	run -64 --separate-stderr ipcctl sem create "$E" -m 0600
+	assert_usage_error \
+	    "ipcctl: sem create: $E: -m: in etcd, its roles govern access" \
+	    sem create
+	run -66 --separate-stderr ipcctl sem value "$E"
+	assert_diag "ipcctl: sem value: $E: No such file or directory"
+	run -64 --separate-stderr ipcctl sem acquire "$E" -c -m 0600
+	assert_usage_error \
+	    "ipcctl: sem acquire: $E: -m: in etcd, its roles govern access" \
+	    sem acquire
+	run -66 --separate-stderr ipcctl sem value "$E"
+	assert_diag "ipcctl: sem value: $E: No such file or directory"
+}
+
+@test "shm with an etcd name: exit 69, shared memory is per host" {
+	run -69 --separate-stderr ipcctl shm info etcd:/x
+	assert_diag "ipcctl: shm info: etcd:/x: shared memory is per host"
+	run -69 --separate-stderr ipcctl shm create "$E" -s 4096
+	assert_diag "ipcctl: shm create: $E: shared memory is per host"
+}
+
+# ipcctl-sem(1), ipcctl(1) Objects across hosts: holders lists every key,
+# holding or waiting, with its host, its lease's time left, and alive or
+# dead judged only on the host that recorded it.
+@test "holders: every key, holding or waiting, host, lease and command" {
+	need_jq
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	"$IPCCTL" sem run "$E" -- sh -c 'exec sleep 30' >run.out 2>&1 3>&- &
+	local run=$!
+	bg_track "$run"
+	wait_for n_tokens 2
+	run -0 --separate-stderr ipcctl sem holders "$E" --json
+	assert_equal "$stderr" ""
+	assert_equal "$(jq -c '[.holders[] | [.host, .pid, .state, .token,
+	    (.lease | type), .command]]' <<<"$output")" \
+	    "[[\"$(hostname)\",0,\"unknown\",\"holding\",\"null\",null],[\"$(hostname)\",$run,\"alive\",\"waiting\",\"number\",\"sh -c exec sleep 30\"]]"
+	run -0 --separate-stderr ipcctl sem holders "$E" -r
+	assert_equal "${lines[0]}" "HOST PID STATE SINCE TOKEN LEASE COMMAND"
+}
+
+@test "recover: exit 69, not yet supported; procs: 69, per host" {
+	# ipcctl(1), Objects across hosts: recover is not there yet for etcd
+	# names; processes are a host's.
+	ipcctl sem create "$E"
+	run -69 --separate-stderr ipcctl sem recover "$E"
+	assert_diag "ipcctl: sem recover: $E: not yet supported on etcd names"
+	run -69 --separate-stderr ipcctl sem procs "$E"
+	assert_diag "ipcctl: sem procs: $E: processes are per host"
+}
+
+@test "info: VALUE, CAPACITY, HELD, WAITING; no MODE, OWNER or GROUP" {
+	ipcctl sem create "$E" -v 2
+	ipcctl sem acquire "$E"
+	ipcctl sem acquire "$E"
+	"$IPCCTL" sem acquire "$E" -t 30 >out 2>err 3>&- &
+	bg_track "$!"
+	wait_for n_tokens 3
+	run -0 --separate-stderr ipcctl sem info "$E"
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$(printf '%-*s %s\n%s     0        2    2       1' \
+	    "${#E}" NAME "VALUE CAPACITY HELD WAITING" "$E")"
+	run -0 --separate-stderr ipcctl sem info "$E" --pairs
+	assert_equal "$output" \
+	    "NAME=\"$E\" VALUE=\"0\" CAPACITY=\"2\" HELD=\"2\" WAITING=\"1\""
+	run -0 --separate-stderr ipcctl sem info "$E" -r
+	assert_equal "$output" \
+	    "NAME VALUE CAPACITY HELD WAITING"$'\n'"$E 0 2 2 1"
+	run -66 --separate-stderr ipcctl sem info "etcd:$(name missing)"
+	assert_diag "ipcctl: sem info: etcd:/${PREFIX}missing: No such file or directory"
+}
+
+# ------------------------------------------------------ acquire, release
+
+@test "acquire to 0, -t 0 busy: 75; release; release with none: 65" {
+	ipcctl sem create "$E" -v 2
+	run -0 --separate-stderr ipcctl sem acquire "$E"
+	assert_equal "$output$stderr" ""
+	assert_value "$E" 1
+	run -0 --separate-stderr ipcctl sem acquire "$E" -t 0
+	assert_equal "$output$stderr" ""
+	assert_value "$E" 0
+	# A token held stays after its acquire ends: a key of no lease.
+	n_tokens 2
+	assert_equal "$(field "$(token_keys | head -n 1)" Lease)" 0 "lease"
+
+	run -75 --separate-stderr ipcctl sem acquire "$E" -t 0
+	assert_diag "ipcctl: sem acquire: $E: Resource temporarily unavailable"
+	run -75 --separate-stderr ipcctl sem acquire "$E" -t 0.2
+	assert_diag "ipcctl: sem acquire: $E: timed out"
+	# Neither left a key behind.
+	n_tokens 2
+	assert_value "$E" 0
+
+	run -0 --separate-stderr ipcctl sem release "$E"
+	assert_equal "$output$stderr" ""
+	assert_value "$E" 1
+	run -0 --separate-stderr ipcctl sem release "$E"
+	assert_value "$E" 2
+	n_tokens 0
+	run -65 --separate-stderr ipcctl sem release "$E"
+	assert_diag "ipcctl: sem release: $E: no token that belongs to no process is held"
+	assert_value "$E" 2
+}
+
+@test "release -n 3 with 2 held: returns the 2, exit 65" {
+	ipcctl sem create "$E" -v 3
+	ipcctl sem acquire "$E"
+	ipcctl sem acquire "$E"
+	assert_value "$E" 1
+	run -65 --separate-stderr ipcctl sem release "$E" -n 3
+	assert_diag "ipcctl: sem release: $E: returned 2 of 3: no more belong to no process"
+	assert_value "$E" 3
+	n_tokens 0
+}
+
+@test "a waiter is let in when a token is released (within 5 s)" {
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	"$IPCCTL" sem acquire "$E" -t 30 >out 2>err 3>&- &
+	local pid=$! st=0 t0 waited
+	bg_track "$pid"
+	# Waiting: its key is there, after the held one.
+	wait_for n_tokens 2
+	kill -0 "$pid"
+	assert_value "$E" 0
+
+	t0=$(now_ms)
+	ipcctl sem release "$E"
+	wait_for gone "$pid"
+	waited=$(($(now_ms) - t0))
+	wait "$pid" || st=$?
+	assert_equal "$st" 0 "acquire's status"
+	assert_equal "$(cat out err)" ""
+	((waited < 5000)) || fail "let in $waited ms after the release"
+	# It holds now, though it has ended.
+	assert_value "$E" 0
+	n_tokens 1
+	assert_equal "$(field "$(token_keys)" Lease)" 0 "lease"
+}
+
+@test "capacity 2: a release lets a waiter in while a run holds the other" {
+	ipcctl sem create "$E" -v 2
+	ipcctl sem acquire "$E"
+	"$IPCCTL" sem run "$E" -- sh -c ': >ready; exec sleep 30' \
+	    >run.out 2>run.err 3>&- &
+	local run=$! pid st=0 t0 waited
+	bg_track "$run"
+	wait_for test -e ready
+	assert_value "$E" 0
+
+	"$IPCCTL" sem acquire "$E" -t 30 >out 2>err 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_for n_tokens 3
+	kill -0 "$pid"
+
+	# release returns the token of no process: the acquired one, not
+	# the run's.
+	t0=$(now_ms)
+	run -0 --separate-stderr ipcctl sem release "$E"
+	assert_equal "$output$stderr" ""
+	wait_for gone "$pid"
+	waited=$(($(now_ms) - t0))
+	wait "$pid" || st=$?
+	assert_equal "$st" 0 "acquire's status"
+	assert_equal "$(cat out err)" ""
+	((waited < 5000)) || fail "let in $waited ms after the release"
+	! gone "$run" || fail "sem run ended: $(cat run.err)"
+	assert_value "$E" 0
+	n_tokens 2
+}
+
+# -------------------------------------------------------------------- run
+
+@test "run: IPCCTL_FENCE and IPCCTL_TOKEN, COMMAND's status, key gone after" {
+	ipcctl sem create "$E" -v 2
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	run -0 --separate-stderr ipcctl sem run "$E" -- sh -c '
+		echo "$IPCCTL_FENCE"
+		echo "$IPCCTL_TOKEN"
+		"$IPCCTL" sem value "$1"
+		ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" \
+		    get "$IPCCTL_TOKEN" -w fields |
+		    sed -n "s/^\"CreateRevision\" : //p"' sh "$E"
+	assert_equal "$stderr" ""
+	assert_equal "${#lines[@]}" 4 "lines ($output)"
+	[[ ${lines[0]} =~ ^[1-9][0-9]*$ ]] || fail "IPCCTL_FENCE: ${lines[0]}"
+	[[ ${lines[1]} =~ ^"$KEY"/[0-9a-f]+$ ]] ||
+	    fail "IPCCTL_TOKEN: ${lines[1]}"
+	assert_equal "${lines[2]}" 1 "value inside"
+	# The fence is the key's create revision.
+	assert_equal "${lines[3]}" "${lines[0]}" "create revision"
+	assert_equal "$(ectl get "${lines[1]}" --keys-only)" "" "key after"
+	assert_value "$E" 2
+	n_tokens 0
+
+	run -7 --separate-stderr ipcctl sem run "$E" -- sh -c 'exit 7'
+	assert_equal "$output$stderr" ""
+	assert_value "$E" 2
+	n_tokens 0
+}
+
+@test "run: the key deleted meanwhile ends COMMAND; exit 75" {
+	ipcctl sem create "$E"
+	"$IPCCTL" sem run "$E" -- sh -c 'echo $$ >pidfile; exec sleep 300' \
+	    >out 2>err 3>&- &
+	local pid=$! child st=0
+	bg_track "$pid"
+	wait_for test -s pidfile
+	child=$(cat pidfile)
+	orphan_track "$child"
+	wait_for is_comm "$child" sleep
+	assert_value "$E" 0
+
+	ipcctl sem unlink "$E"
+	wait "$pid" || st=$?
+	assert_equal "$st" 75 "run's status"
+	assert_equal "$(cat out)" "" "stdout"
+	assert_equal "$(cat err)" \
+	    "ipcctl: sem run: $E: the token was lost: COMMAND was ended"
+	gone "$child" || fail "COMMAND $child still runs"
+}
+
+@test "run killed by SIGKILL: COMMAND ends at once, the token comes back" {
+	ipcctl sem create "$E"
+	"$IPCCTL" sem run "$E" -- sh -c 'echo $$ >pidfile; exec sleep 300' \
+	    >out 2>err 3>&- &
+	local pid=$! child st=0
+	bg_track "$pid"
+	wait_for test -s pidfile
+	child=$(cat pidfile)
+	orphan_track "$child"
+	wait_for is_comm "$child" sleep
+	assert_value "$E" 0
+
+	kill -KILL "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 137 "run's status"
+	wait_for gone "$child"
+	# With its 10 s lease.
+	wait_secs 20 value_is 1
+	n_tokens 0
+}
+
+@test "a waiter killed by SIGKILL blocks nobody past its lease" {
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	"$IPCCTL" sem acquire "$E" -t 30 >out 2>err 3>&- &
+	local pid=$! st=0
+	bg_track "$pid"
+	wait_for n_tokens 2
+	kill -KILL "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 137 "waiter's status"
+
+	ipcctl sem release "$E"
+	run -0 --separate-stderr ipcctl sem acquire "$E" -t 20
+	assert_equal "$output$stderr" ""
+	assert_value "$E" 0
+	n_tokens 1
+}
+
+# ------------------------------------------------------- etcdctl lock
+
+@test "etcdctl lock and ipcctl exclude each other" {
+	ipcctl sem create "$E"
+	# etcdctl gives its lock up once its command ends.
+	ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" \
+	    lock "$KEY" -- sh -c 'until [ -e finished ]; do sleep 0.02; done' \
+	    >lock.out 2>lock.err 3>&- &
+	local pid=$! st=0
+	bg_track "$pid"
+	wait_for n_tokens 1
+	assert_value "$E" 0
+	run -75 --separate-stderr ipcctl sem acquire "$E" -t 0
+	assert_diag "ipcctl: sem acquire: $E: Resource temporarily unavailable"
+	: >finished
+	wait "$pid" || st=$?
+	assert_equal "$st" 0 "etcdctl's status"
+	assert_equal "$(cat lock.out lock.err)" ""
+	run -0 --separate-stderr ipcctl sem acquire "$E" -t 10
+	assert_equal "$output$stderr" ""
+
+	# And the other way: what ipcctl holds, etcdctl does not get
+	# (timeout ends it: 124).
+	run -124 --separate-stderr timeout 2 \
+	    env ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" \
+	    lock "$KEY" -- touch got-it
+	[ ! -e got-it ] || fail "etcdctl lock ran its command"
+	n_tokens 1
+	ipcctl sem release "$E"
+	run -0 --separate-stderr timeout 10 \
+	    env ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" \
+	    lock "$KEY" -- touch got-it
+	[ -e got-it ] || fail "etcdctl lock did not run its command"
+	assert_value "$E" 1
+	n_tokens 0
+}
