@@ -24,9 +24,10 @@ struct sem_opts {
 	long long		 value;		/* -v: value if created; -1: none */
 	pid_t			 holder;	/* --holder PID, or 0 */
 	bool			 recover;	/* --recover */
+	long			 lease_ms;	/* --lease T, or 0 */
 };
 
-enum { OPT_HOLDER = OPT_LONG_ONLY + 0x10, OPT_RECOVER };
+enum { OPT_HOLDER = OPT_LONG_ONLY + 0x10, OPT_RECOVER, OPT_LEASE };
 
 static void
 so_init(struct sem_opts *so, int argc, char *argv[],
@@ -35,6 +36,21 @@ so_init(struct sem_opts *so, int argc, char *argv[],
 	memset(so, 0, sizeof(*so));
 	so->value = -1;
 	verb_opts_init(&so->v, argc, argv, obj, verb);
+}
+
+/* --lease T: a time of whole milliseconds, at least 2 s (etcd's floor). */
+static void
+so_lease(struct sem_opts *so, const char *arg)
+{
+	struct args *a = &so->v.args;
+	struct timespec ts;
+	const char *errstr;
+
+	if ((errstr = parse_duration(arg, &ts)) != NULL)
+		usage_error(a->obj, a->verb, "lease %s: %s", arg, errstr);
+	if (ts.tv_sec < 2 || ts.tv_sec > 86400 * 365)
+		usage_error(a->obj, a->verb, "lease %s: from 2s to a year", arg);
+	so->lease_ms = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -66,6 +82,9 @@ so_opt(struct sem_opts *so, int ch, const char *arg)
 	case OPT_RECOVER:
 		so->recover = true;
 		return true;
+	case OPT_LEASE:
+		so_lease(so, arg);
+		return true;
 	}
 	return false;
 }
@@ -79,6 +98,9 @@ so_open(struct sem_opts *so, struct semobj *s, int access)
 {
 	int e;
 
+	if (so->lease_ms != 0 && !name_is_etcd(so->v.name))
+		usage_error(so->v.args.obj, so->v.args.verb, "%s: --lease: only "
+		    "a semaphore in etcd has a lease", so->v.name);
 	s->ops = semops_for(so->v.name);
 	if ((e = s->ops->open(s, so->v.name, &so->v.open, so->value,
 	    access)) != 0)
@@ -209,6 +231,7 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 	 */
 	if (so.holder != 0)
 		signals_note(ending_signals, nending_signals, NULL);
+	t.lease_ms = so.lease_ms;
 	if ((e = s.ops->acquire(&s, &d, so.holder != 0 ? &slot : NULL, &t))
 	    == EINTR && signal_noted())
 		die_signal(signal_noted());
@@ -498,6 +521,8 @@ run_holding(struct semobj *s, struct runner *r, const struct token *t,
 
 	*e = 0;
 	token_env(t);
+	if (t->grace_ms != 0)
+		r->grace_ms = t->grace_ms;
 	if (!signal_noted() && (*e = run_start(r, command, set, old)) == 0)
 		status = run_wait(r, s->ops->lost_fd(s, t));
 	if ((re = s->ops->release_token(s, t)) != 0)
@@ -531,6 +556,7 @@ run_acquire(struct sem_opts *so, struct semobj *s, struct runner *r,
 	slot.guard_start = r->sentinel_start;
 	deadline_start(&d, so->v.timed ? &so->v.timeout : NULL);
 	t->leased = true;	/* kept while COMMAND runs, where leases exist */
+	t->lease_ms = so->lease_ms;
 	if ((e = s->ops->acquire(s, &d, &slot, t)) == EINTR && signal_noted())
 		die_signal(signal_noted());
 	if (e == EAGAIN || e == ETIMEDOUT) {
@@ -602,6 +628,8 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	  .complete = COMPLETE_PID }
 #define OPT_RECOVER_DEF { .name = "recover", .val = OPT_RECOVER, \
 	.help = "first give back the tokens of dead holders" }
+#define OPT_LEASE_DEF(h) { .name = "lease", .val = OPT_LEASE, .arg = "T", \
+	.help = (h) }
 
 static const struct opt opts_create[] = {
 	{ .name = "value", .val = 'v', .arg = "N",
@@ -617,6 +645,7 @@ static const struct opt opts_acquire[] = {
 	    "exit 75"),
 	OPT_HOLDER_DEF("record PID (e.g. the script's $$) as holder"),
 	OPT_RECOVER_DEF,
+	OPT_LEASE_DEF("etcd: the token comes back by itself after T"),
 	OPTS_CREATE_IF_MISSING,
 	{ 0 }
 };
@@ -632,6 +661,8 @@ static const struct opt opts_release[] = {
 static const struct opt opts_run[] = {
 	OPT_TIMEOUT("give up after T; exit 75"),
 	OPT_RECOVER_DEF,
+	OPT_LEASE_DEF("etcd: the lease kept alive while COMMAND runs "
+	    "(10s)"),
 	{ .name = "conflict-exit-code", .val = 'E', .arg = "CODE",
 	  .help = "exit CODE instead of 75 when busy" },
 	OPTS_CREATE_IF_MISSING,
@@ -649,8 +680,8 @@ static const struct verb verbs_sem[] = {
 	  "printed.\n" },
 	{ .name = "acquire", .alias = "wait", .run = cmd_sem_acquire,
 	  .summary = "take a token, waiting for one",
-	  .usage = "NAME [-t T] [--holder PID] [--recover] [-c] [-x] "
-	  "[-m MODE] [-v N]",
+	  .usage = "NAME [-t T] [--holder PID] [--recover] [--lease T] [-c] "
+	  "[-x] [-m MODE] [-v N]",
 	  .opts = opts_acquire, .operands = "name" },
 	{ .name = "release", .alias = "post", .run = cmd_sem_release,
 	  .summary = "give a token back",
@@ -670,8 +701,8 @@ static const struct verb verbs_sem[] = {
 	  .notes = "Removes each NAME; exit 66 if one was missing.\n" },
 	{ .name = "run", .run = cmd_sem_run,
 	  .summary = "hold a token while a command runs",
-	  .usage = "NAME [-t T] [-E CODE] [--recover] [-c] [-x] [-m MODE] "
-	  "[-v N] [--] COMMAND [ARG...]",
+	  .usage = "NAME [-t T] [-E CODE] [--recover] [--lease T] [-c] [-x] "
+	  "[-m MODE] [-v N] [--] COMMAND [ARG...]",
 	  .opts = opts_run, .operands = "name command",
 	  .notes = "Holds the semaphore while COMMAND runs, recorded as its "
 	  "holder;\nexits with COMMAND's status.\n" },

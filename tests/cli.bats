@@ -70,7 +70,7 @@ verbs() {
 	run -0 --separate-stderr ipcctl help sem acquire
 	assert_equal "$output" "$verb"
 	assert_equal "${lines[0]}" \
-	    "usage: ipcctl sem acquire NAME [-t T] [--holder PID] [--recover] [-c] [-x] [-m MODE] [-v N]"
+	    "usage: ipcctl sem acquire NAME [-t T] [--holder PID] [--recover] [--lease T] [-c] [-x] [-m MODE] [-v N]"
 	assert_equal "$stderr" ""
 }
 

@@ -124,6 +124,8 @@ file_teardown() {
 # (IPCCTL_ETCD_PREFIX, then "sem/", then NAME without its slash).
 file_setup() {
 	[ -s "$SKIP_FILE" ] && skip "$(cat "$SKIP_FILE")"
+	# A test that stopped the server and failed before resuming it.
+	kill -CONT "$(cat "$ETCD_PID_FILE")" 2>/dev/null
 	E="etcd:$N"
 	KEY="/ipcctl/sem/${N#/}"
 }
@@ -518,4 +520,58 @@ field() {
 	[ -e got-it ] || fail "etcdctl lock did not run its command"
 	assert_value "$E" 1
 	n_tokens 0
+}
+
+# ipcctl-sem(1), --lease: a token acquired with --lease T comes back by
+# itself at the end of T; --lease is for etcd names only, 2 s at least.
+@test "acquire --lease 2: the token comes back by itself; bad leases: 64" {
+	ipcctl sem create "$E"
+	run -0 --separate-stderr ipcctl sem acquire "$E" --lease 2
+	assert_equal "$output$stderr" ""
+	assert_value "$E" 0
+	run -0 --separate-stderr ipcctl sem holders "$E" -r
+	[[ ${lines[1]} == *" holding "[12]" "* ]] ||
+	    fail "not under a lease of 2 s: ${lines[1]}"
+	wait_secs 10 value_is 1
+	run -64 --separate-stderr ipcctl sem acquire "$E" --lease 1
+	assert_usage_error "ipcctl: sem acquire: lease 1: from 2s to a year" \
+	    sem acquire
+	ipcctl sem create "$N"
+	track "$N"
+	run -64 --separate-stderr ipcctl sem acquire "$N" --lease 5
+	assert_usage_error \
+	    "ipcctl: sem acquire: $N: --lease: only a semaphore in etcd has a lease" \
+	    sem acquire
+	assert_value "$N" 0
+}
+
+# ipcctl(1), Objects across hosts: a holder cut off from the cluster (its
+# one member stopped) ends COMMAND before the lease can end there, and
+# exits 75; after SIGCONT the cluster goes on.
+@test "run --lease 3, the cluster stopped: COMMAND ends before the lease; 75" {
+	local etcd pid child st=0 t0 took
+	etcd=$(cat "$ETCD_PID_FILE")
+	ipcctl sem create "$E"
+	"$IPCCTL" sem run "$E" --lease 3 -- \
+	    sh -c 'echo $$ >pidfile; exec sleep 300' >out 2>err 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_for test -s pidfile
+	child=$(cat pidfile)
+	orphan_track "$child"
+	wait_for is_comm "$child" sleep
+
+	t0=$(now_ms)
+	kill -STOP "$etcd"
+	wait_for gone "$child"
+	took=$(($(now_ms) - t0))
+	wait "$pid" || st=$?
+	kill -CONT "$etcd"
+	assert_equal "$st" 75 "run's status"
+	assert_equal "$(cat err)" \
+	    "ipcctl: sem run: $E: the token was lost: COMMAND was ended"
+	# The last renewal was sent at most a third of the lease before the
+	# stop: COMMAND must be gone before that renewal's lease ends.
+	((took < 3000)) || fail "COMMAND ended ${took} ms after the stop"
+	wait_secs 10 value_is 1
 }

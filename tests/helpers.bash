@@ -215,14 +215,14 @@ usage_line() {
 	local u
 	case "$*" in
 	"sem create")	u='[NAME] [-v N] [-x] [-m MODE]' ;;
-	"sem acquire")	u='NAME [-t T] [--holder PID] [--recover] [-c] [-x] [-m MODE] [-v N]' ;;
+	"sem acquire")	u='NAME [-t T] [--holder PID] [--recover] [--lease T] [-c] [-x] [-m MODE] [-v N]' ;;
 	"sem release")	u='NAME [-n N] [--holder PID] [-c] [-x] [-m MODE] [-v N]' ;;
 	"sem value" | "sem recover")	u='NAME' ;;
 	"sem info" | "sem holders" | "shm info" | "mq info" | "sem procs" | \
 	    "shm procs" | "mq procs")
 			u='NAME [--json | -r | --pairs]' ;;
 	"sem unlink" | "shm unlink" | "mq unlink")	u='NAME...' ;;
-	"sem run")	u='NAME [-t T] [-E CODE] [--recover] [-c] [-x] [-m MODE] [-v N] [--] COMMAND [ARG...]' ;;
+	"sem run")	u='NAME [-t T] [-E CODE] [--recover] [--lease T] [-c] [-x] [-m MODE] [-v N] [--] COMMAND [ARG...]' ;;
 	"shm create")	u='[NAME] -s SIZE [-x] [-m MODE] [--truncate]' ;;
 	"shm write")	u='NAME [-o OFFSET] [--grow] [FILE]' ;;
 	"shm read")	u='NAME [-o OFFSET] [-l LENGTH]' ;;

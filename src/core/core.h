@@ -279,6 +279,8 @@ struct token {				/* a token taken; leased: asked */
 	uint64_t	 fence;		/* fencing number; 0: none */
 	bool		 leased;	/* comes back by itself at its lease's end */
 	const char	*id;		/* what names it (a key), or NULL */
+	long		 lease_ms;	/* asked: its lease's time; 0: default */
+	long		 grace_ms;	/* lost: SIGTERM, SIGKILL after; 0: any */
 };
 struct sem_info {
 	int		 value;
@@ -378,6 +380,7 @@ struct runner {
 	bool		 foreground;	/* ipcctl had it: COMMAND gets it */
 	int		 sigfd;		/* the signals run_wait passes on */
 	bool		 lost;		/* the backend said the token is lost */
+	long		 grace_ms;	/* lost: SIGTERM, then SIGKILL after it */
 };
 int	 run_prepare(struct runner *);
 int	 run_start(struct runner *, char *const [], const sigset_t *,

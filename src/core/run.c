@@ -143,7 +143,7 @@ nap(void)
  * time -- and return once none of them runs.
  */
 static void
-group_end(pid_t pgid)
+group_end(pid_t pgid, int grace)
 {
 	int i;
 
@@ -151,7 +151,7 @@ group_end(pid_t pgid)
 		return;
 	kill(-pgid, SIGTERM);
 	kill(-pgid, SIGCONT);
-	for (i = 0; i < GRACE_TICKS && group_runs(pgid); i++)
+	for (i = 0; i < grace && group_runs(pgid); i++)
 		nap();
 	while (group_runs(pgid)) {
 		kill(-pgid, SIGKILL);
@@ -185,7 +185,7 @@ sentinel(void *arg)
 	if (read(fd, &pgid, sizeof(pgid)) != sizeof(pgid) ||
 	    read(fd, &c, 1) == 1)
 		_exit(0);	/* no command, or all is well */
-	group_end(pgid);
+	group_end(pgid, GRACE_TICKS);
 	_exit(0);
 }
 
@@ -244,6 +244,7 @@ run_prepare(struct runner *r)
 	memset(r, 0, sizeof(*r));
 	r->pid = -1;
 	r->sigfd = -1;
+	r->grace_ms = GRACE_TICKS * 10;
 	r->tty = find_tty(&r->foreground);
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return errno;
@@ -391,7 +392,7 @@ run_wait(struct runner *r, int lost_fd)
 			continue;	/* EINTR: stopped and continued */
 		if (p[1].revents != 0) {
 			r->lost = true;
-			group_end(r->pid);
+			group_end(r->pid, r->grace_ms / 10);
 			waitpid(r->pid, &status, 0);
 			break;
 		}
@@ -399,7 +400,7 @@ run_wait(struct runner *r, int lost_fd)
 		    run_signal(r, &si, &status))
 			break;
 	}
-	group_end(r->pid);
+	group_end(r->pid, GRACE_TICKS);
 	return status;
 }
 

@@ -287,11 +287,21 @@ request(struct etcd *c, const char *path, json_t *req, struct body *b,
 int
 etcd_call(struct etcd *c, const char *path, json_t *req, json_t **resp)
 {
+	return etcd_call_ms(c, path, req, resp, c->timeout_ms);
+}
+
+/* The same, bounded by ms as well as by IPCCTL_ETCD_TIMEOUT. */
+int
+etcd_call_ms(struct etcd *c, const char *path, json_t *req, json_t **resp,
+    long long ms)
+{
 	struct body b = { 0 };
 	int e;
 
 	*resp = NULL;
-	if ((e = request(c, path, req, &b, c->timeout_ms)) == 0 &&
+	if (ms > c->timeout_ms)
+		ms = c->timeout_ms;
+	if ((e = request(c, path, req, &b, ms > 0 ? ms : 1)) == 0 &&
 	    (*resp = json_loads(b.p != NULL ? b.p : "{}", 0, NULL)) == NULL)
 		e = error_set(EPROTO, "etcd's answer is not JSON");
 	/* A stream's one message comes as {"result": ...}. */

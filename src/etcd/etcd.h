@@ -14,6 +14,8 @@
 struct etcd;
 int	 etcd_connect(struct etcd **);
 int	 etcd_call(struct etcd *, const char *, json_t *, json_t **);
+int	 etcd_call_ms(struct etcd *, const char *, json_t *, json_t **,
+	    long long);
 int	 etcd_watch(struct etcd *, json_t *, long long);
 const char *etcd_prefix(const struct etcd *);
 const char *etcd_host(const struct etcd *);

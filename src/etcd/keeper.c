@@ -38,55 +38,68 @@ boottime(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* One keepalive: the time to live it returned, 0 if the lease is gone. */
+/*
+ * One keepalive, bounded by ms: the time to live it returned in *ttl, 0
+ * if the lease is gone.
+ */
 static int
-renew(struct keeper *k, long long *ttl)
+renew(struct keeper *k, long long ms, long long *ttl)
 {
 	json_t *resp;
 	int e;
 
-	if ((e = etcd_call(k->c, "lease/keepalive", json_pack("{s:o}", "ID",
-	    j_int(k->lease)), &resp)) != 0)
+	if ((e = etcd_call_ms(k->c, "lease/keepalive", json_pack("{s:o}",
+	    "ID", j_int(k->lease)), &resp, ms)) != 0)
 		return e;
 	*ttl = j_get_int(resp, "TTL");
 	json_decref(resp);
 	return 0;
 }
 
-/* Whether our key still stands (an unlink takes it away). */
+/* Whether our key still stands (an unlink takes it away), within ms. */
 static bool
-key_stands(struct keeper *k)
+key_stands(struct keeper *k, long long ms)
 {
 	json_t *resp;
 	bool stands = true;
 
-	if (etcd_call(k->c, "kv/range", json_pack("{s:o, s:b}", "key",
-	    j_str(k->key), "count_only", 1), &resp) == 0) {
+	if (etcd_call_ms(k->c, "kv/range", json_pack("{s:o, s:b}", "key",
+	    j_str(k->key), "count_only", 1), &resp, ms) == 0) {
 		stands = j_get_int(resp, "count") > 0;
 		json_decref(resp);
 	}
 	return stands;
 }
 
+/*
+ * Renew every third of the time to live; the token is lost once half of
+ * it passed since the send of the last renewal that returned one, and
+ * no request may outlast that point.
+ */
 static void *
 keep(void *arg)
 {
 	struct keeper *k = arg;
 	struct pollfd p = { .fd = k->stop[0], .events = POLLIN };
-	double sent, last_ok = boottime();
+	double last_ok = boottime(), last_try = last_ok, lost_at, next, now;
 	long long ttl;
 
 	for (;;) {
-		if (poll(&p, 1, k->ttl * 1000 / 3) != 0 && p.revents != 0)
+		lost_at = last_ok + k->ttl / 2.0;
+		next = last_try + k->ttl / 3.0;
+		now = boottime();
+		if (poll(&p, 1, (int)(((next < lost_at ? next : lost_at) -
+		    now) * 1000) + 1) != 0 && p.revents != 0)
 			return NULL;		/* COMMAND ended: stop */
-		sent = boottime();
-		if (renew(k, &ttl) == 0) {
-			if (ttl <= 0 || !key_stands(k))
-				break;		/* lease or key gone */
-			last_ok = sent;
-		}
-		if (boottime() >= last_ok + k->ttl / 2.0)
+		if ((now = boottime()) >= lost_at)
 			break;			/* no renewal for half the time */
+		last_try = now;
+		if (renew(k, (lost_at - now) * 1000, &ttl) == 0) {
+			if (ttl <= 0 || !key_stands(k, (lost_at - boottime()) *
+			    1000))
+				break;		/* lease or key gone */
+			last_ok = now;
+		}
 	}
 	if (write(k->lost[1], "x", 1) == -1)
 		abort();

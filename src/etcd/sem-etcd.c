@@ -34,6 +34,7 @@ struct esem {
 	char		*pfx, *pfx_end;		/* PREFIX sem/NAME/ and after */
 	long long	 capacity;
 	long long	 lease;			/* ours, while we wait or hold */
+	long long	 ttl;			/* its time to live, seconds */
 	char		*key;			/* ours */
 	long long	 fence;			/* its create revision */
 	struct keeper	*keeper;		/* run: keeps the lease alive */
@@ -207,8 +208,9 @@ etcd_value(struct semobj *s, int *value)
 	return e;
 }
 
+/* A lease of ttl seconds, its ID chosen here: in *id. */
 static int
-lease_grant(struct esem *m, long long ttl)
+lease_grant(struct esem *m, long long ttl, long long *lease)
 {
 	uint64_t id;
 	json_t *resp;
@@ -216,9 +218,9 @@ lease_grant(struct esem *m, long long ttl)
 
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 		return errno;
-	m->lease = (long long)(id >> 2) + 1;	/* positive, never 0 */
+	*lease = (long long)(id >> 2) + 1;	/* positive, never 0 */
 	e = etcd_call(m->c, "lease/grant", json_pack("{s:o, s:o}", "ID",
-	    j_int(m->lease), "TTL", j_int(ttl)), &resp);
+	    j_int(*lease), "TTL", j_int(ttl)), &resp);
 	/* A retried grant whose first answer was lost: already done. */
 	if (e == 0 && json_string_value(json_object_get(resp, "error")) !=
 	    NULL && strstr(json_string_value(json_object_get(resp, "error")),
@@ -230,16 +232,16 @@ lease_grant(struct esem *m, long long ttl)
 }
 
 static void
-lease_revoke(struct esem *m)
+lease_revoke(struct esem *m, long long *lease)
 {
 	json_t *resp;
 
-	if (m->lease == 0)
+	if (*lease == 0)
 		return;
 	if (etcd_call(m->c, "lease/revoke", json_pack("{s:o}", "ID",
-	    j_int(m->lease)), &resp) == 0)
+	    j_int(*lease)), &resp) == 0)
 		json_decref(resp);
-	m->lease = 0;
+	*lease = 0;
 }
 
 /* Keep our lease alive: 0, or ENOENT where it is gone. */
@@ -374,10 +376,10 @@ wait_delete(struct esem *m, long long rev, long long ms)
 
 /* Milliseconds to wait next: a third of the lease, the deadline's rest. */
 static long long
-slice_ms(const struct deadline *d)
+slice_ms(const struct esem *m, const struct deadline *d)
 {
 	struct timespec left;
-	long long ms = WAIT_TTL * 1000 / 3;
+	long long ms = m->ttl * 1000 / 3;
 
 	if (!d->forever && deadline_left(d, &left) &&
 	    left.tv_sec * 1000 + left.tv_nsec / 1000000 < ms)
@@ -405,7 +407,7 @@ wait_turn(struct esem *m, const struct deadline *d)
 			return d->once ? EAGAIN : ETIMEDOUT;
 		if (signal_noted())
 			return EINTR;
-		if ((e = wait_delete(m, rev, slice_ms(d))) != 0 ||
+		if ((e = wait_delete(m, rev, slice_ms(m, d))) != 0 ||
 		    (e = lease_keepalive(m)) != 0)
 			return e;
 	}
@@ -413,26 +415,32 @@ wait_turn(struct esem *m, const struct deadline *d)
 
 /*
  * Detach a held key from its waiting lease: it keeps its create revision
- * and then belongs to no process, until a release returns it.
+ * and then belongs to no process, until a release returns it -- or, with
+ * --lease, to a lease of lease_ms that nobody renews: it comes back by
+ * itself at its end.
  */
 static int
-detach(struct esem *m)
+detach(struct esem *m, long lease_ms)
 {
+	long long to = 0;
 	json_t *req, *resp;
 	int e;
 
-	req = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:b}}]}",
+	if (lease_ms != 0 && (e = lease_grant(m, (lease_ms + 999) / 1000,
+	    &to)) != 0)
+		return e;
+	req = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:b, s:o}}]}",
 	    "compare", "key", j_str(m->key), "result", "EQUAL", "target",
 	    "CREATE", "create_revision", j_int(m->fence),
 	    "success", "request_put", "key", j_str(m->key), "ignore_value",
-	    1);
+	    1, "lease", j_int(to));
 	if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
 		return e;
 	if (!json_is_true(json_object_get(resp, "succeeded")))
 		e = error_set(ENOENT, "the token's key went away");
 	json_decref(resp);
 	if (e == 0)
-		lease_revoke(m);
+		lease_revoke(m, &m->lease);
 	return e;
 }
 
@@ -442,22 +450,28 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 {
 	struct esem *m = s->priv;
 	bool keep = t->leased;
+	long lease_ms = t->lease_ms;
 	int e;
 
 	memset(t, 0, sizeof(*t));
 	signals_note(ending_signals, nending_signals, NULL);
-	if ((e = lease_grant(m, WAIT_TTL)) != 0)
+	/* run's lease is the one it waits under; acquire's is a waiter's. */
+	m->ttl = keep && lease_ms != 0 ? (lease_ms + 999) / 1000 : WAIT_TTL;
+	if ((e = lease_grant(m, m->ttl, &m->lease)) != 0)
 		return e;
 	if ((e = make_key(m, holder)) == 0 && (e = wait_turn(m, d)) == 0 &&
 	    !keep)
-		e = detach(m);
+		e = detach(m, lease_ms);
 	if (e != 0) {
-		lease_revoke(m);
+		lease_revoke(m, &m->lease);
 		return e;
 	}
 	t->fence = m->fence;
-	t->leased = keep;
+	t->leased = keep || lease_ms != 0;
 	t->id = m->key;
+	/* Lost: SIGTERM at half the time to live, SIGKILL at TTL - TTL/5. */
+	t->grace_ms = m->ttl * 1000 / 2 - (m->ttl * 200 > 500 ? m->ttl * 200 :
+	    500);
 	if (holder != NULL) {
 		t->pid = holder->pid;
 		t->start = holder->start;
@@ -603,7 +617,7 @@ etcd_release_token(struct semobj *s, const struct token *t)
 	(void)t;
 	keeper_stop(m->keeper);
 	m->keeper = NULL;
-	lease_revoke(m);
+	lease_revoke(m, &m->lease);
 	return 0;
 }
 
@@ -707,7 +721,7 @@ etcd_lost_fd(struct semobj *s, const struct token *t)
 	struct esem *m = s->priv;
 
 	(void)t;
-	m->keeper = keeper_start(m->lease, WAIT_TTL, m->key);
+	m->keeper = keeper_start(m->lease, m->ttl, m->key);
 	return m->keeper != NULL ? keeper_fd(m->keeper) : -1;
 }
 
