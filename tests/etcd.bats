@@ -5,117 +5,19 @@
 # Every test states the exact exit status and the exact output.
 
 load helpers
+load etcd
 
 # ------------------------------------------------------------ the server
 
-ETCD_PID_FILE="$BATS_FILE_TMPDIR/etcd.pid"
-# Why the file's tests are skipped, if they are: this bats (1.8) cannot
-# skip from setup_file, so setup_file writes the reason and setup skips.
-SKIP_FILE="$BATS_FILE_TMPDIR/skip-reason"
-
-# skip_file REASON: skip every test of the file.
-skip_file() {
-	printf '%s\n' "$1" >"$SKIP_FILE"
-}
-
-# port_free PORT: nothing listens on 127.0.0.1:PORT.
-port_free() {
-	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# free_port [BUT]: a random loopback port in 20000-60000 that nothing
-# listens on (and that is not BUT).
-free_port() {
-	local p i
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
-		[ "$p" != "${1:-}" ] && port_free "$p" && {
-			printf '%s\n' "$p"
-			return 0
-		}
-	done
-	return 1
-}
-
-# ectl ARG...: etcdctl (API v3) on this file's etcd.
-ectl() {
-	ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" "$@"
-}
-
 setup_file() {
-	local cp pp pid try i
-
-	if ! command -v etcd >/dev/null 2>&1; then
-		skip_file "etcd is not installed (Debian: apt-get install etcd-server)"
+	local why
+	why=$(etcd_missing)
+	if [ -n "$why" ]; then
+		skip_file "$why"
 		return 0
 	fi
-	if ! command -v etcdctl >/dev/null 2>&1; then
-		skip_file "etcdctl is not installed (Debian: apt-get install etcd-client)"
-		return 0
-	fi
-	if IPCCTL_ETCD_ENDPOINTS=http://127.0.0.1:1 "$IPCCTL" sem value \
-	    etcd:/x 2>&1 | grep -q "built without etcd support"; then
-		skip_file "ipcctl was built without etcd support"
-		return 0
-	fi
-
-	# Another run may take a port between the probe and etcd's bind:
-	# then etcd exits, and new ports are tried.
-	for ((try = 0; try < 3; try++)); do
-		cp=$(free_port) && pp=$(free_port "$cp") ||
-		    fail "no free loopback port" || return 1
-		rm -rf "$BATS_FILE_TMPDIR/etcd"
-		etcd --name t --data-dir "$BATS_FILE_TMPDIR/etcd" \
-		    --listen-client-urls "http://127.0.0.1:$cp" \
-		    --advertise-client-urls "http://127.0.0.1:$cp" \
-		    --listen-peer-urls "http://127.0.0.1:$pp" \
-		    --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
-		    --initial-cluster "t=http://127.0.0.1:$pp" \
-		    </dev/null >"$BATS_FILE_TMPDIR/etcd.log" 2>&1 3>&- &
-		pid=$!
-		printf '%s\n' "$pid" >"$ETCD_PID_FILE"
-		export IPCCTL_ETCD_ENDPOINTS="http://127.0.0.1:$cp"
-		# Up within 20 s, or not at all.
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			ectl --dial-timeout=1s --command-timeout=1s \
-			    endpoint health >/dev/null 2>&1 && break 2
-			sleep 0.2
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	if ((try == 3)); then
-		rm -f "$ETCD_PID_FILE"
-		fail "etcd did not start; its log:" \
-		    "$(tail -n 20 "$BATS_FILE_TMPDIR/etcd.log")"
-		return 1
-	fi
-	# ipcctl(1), Objects across hosts: the defaults, whatever the
-	# caller's.
-	export IPCCTL_ETCD_PREFIX=/ipcctl/
-	unset IPCCTL_ETCD_TIMEOUT IPCCTL_ETCD_HOST IPCCTL_ETCD_CACERT \
-	    IPCCTL_ETCD_CERT IPCCTL_ETCD_KEY IPCCTL_ETCD_USER \
-	    IPCCTL_ETCD_PASSWORD_FILE
-}
-
-# Stops this file's etcd (called by the teardown_file of helpers.bash).
-file_teardown() {
-	local pid i
-
-	if [ -s "$ETCD_PID_FILE" ]; then
-		pid=$(cat "$ETCD_PID_FILE")
-		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = etcd ]; then
-			kill -TERM "$pid" 2>/dev/null
-			for ((i = 0; i < 250; i++)); do
-				gone "$pid" && break
-				sleep 0.02
-			done
-			kill -KILL "$pid" 2>/dev/null
-		fi
-		wait "$pid" 2>/dev/null
-	fi
-	return 0
+	etcd_single || fail "etcd did not start; its log:" \
+	    "$(tail -n 20 "$BATS_FILE_TMPDIR/etcd-t.log")"
 }
 
 # ----------------------------------------------------------------- helpers
@@ -123,9 +25,9 @@ file_teardown() {
 # The etcd name of the test's own object, and its capacity key
 # (IPCCTL_ETCD_PREFIX, then "sem/", then NAME without its slash).
 file_setup() {
-	[ -s "$SKIP_FILE" ] && skip "$(cat "$SKIP_FILE")"
+	skip_if_skipped
 	# A test that stopped the server and failed before resuming it.
-	kill -CONT "$(cat "$ETCD_PID_FILE")" 2>/dev/null
+	kill -CONT "$(member_pid t)" 2>/dev/null
 	E="etcd:$N"
 	KEY="/ipcctl/sem/${N#/}"
 }
@@ -550,7 +452,7 @@ field() {
 # exits 75; after SIGCONT the cluster goes on.
 @test "run --lease 3, the cluster stopped: COMMAND ends before the lease; 75" {
 	local etcd pid child st=0 t0 took
-	etcd=$(cat "$ETCD_PID_FILE")
+	etcd=$(member_pid t)
 	ipcctl sem create "$E"
 	"$IPCCTL" sem run "$E" --lease 3 -- \
 	    sh -c 'echo $$ >pidfile; exec sleep 300' >out 2>err 3>&- &

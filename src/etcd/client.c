@@ -134,7 +134,7 @@ authenticate(struct etcd *c)
 	e = etcd_call(c, "auth/authenticate", json_pack("{s:s, s:s}", "name",
 	    user, "password", password), &resp);
 	explicit_bzero(password, sizeof(password));
-	if (e == EINVAL)
+	if (e == EACCES)
 		e = error_set(EACCES, "etcd refused the user or password");
 	if (e != 0)
 		return e;
@@ -206,12 +206,12 @@ answer_error(long status, const char *body)
 
 	if (msg == NULL)
 		msg = json_string_value(json_object_get(j, "error"));
-	if (code == 7 || code == 16 || status == 401 || status == 403)
+	/* Authentication errors come as 3, "invalid argument", too. */
+	if (code == 7 || code == 16 || status == 401 || status == 403 ||
+	    (code == 3 && msg != NULL && (strstr(msg, "auth") != NULL ||
+	    strstr(msg, "user") != NULL || strstr(msg, "password") != NULL)))
 		e = error_set(EACCES, "etcd: %s", msg != NULL ? msg :
 		    "permission denied");
-	else if (code == 3)
-		e = error_set(EINVAL, "etcd: %s", msg != NULL ? msg :
-		    "invalid argument");
 	else
 		e = error_set(EPROTO, "etcd answered %ld: %s", status,
 		    msg != NULL ? msg : "(no message)");

@@ -1,0 +1,141 @@
+#!/usr/bin/env bats
+# Semaphores in a three-member etcd cluster (ipcctl(1), Objects across
+# hosts): mutual exclusion under load, with processes posing as hosts,
+# and while the leader is killed and started again. The file starts its
+# own members on free loopback ports and stops them after its last test.
+
+load helpers
+load etcd
+
+# Each test runs hundreds of commands under a lock.
+BATS_TEST_TIMEOUT=300
+
+setup_file() {
+	local why cp=() pp=() i cluster=
+	why=$(etcd_missing)
+	[ -z "$why" ] || why=${why:-}
+	if [ -z "$why" ] && ! command -v jq >/dev/null 2>&1; then
+		why="jq is not installed"
+	fi
+	if [ -n "$why" ]; then
+		skip_file "$why"
+		return 0
+	fi
+	for i in 0 1 2; do
+		cp[i]=$(free_port "${cp[@]}" "${pp[@]}") &&
+		    pp[i]=$(free_port "${cp[@]}" "${pp[@]}") ||
+		    fail "no free loopback port" || return 1
+		cluster+=${cluster:+,}m$i=http://127.0.0.1:${pp[i]}
+	done
+	printf '%s\n' "$cluster" >"$BATS_FILE_TMPDIR/cluster"
+	for i in 0 1 2; do
+		printf 'm%s %s %s\n' "$i" "${cp[i]}" "${pp[i]}" \
+		    >>"$BATS_FILE_TMPDIR/ports"
+		etcd_member "m$i" "http://127.0.0.1:${cp[i]}" \
+		    "http://127.0.0.1:${pp[i]}" "$cluster" new
+	done
+	export IPCCTL_ETCD_ENDPOINTS="http://127.0.0.1:${cp[0]},http://127.0.0.1:${cp[1]},http://127.0.0.1:${cp[2]}"
+	etcd_healthy || fail "the cluster did not come up" ||
+	    return 1
+	etcd_defaults
+}
+
+file_setup() {
+	skip_if_skipped
+	E="etcd:$N"
+}
+
+# restart MEMBER: start a stopped member again, on its ports and data.
+restart() {
+	local cp pp
+	read -r _ cp pp < <(grep "^$1 " "$BATS_FILE_TMPDIR/ports")
+	etcd_member "$1" "http://127.0.0.1:$cp" "http://127.0.0.1:$pp" \
+	    "$(cat "$BATS_FILE_TMPDIR/cluster")" existing
+}
+
+# leader: the name of the member that leads now.
+leader() {
+	local id port
+	id=$(ectl endpoint status -w json 2>/dev/null |
+	    jq -r '.[0].Status.leader')
+	port=$(ectl endpoint status -w json 2>/dev/null | jq -r --arg id "$id" \
+	    '.[] | select((.Status.header.member_id | tostring) == $id) |
+	    .Endpoint' | sed 's/.*://')
+	awk -v p="$port" '$2 == p { print $1 }' "$BATS_FILE_TMPDIR/ports"
+}
+
+# worker I RUNS: RUNS commands under the semaphore, posing as host I. A
+# command enters a critical section (a directory only one may make), notes
+# its fencing number, and leaves it; a run that fails (the cluster in an
+# election: 69, or a token lost: 75) is noted and tried again.
+worker() {
+	local done=0 st
+	while ((done < $2)); do
+		st=0
+		IPCCTL_ETCD_HOST="host$1" "$IPCCTL" sem run "$E" -t 60 -- sh -c '
+			mkdir crit 2>/dev/null || echo overlap >>overlaps
+			echo "$IPCCTL_FENCE" >>fences
+			sleep 0.002
+			rmdir crit 2>/dev/null' 2>>errors || st=$?
+		if ((st == 0)); then
+			done=$((done + 1))
+		else
+			echo "host$1: $st" >>failures
+		fi
+	done
+}
+
+# excluded WORKERS RUNS: run them all and check no two commands ever held
+# the semaphore at once, and each came after the one before (fencing
+# numbers grow).
+excluded() {
+	local i pids=()
+	: >overlaps
+	: >fences
+	for ((i = 0; i < $1; i++)); do
+		worker "$i" "$2" &
+		pids+=($!)
+		bg_track "$!"
+	done
+	"${EXTRA[@]}"
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	assert_equal "$(wc -l <fences)" $(($1 * $2)) "commands run"
+	assert_equal "$(cat overlaps)" "" "overlapping commands"
+	sort -n -c -u fences || fail "fencing numbers out of order"
+	run -0 --separate-stderr "$IPCCTL" sem value "$E"
+	assert_equal "$output" 1
+}
+
+EXTRA=(:)
+
+@test "8 hosts x 50 runs: never two at once, fencing numbers grow" {
+	"$IPCCTL" sem create "$E"
+	excluded 8 50
+	assert_equal "$(cat failures 2>/dev/null)" "" "failed runs"
+	"$IPCCTL" sem unlink "$E"
+}
+
+# kill_leader: the leader killed by SIGKILL once 2 s of runs went by, and
+# started again 3 s later.
+kill_leader() {
+	local l
+	sleep 2
+	l=$(leader)
+	[ -n "$l" ] || fail "no leader found"
+	echo "$l" >killed
+	etcd_stop "$l" KILL
+	sleep 3
+	restart "$l"
+}
+
+@test "the same while the leader is killed and started again" {
+	"$IPCCTL" sem create "$E"
+	EXTRA=(kill_leader)
+	excluded 8 50
+	[ -s killed ] || fail "no leader was killed"
+	echo "# leader $(cat killed) killed; runs that failed and were tried again: $(cat failures 2>/dev/null | wc -l)" >&3
+	"$IPCCTL" sem unlink "$E"
+	etcd_healthy || fail "the cluster did not recover"
+}

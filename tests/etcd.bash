@@ -1,0 +1,143 @@
+# Loaded by the .bats files that need an etcd of their own ("load etcd",
+# after "load helpers"): they start one member or a few on free loopback
+# ports, with data in the file's temporary folder, and stop them after
+# their last test (file_teardown, which helpers.bash's teardown_file
+# calls). See ipcctl(1), Objects across hosts.
+
+# Every member started, "NAME PID" a line.
+ETCD_MEMBERS="$BATS_FILE_TMPDIR/etcd.members"
+# Why the file's tests are skipped, if they are: bats 1.8 cannot skip
+# from setup_file, so setup_file writes the reason and file_setup skips.
+SKIP_FILE="$BATS_FILE_TMPDIR/skip-reason"
+
+# skip_file REASON: skip every test of the file.
+skip_file() {
+	printf '%s\n' "$1" >"$SKIP_FILE"
+}
+
+# skip_if_skipped: in file_setup: skip the test if the file is skipped.
+skip_if_skipped() {
+	if [ -s "$SKIP_FILE" ]; then skip "$(cat "$SKIP_FILE")"; fi
+}
+
+# etcd_missing: the reason the etcd tests cannot run here, or nothing.
+etcd_missing() {
+	if ! command -v etcd >/dev/null 2>&1; then
+		echo "etcd is not installed (Debian: apt-get install etcd-server)"
+	elif ! command -v etcdctl >/dev/null 2>&1; then
+		echo "etcdctl is not installed (Debian: apt-get install etcd-client)"
+	elif IPCCTL_ETCD_ENDPOINTS=http://127.0.0.1:1 "$IPCCTL" sem value \
+	    etcd:/x 2>&1 | grep -q "built without etcd support"; then
+		echo "ipcctl was built without etcd support"
+	fi
+}
+
+# port_free PORT: nothing listens on 127.0.0.1:PORT.
+port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port [BUT...]: a random loopback port in 20000-60000 that nothing
+# listens on (and that is none of BUT).
+free_port() {
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+		[[ " $* " != *" $p "* ]] && port_free "$p" && {
+			printf '%s\n' "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# member_pid NAME: the pid of member NAME.
+member_pid() {
+	awk -v n="$1" '$1 == n { p = $2 } END { print p }' "$ETCD_MEMBERS"
+}
+
+# etcd_member NAME CLIENT_URL PEER_URL CLUSTER STATE [ETCD_ARG...]: start
+# member NAME (data in BATS_FILE_TMPDIR/etcd-NAME, kept across restarts),
+# its log beside it.
+etcd_member() {
+	local name=$1 curl=$2 purl=$3 cluster=$4 state=$5
+	shift 5
+	etcd --name "$name" --data-dir "$BATS_FILE_TMPDIR/etcd-$name" \
+	    --listen-client-urls "$curl" --advertise-client-urls "$curl" \
+	    --listen-peer-urls "$purl" --initial-advertise-peer-urls "$purl" \
+	    --initial-cluster "$cluster" --initial-cluster-state "$state" \
+	    "$@" </dev/null >>"$BATS_FILE_TMPDIR/etcd-$name.log" 2>&1 3>&- &
+	printf '%s %s\n' "$name" "$!" >>"$ETCD_MEMBERS"
+}
+
+# etcd_healthy [ETCDCTL_ARG...]: within 20 s, every endpoint of
+# IPCCTL_ETCD_ENDPOINTS answers.
+etcd_healthy() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" \
+		    --dial-timeout=1s --command-timeout=1s "$@" endpoint health \
+		    >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# etcd_single: one member on two free ports; exports IPCCTL_ETCD_ENDPOINTS
+# and the defaults of ipcctl(1), Objects across hosts. Another run may
+# take a port between the probe and etcd's bind: then new ports are tried.
+etcd_single() {
+	local cp pp try
+	for ((try = 0; try < 3; try++)); do
+		cp=$(free_port) && pp=$(free_port "$cp") || return 1
+		rm -rf "$BATS_FILE_TMPDIR/etcd-t"
+		etcd_member t "http://127.0.0.1:$cp" "http://127.0.0.1:$pp" \
+		    "t=http://127.0.0.1:$pp" new
+		export IPCCTL_ETCD_ENDPOINTS="http://127.0.0.1:$cp"
+		etcd_healthy && break
+		etcd_stop t
+	done
+	((try < 3)) || return 1
+	etcd_defaults
+}
+
+# etcd_defaults: ipcctl's etcd settings as they are by default, whatever
+# the caller's.
+etcd_defaults() {
+	export IPCCTL_ETCD_PREFIX=/ipcctl/
+	unset IPCCTL_ETCD_TIMEOUT IPCCTL_ETCD_HOST IPCCTL_ETCD_CACERT \
+	    IPCCTL_ETCD_CERT IPCCTL_ETCD_KEY IPCCTL_ETCD_USER \
+	    IPCCTL_ETCD_PASSWORD_FILE
+}
+
+# etcd_stop NAME [SIGNAL]: stop member NAME (SIGTERM, SIGKILL after 5 s;
+# or SIGNAL at once) and wait for it.
+etcd_stop() {
+	local pid i
+	pid=$(member_pid "$1")
+	[ -n "$pid" ] || return 0
+	kill -CONT "$pid" 2>/dev/null || true
+	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+	for ((i = 0; i < 250; i++)); do
+		gone "$pid" && break
+		sleep 0.02
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true	# a child of this shell, or not
+	return 0
+}
+
+# ectl ARG...: etcdctl (API v3) on IPCCTL_ETCD_ENDPOINTS.
+ectl() {
+	ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" "$@"
+}
+
+# Stops every member (called by helpers.bash's teardown_file).
+file_teardown() {
+	local name
+	[ -s "$ETCD_MEMBERS" ] || return 0
+	for name in $(awk '{ print $1 }' "$ETCD_MEMBERS" | sort -u); do
+		etcd_stop "$name"
+	done
+	return 0
+}
