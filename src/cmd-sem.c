@@ -24,10 +24,11 @@ struct sem_opts {
 	long long		 value;		/* -v: value if created; -1: none */
 	pid_t			 holder;	/* --holder PID, or 0 */
 	bool			 recover;	/* --recover */
+	const char		*host;		/* recover --host H */
 	long			 lease_ms;	/* --lease T, or 0 */
 };
 
-enum { OPT_HOLDER = OPT_LONG_ONLY + 0x10, OPT_RECOVER, OPT_LEASE };
+enum { OPT_HOLDER = OPT_LONG_ONLY + 0x10, OPT_RECOVER, OPT_LEASE, OPT_HOST };
 
 static void
 so_init(struct sem_opts *so, int argc, char *argv[],
@@ -85,6 +86,9 @@ so_opt(struct sem_opts *so, int ch, const char *arg)
 	case OPT_LEASE:
 		so_lease(so, arg);
 		return true;
+	case OPT_HOST:
+		so->host = arg;
+		return true;
 	}
 	return false;
 }
@@ -101,6 +105,9 @@ so_open(struct sem_opts *so, struct semobj *s, int access)
 	if (so->lease_ms != 0 && !name_is_etcd(so->v.name))
 		usage_error(so->v.args.obj, so->v.args.verb, "%s: --lease: only "
 		    "a semaphore in etcd has a lease", so->v.name);
+	if (so->host != NULL && !name_is_etcd(so->v.name))
+		usage_error(so->v.args.obj, so->v.args.verb, "%s: --host: only "
+		    "a semaphore in etcd has other hosts", so->v.name);
 	s->ops = semops_for(so->v.name);
 	if ((e = s->ops->open(s, so->v.name, &so->v.open, so->value,
 	    access)) != 0)
@@ -142,12 +149,12 @@ tell_recovered(const struct ledger_slot *sl, void *arg)
 
 /* Give back the token of every dead holder; tell each to fp. */
 static void
-recover_dead(struct semobj *s, FILE *fp)
+recover_dead(struct semobj *s, const char *host, FILE *fp)
 {
 	struct tell t = { s->name, fp };
 	int e, n;
 
-	if ((e = s->ops->recover(s, tell_recovered, &t, &n)) != 0)
+	if ((e = s->ops->recover(s, host, tell_recovered, &t, &n)) != 0)
 		die(e, s->name);
 }
 
@@ -222,7 +229,7 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 		    (int)so.holder);
 	so_open(&so, &s, O_RDWR);
 	if (so.recover)
-		recover_dead(&s, stderr);
+		recover_dead(&s, NULL, stderr);
 	deadline_start(&d, so.v.timed ? &so.v.timeout : NULL);
 	/*
 	 * With a holder, a signal that ends the wait ends it with nothing
@@ -296,7 +303,7 @@ so_name_only(struct sem_opts *so, int argc, char *argv[],
 	so_init(so, argc, argv, obj, verb);
 	while ((ch = args_next(&so->v.args, &arg)) != -1)
 		if (!(out != NULL && output_opt(ch, out)) &&
-		    (ch != 1 || !so_opt(so, ch, arg)))
+		    !so_opt(so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
 	verb_need_name(&so->v);
 }
@@ -449,7 +456,7 @@ cmd_sem_recover(int argc, char *argv[], const struct object *obj,
 
 	so_name_only(&so, argc, argv, obj, verb, NULL);
 	so_open(&so, &s, O_RDWR);
-	recover_dead(&s, stdout);
+	recover_dead(&s, so.host, stdout);
 	return 0;
 }
 
@@ -586,7 +593,7 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	run_parse(&so, &command, &conflict);
 	so_open(&so, &s, O_RDWR);
 	if (so.recover)
-		recover_dead(&s, stderr);
+		recover_dead(&s, NULL, stderr);
 	/*
 	 * Until the token is recorded, a signal is noted, not obeyed: one
 	 * that ends the wait ends it with nothing taken, one that comes
@@ -671,6 +678,12 @@ static const struct opt opts_run[] = {
 
 static const struct opt opts_output[] = { OPTS_OUTPUT, { 0 } };
 
+static const struct opt opts_recover[] = {
+	{ .name = "host", .val = OPT_HOST, .arg = "H",
+	  .help = "etcd: the tokens recorded on host H, a host that is gone" },
+	{ 0 }
+};
+
 static const struct verb verbs_sem[] = {
 	{ .name = "create", .run = cmd_sem_create,
 	  .summary = "create a semaphore (no NAME: a random one, printed)",
@@ -717,9 +730,9 @@ static const struct verb verbs_sem[] = {
 	  .usage = "NAME [--json | -r | --pairs]",
 	  .opts = opts_output, .operands = "name",
 	  .notes = "A row per process: PID, USER, COMMAND, HOW (fd, map).\n" },
-	{ .name = "recover", .run = cmd_sem_recover, .usage = "NAME",
+	{ .name = "recover", .run = cmd_sem_recover, .usage = "NAME [--host H]",
 	  .summary = "give back the token of every dead holder",
-	  .operands = "name",
+	  .opts = opts_recover, .operands = "name",
 	  .notes = "Gives back the token of every dead holder and prints "
 	  "each.\n" },
 	{ 0 }

@@ -165,14 +165,51 @@ field() {
 	assert_equal "${lines[0]}" "HOST PID STATE SINCE TOKEN LEASE COMMAND"
 }
 
-@test "recover: exit 69, not yet supported; procs: 69, per host" {
-	# ipcctl(1), Objects across hosts: recover is not there yet for etcd
-	# names; processes are a host's.
-	ipcctl sem create "$E"
-	run -69 --separate-stderr ipcctl sem recover "$E"
-	assert_diag "ipcctl: sem recover: $E: not yet supported on etcd names"
+# ipcctl-sem(1), recover; ipcctl(1), Objects across hosts: recover gives
+# back the tokens recorded with --holder whose holder is dead on this host,
+# or, with --host H, those of host H; never a token of no process or one
+# under a lease. Processes are a host's: procs is 69.
+@test "recover: dead holders here, --host for a host that is gone; procs: 69" {
+	local dead
+	ipcctl sem create "$E" -v 5
+	sh -c 'echo $$ >pid; exec "$IPCCTL" sem acquire "$1" --holder $$' \
+	    sh "$E"
+	dead=$(cat pid)
+	ipcctl sem acquire "$E"				# of no process
+	ipcctl sem acquire "$E" --lease 60		# under a lease
+	ipcctl sem acquire "$E" --holder $$		# alive
+	IPCCTL_ETCD_HOST=gone.example ipcctl sem acquire "$E" --holder $$
+	assert_value "$E" 0
+	run -0 --separate-stderr ipcctl sem recover "$E"
+	assert_equal "$stderr" ""
+	[[ $output == "$E: recovered the token of pid $dead, dead, held since "*": $IPCCTL sem acquire $E --holder $dead" ]] ||
+	    fail "recover said: $output"
+	assert_value "$E" 1
+	run -0 --separate-stderr ipcctl sem recover "$E" --host gone.example
+	[[ $output == "$E: recovered the token of pid $$, dead, held since "* ]] ||
+	    fail "recover --host said: $output"
+	assert_value "$E" 2
+	run -0 --separate-stderr ipcctl sem recover "$E"
+	assert_equal "$output$stderr" ""
+	assert_value "$E" 2
 	run -69 --separate-stderr ipcctl sem procs "$E"
 	assert_diag "ipcctl: sem procs: $E: processes are per host"
+}
+
+# ipcctl(1), Objects across hosts: a signal ends a wait and revokes the
+# waiter's lease, so its key goes at once, not at the lease's end.
+@test "a waiter ended by SIGTERM leaves no key behind" {
+	local pid st=0
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	"$IPCCTL" sem acquire "$E" >out 2>err 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_for n_tokens 2
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 143 "the waiter's status"
+	n_tokens 1 || fail "the waiter's key is still there: $(token_keys)"
 }
 
 @test "info: VALUE, CAPACITY, HELD, WAITING; no MODE, OWNER or GROUP" {

@@ -217,7 +217,8 @@ usage_line() {
 	"sem create")	u='[NAME] [-v N] [-x] [-m MODE]' ;;
 	"sem acquire")	u='NAME [-t T] [--holder PID] [--recover] [--lease T] [-c] [-x] [-m MODE] [-v N]' ;;
 	"sem release")	u='NAME [-n N] [--holder PID] [-c] [-x] [-m MODE] [-v N]' ;;
-	"sem value" | "sem recover")	u='NAME' ;;
+	"sem value")	u='NAME' ;;
+	"sem recover")	u='NAME [--host H]' ;;
 	"sem info" | "sem holders" | "shm info" | "mq info" | "sem procs" | \
 	    "shm procs" | "mq procs")
 			u='NAME [--json | -r | --pairs]' ;;

@@ -535,8 +535,10 @@ $pid $me ${IPCCTL// /\\x20}\\x20sem\\x20acquire\\x20$N fd,map"
 	bg_track "$!"
 	dd="dd\\x20if=$seg\\x20of=/dev/null\\x20bs=1"
 	plus=$(procs_plus)
-	# (Not "i": bats's run sets it.)
-	for ((try = 0; try < 200; try++)); do
+	# (Not "i": bats's run sets it.) 200 runs, or as many as 15 s allow
+	# on a slow machine (or under sanitizers), within the test's timeout.
+	local end=$((SECONDS + 15))
+	for ((try = 0; try < 200 && SECONDS < end; try++)); do
 		run -0 --separate-stderr ipcctl shm procs "$N" -r
 		assert_equal "$stderr" "$(warning shm "$plus")"
 		assert_equal "${lines[0]}" "PID USER COMMAND HOW"

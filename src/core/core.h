@@ -305,7 +305,7 @@ struct sem_ops {
 	int	(*release)(struct semobj *, long long, long long *);
 	int	(*release_holder)(struct semobj *, pid_t, uint64_t, int, int *);
 	int	(*release_token)(struct semobj *, const struct token *);
-	int	(*recover)(struct semobj *,
+	int	(*recover)(struct semobj *, const char *,
 		    void (*)(const struct ledger_slot *, void *), void *, int *);
 	int	(*value)(struct semobj *, int *);
 	int	(*info)(struct semobj *, struct sem_info *);

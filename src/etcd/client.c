@@ -207,7 +207,9 @@ answer_error(long status, const char *body)
 	if (msg == NULL)
 		msg = json_string_value(json_object_get(j, "error"));
 	/* Authentication errors come as 3, "invalid argument", too. */
-	if (code == 7 || code == 16 || status == 401 || status == 403 ||
+	if (msg != NULL && strstr(msg, "already exists") != NULL)
+		e = error_set(EEXIST, "etcd: %s", msg);
+	else if (code == 7 || code == 16 || status == 401 || status == 403 ||
 	    (code == 3 && msg != NULL && (strstr(msg, "auth") != NULL ||
 	    strstr(msg, "user") != NULL || strstr(msg, "password") != NULL)))
 		e = error_set(EACCES, "etcd: %s", msg != NULL ? msg :

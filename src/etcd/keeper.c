@@ -81,15 +81,17 @@ keep(void *arg)
 {
 	struct keeper *k = arg;
 	struct pollfd p = { .fd = k->stop[0], .events = POLLIN };
-	double last_ok = boottime(), last_try = last_ok, lost_at, next, now;
+	double last_ok = boottime(), last_try = last_ok, lost_at, next, wait;
+	double now;
 	long long ttl;
 
 	for (;;) {
 		lost_at = last_ok + k->ttl / 2.0;
 		next = last_try + k->ttl / 3.0;
-		now = boottime();
-		if (poll(&p, 1, (int)(((next < lost_at ? next : lost_at) -
-		    now) * 1000) + 1) != 0 && p.revents != 0)
+		/* Past already (a renewal took its time): look at once. */
+		if ((wait = (next < lost_at ? next : lost_at) - boottime()) < 0)
+			wait = 0;
+		if (poll(&p, 1, (int)(wait * 1000) + 1) != 0 && p.revents != 0)
 			return NULL;		/* COMMAND ended: stop */
 		if ((now = boottime()) >= lost_at)
 			break;			/* no renewal for half the time */

@@ -221,14 +221,9 @@ lease_grant(struct esem *m, long long ttl, long long *lease)
 	*lease = (long long)(id >> 2) + 1;	/* positive, never 0 */
 	e = etcd_call(m->c, "lease/grant", json_pack("{s:o, s:o}", "ID",
 	    j_int(*lease), "TTL", j_int(ttl)), &resp);
-	/* A retried grant whose first answer was lost: already done. */
-	if (e == 0 && json_string_value(json_object_get(resp, "error")) !=
-	    NULL && strstr(json_string_value(json_object_get(resp, "error")),
-	    "already exists") == NULL)
-		e = error_set(EPROTO, "etcd: lease: %s", json_string_value(
-		    json_object_get(resp, "error")));
 	json_decref(resp);
-	return e;
+	/* A retried grant whose first answer was lost: already done. */
+	return e == EEXIST ? 0 : e;
 }
 
 static void
@@ -621,21 +616,63 @@ etcd_release_token(struct semobj *s, const struct token *t)
 	return 0;
 }
 
-static int
-etcd_not_yet(struct semobj *s)
+static void	key_holder(struct esem *, const json_t *, struct holder *,
+		    const char *, unsigned long long);
+
+/*
+ * Whether a key is a token to recover: recorded with --holder (a pid),
+ * under no lease, and either of host (a host that is gone), or of this
+ * host -- this boot, this pid namespace -- with its holder dead.
+ */
+static bool
+recoverable(struct esem *m, const json_t *kv, const char *host,
+    struct holder *h, const char *boot, unsigned long long pidns)
 {
-	(void)s;
-	return error_set(E_UNAVAILABLE, "not yet supported on etcd names");
+	if (j_get_int(kv, "lease") != 0)
+		return false;
+	key_holder(m, kv, h, boot, pidns);
+	if (h->slot.pid <= 0)
+		return false;
+	if (host != NULL)
+		return strcmp(h->host, host) == 0;
+	return h->alive == 0;
 }
 
+/* Give back the tokens of dead holders, each only if it is unchanged. */
 static int
-etcd_recover(struct semobj *s, void (*report)(const struct ledger_slot *,
-    void *), void *arg, int *failed)
+etcd_recover(struct semobj *s, const char *host,
+    void (*report)(const struct ledger_slot *, void *), void *arg, int *n)
 {
-	(void)report;
-	(void)arg;
-	(void)failed;
-	return etcd_not_yet(s);
+	struct esem *m = s->priv;
+	json_t *resp, *kvs, *kv, *r2;
+	struct holder h;
+	char boot[64];
+	size_t i;
+	int e;
+
+	*n = 0;
+	if ((e = ranked(m, true, &resp, NULL)) != 0)
+		return e;
+	boot_id(boot, sizeof(boot));
+	kvs = json_object_get(resp, "kvs");
+	for (i = 0; e == 0 && i < json_array_size(kvs); i++) {
+		kv = json_array_get(kvs, i);
+		if (!recoverable(m, kv, host, &h, boot, pid_ns()))
+			continue;
+		e = etcd_call(m->c, "kv/txn", json_pack("{s:[{s:O, s:s, s:s, "
+		    "s:o}], s:[{s:{s:O}}]}", "compare", "key",
+		    json_object_get(kv, "key"), "result", "EQUAL", "target",
+		    "MOD", "mod_revision", j_int(j_get_int(kv,
+		    "mod_revision")), "success", "request_delete_range", "key",
+		    json_object_get(kv, "key")), &r2);
+		if (e == 0 && json_is_true(json_object_get(r2, "succeeded"))) {
+			report(&h.slot, arg);
+			(*n)++;
+		}
+		json_decref(r2);
+	}
+	json_decref(resp);
+	return e;
 }
 
 /* Seconds lease id has left; -1 where it has none, or is gone. */
