@@ -110,14 +110,9 @@ etcd_open(struct semobj *s, const char *name, const struct open_opts *o,
 	if (value < 0)
 		value = 1;
 	snprintf(cap, sizeof(cap), "%lld", value);
-	if (!(o->flags & O_CREAT)) {
-		if ((e = etcd_call(m->c, "kv/range", json_pack("{s:o}", "key",
-		    j_str(m->cap_key)), &resp)) != 0)
-			return e;
-		e = read_capacity(m, json_object_get(resp, "kvs"));
-		json_decref(resp);
-		return e;
-	}
+	/* Without -c, the capacity is read with the keys, in one request. */
+	if (!(o->flags & O_CREAT))
+		return 0;
 	req = json_pack("{s:[{s:o, s:s, s:s, s:s}], s:[{s:{s:o, s:o}}], "
 	    "s:[{s:{s:o}}]}",
 	    "compare", "key", j_str(m->cap_key), "result", "EQUAL", "target",
@@ -156,24 +151,48 @@ etcd_close(struct semobj *s)
 	s->priv = NULL;
 }
 
+/* A range of the keys under the semaphore, by create revision. */
+static json_t *
+range_keys(const struct esem *m, bool with_values)
+{
+	return json_pack("{s:{s:o, s:o, s:s, s:s, s:b}}", "request_range",
+	    "key", j_str(m->pfx), "range_end", j_str(m->pfx_end), "sort_order",
+	    "ASCEND", "sort_target", "CREATE", "keys_only", !with_values);
+}
+
+/* Response i of a transaction's answer: its range's kvs. */
+static json_t *
+txn_kvs(const json_t *resp, size_t i)
+{
+	return json_object_get(json_object_get(json_array_get(
+	    json_object_get(resp, "responses"), i), "response_range"), "kvs");
+}
+
 /*
- * The keys under the semaphore, by create revision: in *keys (an array
- * of kvs), and the revision read at in *rev.
+ * The capacity (into m) and the keys under the semaphore, by create
+ * revision, read at one revision in one request: *resp is a range's
+ * answer, {"kvs": [...], "header": {...}}, and *rev its revision.
  */
 static int
 ranked(struct esem *m, bool with_values, json_t **resp, long long *rev)
 {
-	json_t *req;
+	json_t *req, *txn;
 	int e;
 
-	req = json_pack("{s:o, s:o, s:s, s:s, s:b}", "key", j_str(m->pfx),
-	    "range_end", j_str(m->pfx_end), "sort_order", "ASCEND",
-	    "sort_target", "CREATE", "keys_only", !with_values);
-	if ((e = etcd_call(m->c, "kv/range", req, resp)) != 0)
+	req = json_pack("{s:[{s:{s:o}}, o]}", "success", "request_range",
+	    "key", j_str(m->cap_key), range_keys(m, with_values));
+	if ((e = etcd_call(m->c, "kv/txn", req, &txn)) != 0)
 		return e;
-	if (rev != NULL)
-		*rev = j_get_int(json_object_get(*resp, "header"), "revision");
-	return 0;
+	if ((e = read_capacity(m, txn_kvs(txn, 0))) == 0) {
+		*resp = json_pack("{s:o, s:O}", "kvs", txn_kvs(txn, 1) != NULL ?
+		    json_incref(txn_kvs(txn, 1)) : json_array(), "header",
+		    json_object_get(txn, "header"));
+		if (rev != NULL)
+			*rev = j_get_int(json_object_get(txn, "header"),
+			    "revision");
+	}
+	json_decref(txn);
+	return e;
 }
 
 /* The keys: the first capacity hold a token, the others wait. */
@@ -304,55 +323,78 @@ who(const struct esem *m, const struct ledger_slot *holder)
 	return j;
 }
 
-/* Make our key under our lease, or find it made by a lost answer. */
-static int
-make_key(struct esem *m, const struct ledger_slot *holder)
+/* Our key's rank among kvs (-1: it is gone). */
+static long long
+find_rank(const struct esem *m, const json_t *kvs)
 {
-	json_t *req, *resp, *kv;
+	long long rank = -1;
+	size_t i;
+	char *k;
+
+	for (i = 0; i < json_array_size(kvs) && rank == -1; i++) {
+		k = j_get_bytes(json_array_get(kvs, i), "key", NULL);
+		if (strcmp(k, m->key) == 0)
+			rank = i;
+		free(k);
+	}
+	return rank;
+}
+
+/*
+ * Make our key under our lease -- only if the semaphore exists and the
+ * key does not (a lost answer made it already) -- and read back, in the
+ * same transaction, the key (its create revision: the fence), the
+ * capacity, and every key's rank: *rank and *rev for the first look.
+ */
+static int
+make_key(struct esem *m, const struct ledger_slot *holder, long long *rank,
+    long long *rev)
+{
+	json_t *req, *resp;
+	size_t first;
 	int e;
 
 	free(m->key);
 	if (asprintf(&m->key, "%s%llx", m->pfx, m->lease) == -1)
 		return ENOMEM;
-	req = json_pack("{s:[{s:o, s:s, s:s, s:s}], s:[{s:{s:o, s:o, s:o}}, "
-	    "{s:{s:o}}], s:[{s:{s:o}}]}",
-	    "compare", "key", j_str(m->key), "result", "EQUAL", "target",
+	req = json_pack("{s:[{s:o, s:s, s:s, s:s}, {s:o, s:s, s:s, s:s}], "
+	    "s:[{s:{s:o, s:o, s:o}}, {s:{s:o}}, {s:{s:o}}, o], "
+	    "s:[{s:{s:o}}, {s:{s:o}}, o]}",
+	    "compare", "key", j_str(m->cap_key), "result", "GREATER", "target",
 	    "CREATE", "create_revision", "0",
+	    "key", j_str(m->key), "result", "EQUAL", "target", "CREATE",
+	    "create_revision", "0",
 	    "success", "request_put", "key", j_str(m->key), "value",
 	    who(m, holder), "lease", j_int(m->lease),
 	    "request_range", "key", j_str(m->key),
-	    "failure", "request_range", "key", j_str(m->key));
+	    "request_range", "key", j_str(m->cap_key), range_keys(m, false),
+	    "failure", "request_range", "key", j_str(m->key),
+	    "request_range", "key", j_str(m->cap_key), range_keys(m, false));
 	if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
 		return e;
-	kv = json_array_get(json_object_get(json_object_get(json_array_get(
-	    json_object_get(resp, "responses"), json_is_true(json_object_get(
-	    resp, "succeeded")) ? 1 : 0), "response_range"), "kvs"), 0);
-	m->fence = j_get_int(kv, "create_revision");
+	first = json_is_true(json_object_get(resp, "succeeded")) ? 1 : 0;
+	if ((e = read_capacity(m, txn_kvs(resp, first + 1))) == 0) {
+		m->fence = j_get_int(json_array_get(txn_kvs(resp, first), 0),
+		    "create_revision");
+		*rank = find_rank(m, txn_kvs(resp, first + 2));
+		*rev = j_get_int(json_object_get(resp, "header"), "revision");
+		if (m->fence <= 0)
+			e = error_set(EPROTO, "etcd: the key made is not there");
+	}
 	json_decref(resp);
-	return m->fence > 0 ? 0 : error_set(EPROTO, "etcd: the key made is "
-	    "not there");
+	return e;
 }
 
-/* Our rank among the keys (-1: our key is gone), and the revision. */
+/* Our rank among the keys, and the revision read at. */
 static int
 our_rank(struct esem *m, long long *rank, long long *rev)
 {
-	json_t *resp, *kvs;
-	size_t i, n;
-	char *k;
+	json_t *resp;
 	int e;
 
 	if ((e = ranked(m, false, &resp, rev)) != 0)
 		return e;
-	kvs = json_object_get(resp, "kvs");
-	n = json_array_size(kvs);
-	*rank = -1;
-	for (i = 0; i < n && *rank == -1; i++) {
-		k = j_get_bytes(json_array_get(kvs, i), "key", NULL);
-		if (strcmp(k, m->key) == 0)
-			*rank = i;
-		free(k);
-	}
+	*rank = find_rank(m, json_object_get(resp, "kvs"));
 	json_decref(resp);
 	return 0;
 }
@@ -384,14 +426,14 @@ slice_ms(const struct esem *m, const struct deadline *d)
 
 /* Until our key ranks among the first capacity, or the deadline. */
 static int
-wait_turn(struct esem *m, const struct deadline *d)
+wait_turn(struct esem *m, const struct deadline *d, long long rank,
+    long long rev)
 {
 	struct timespec left;
-	long long rank, rev;
-	int e;
+	int e = 0;
 
-	for (;;) {
-		if ((e = our_rank(m, &rank, &rev)) != 0)
+	for (;; e = our_rank(m, &rank, &rev)) {
+		if (e != 0)
 			return e;
 		if (rank == -1)
 			return error_set(ENOENT, "the semaphore's key went away "
@@ -446,6 +488,7 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 	struct esem *m = s->priv;
 	bool keep = t->leased;
 	long lease_ms = t->lease_ms;
+	long long rank = -1, rev = 0;
 	int e;
 
 	memset(t, 0, sizeof(*t));
@@ -454,8 +497,8 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 	m->ttl = keep && lease_ms != 0 ? (lease_ms + 999) / 1000 : WAIT_TTL;
 	if ((e = lease_grant(m, m->ttl, &m->lease)) != 0)
 		return e;
-	if ((e = make_key(m, holder)) == 0 && (e = wait_turn(m, d)) == 0 &&
-	    !keep)
+	if ((e = make_key(m, holder, &rank, &rev)) == 0 &&
+	    (e = wait_turn(m, d, rank, rev)) == 0 && !keep)
 		e = detach(m, lease_ms);
 	if (e != 0) {
 		lease_revoke(m, &m->lease);
