@@ -181,6 +181,23 @@ etcd_connect(struct etcd **cp)
 	return authenticate(c);
 }
 
+void
+etcd_disconnect(struct etcd *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	if (c->curl != NULL)
+		curl_easy_cleanup(c->curl);
+	for (i = 0; i < c->n; i++)
+		free(c->endpoints[i]);
+	if (c->auth != NULL)
+		explicit_bzero(c->auth, strlen(c->auth));
+	free(c->auth);
+	free(c);
+}
+
 const char *
 etcd_prefix(const struct etcd *c)
 {

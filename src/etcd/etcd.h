@@ -13,6 +13,7 @@
 /* client.c: one connection to the cluster, from the environment. */
 struct etcd;
 int	 etcd_connect(struct etcd **);
+void	 etcd_disconnect(struct etcd *);
 int	 etcd_call(struct etcd *, const char *, json_t *, json_t **);
 int	 etcd_call_ms(struct etcd *, const char *, json_t *, json_t **,
 	    long long);

@@ -140,4 +140,11 @@ keeper_stop(struct keeper *k)
 		return;
 	if (write(k->stop[1], "x", 1) != -1)
 		pthread_join(k->thread, NULL);
+	etcd_disconnect(k->c);
+	close(k->lost[0]);
+	close(k->lost[1]);
+	close(k->stop[0]);
+	close(k->stop[1]);
+	free(k->key);
+	free(k);
 }
