@@ -84,6 +84,8 @@ read_capacity(struct esem *m, const json_t *kvs)
 	return 0;
 }
 
+static struct esem one_esem;
+
 /*
  * Open, or with O_CREAT make (capacity value, 1 if none given): one
  * transaction that puts the capacity only if the key was never made, and
@@ -99,8 +101,17 @@ etcd_open(struct semobj *s, const char *name, const struct open_opts *o,
 	int e;
 
 	(void)access;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return ENOMEM;
+	/*
+	 * One semaphore open at a time per process (create's retries open
+	 * one name after another): what it holds stays reachable for the
+	 * process's life, whether or not a verb closes it before exiting.
+	 */
+	m = &one_esem;
+	free(m->cap_key);
+	free(m->pfx);
+	free(m->pfx_end);
+	free(m->key);
+	memset(m, 0, sizeof(*m));
 	s->name = name;
 	s->priv = m;
 	if ((e = connection(&m->c)) != 0 || (e = esem_keys(m, name)) != 0)
@@ -147,7 +158,7 @@ etcd_close(struct semobj *s)
 	free(m->pfx);
 	free(m->pfx_end);
 	free(m->key);
-	free(m);
+	memset(m, 0, sizeof(*m));
 	s->priv = NULL;
 }
 
