@@ -330,7 +330,7 @@ cmd_sem_value(int argc, char *argv[], const struct object *obj,
  * host (in etcd) has none to list.
  */
 static int
-sem_look(int argc, char *argv[], const struct object *obj,
+semaphore_look(int argc, char *argv[], const struct object *obj,
     const struct verb *verb, bool procs)
 {
 	struct info_num nums[INFO_MAX_NUMS];
@@ -366,14 +366,14 @@ static int
 cmd_sem_info(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	return sem_look(argc, argv, obj, verb, false);
+	return semaphore_look(argc, argv, obj, verb, false);
 }
 
 static int
 cmd_sem_procs(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	return sem_look(argc, argv, obj, verb, true);
+	return semaphore_look(argc, argv, obj, verb, true);
 }
 
 /*
