@@ -19,6 +19,10 @@
 
 #include "core.h"
 
+#ifndef IPCCTL_ETCD_HELPER	/* set by the build; not by "make fuzz" */
+#define IPCCTL_ETCD_HELPER	"/usr/local/libexec/ipcctl/ipcctl-etcd"
+#endif
+
 extern const struct backend backend_etcd __attribute__((__weak__));
 
 char **backend_argv;
