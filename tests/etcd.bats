@@ -61,6 +61,20 @@ wait_secs() {
 	fail "timed out waiting for: $*"
 }
 
+# run_holding [RUN_OPTION...]: "sem run $E" holding a "sleep 300" in the
+# background, out and err its output; RUN_PID is sem run's pid, CHILD the
+# sleep's, once it runs.
+run_holding() {
+	"$IPCCTL" sem run "$E" "$@" -- \
+	    sh -c 'echo $$ >pidfile; exec sleep 300' >out 2>err 3>&- &
+	RUN_PID=$!
+	bg_track "$RUN_PID"
+	wait_for test -s pidfile
+	CHILD=$(cat pidfile)
+	orphan_track "$CHILD"
+	wait_for is_comm "$CHILD" sleep
+}
+
 # field KEY NAME: the field NAME (CreateRevision, Lease, Value...) of KEY.
 field() {
 	ectl get "$1" -w fields | sed -n "s/^\"$2\" : //p"
@@ -365,15 +379,10 @@ field() {
 }
 
 @test "run: the key deleted meanwhile ends COMMAND; exit 75" {
+	local pid child st=0
 	ipcctl sem create "$E"
-	"$IPCCTL" sem run "$E" -- sh -c 'echo $$ >pidfile; exec sleep 300' \
-	    >out 2>err 3>&- &
-	local pid=$! child st=0
-	bg_track "$pid"
-	wait_for test -s pidfile
-	child=$(cat pidfile)
-	orphan_track "$child"
-	wait_for is_comm "$child" sleep
+	run_holding
+	pid=$RUN_PID child=$CHILD
 	assert_value "$E" 0
 
 	ipcctl sem unlink "$E"
@@ -386,15 +395,10 @@ field() {
 }
 
 @test "run killed by SIGKILL: COMMAND ends at once, the token comes back" {
+	local pid child st=0
 	ipcctl sem create "$E"
-	"$IPCCTL" sem run "$E" -- sh -c 'echo $$ >pidfile; exec sleep 300' \
-	    >out 2>err 3>&- &
-	local pid=$! child st=0
-	bg_track "$pid"
-	wait_for test -s pidfile
-	child=$(cat pidfile)
-	orphan_track "$child"
-	wait_for is_comm "$child" sleep
+	run_holding
+	pid=$RUN_PID child=$CHILD
 	assert_value "$E" 0
 
 	kill -KILL "$pid"
@@ -491,14 +495,8 @@ field() {
 	local etcd pid child st=0 t0 took
 	etcd=$(member_pid t)
 	ipcctl sem create "$E"
-	"$IPCCTL" sem run "$E" --lease 3 -- \
-	    sh -c 'echo $$ >pidfile; exec sleep 300' >out 2>err 3>&- &
-	pid=$!
-	bg_track "$pid"
-	wait_for test -s pidfile
-	child=$(cat pidfile)
-	orphan_track "$child"
-	wait_for is_comm "$child" sleep
+	run_holding --lease 3
+	pid=$RUN_PID child=$CHILD
 
 	t0=$(now_ms)
 	kill -STOP "$etcd"

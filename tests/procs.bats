@@ -104,6 +104,16 @@ stop() {
 	wait "$1" 2>/dev/null || true
 }
 
+# hold_segment_twice: segment $N, held by a sleep with it open (its pid in
+# HELD_FD) and by map-hold with it mapped (HELD_MAP).
+hold_segment_twice() {
+	ipcctl shm create "$N" -s 4096
+	hold_fd "/dev/shm/${N#/}"
+	HELD_FD=$HELD
+	hold_map "/dev/shm/${N#/}"
+	HELD_MAP=$HELD
+}
+
 # ------------------------------------------------------------ sem procs
 
 @test "sem procs: a blocked acquire maps it and has it open: fd,map" {
@@ -590,11 +600,8 @@ $pid $me ${IPCCTL// /\\x20}\\x20sem\\x20acquire\\x20$N fd,map"
 	need_map_hold
 	local me a b plus
 	me=$(id -un)
-	ipcctl shm create "$N" -s 4096
-	hold_fd "/dev/shm/${N#/}"
-	a=$HELD
-	hold_map "/dev/shm/${N#/}"
-	b=$HELD
+	hold_segment_twice
+	a=$HELD_FD b=$HELD_MAP
 	mv "/dev/shm/${N#/}" "/dev/shm/${N#/}2"
 	plus=$(procs_plus)
 	run -0 --separate-stderr ipcctl shm procs "${N}2"
@@ -612,11 +619,8 @@ $pid $me ${IPCCTL// /\\x20}\\x20sem\\x20acquire\\x20$N fd,map"
 	need_map_hold
 	local me a b plus
 	me=$(id -un)
-	ipcctl shm create "$N" -s 4096
-	hold_fd "/dev/shm/${N#/}"
-	a=$HELD
-	hold_map "/dev/shm/${N#/}"
-	b=$HELD
+	hold_segment_twice
+	a=$HELD_FD b=$HELD_MAP
 	ln "/dev/shm/${N#/}" "/dev/shm/${N#/}2"
 	plus=$(procs_plus)
 	run -0 --separate-stderr ipcctl shm procs "${N}2"
