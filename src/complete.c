@@ -101,12 +101,13 @@ static void
 offer_pids(const struct cstate *c, const char *prefix)
 {
 	struct dirent *de;
+	long pid;
 	DIR *d;
 
 	if ((d = opendir("/proc")) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
-		if (strspn(de->d_name, "0123456789") == strlen(de->d_name))
+		if (is_pid(de->d_name, &pid))
 			offer(c, prefix, de->d_name, NULL);
 	closedir(d);
 }

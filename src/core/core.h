@@ -265,6 +265,7 @@ int	 ledger_add(int, const struct ledger_slot *);
 int	 ledger_remove(int, bool (*)(const struct ledger_slot *, void *),
 	    void (*)(const struct ledger_slot *, void *), void *, int, int *);
 uint64_t proc_start(pid_t);
+bool	 is_pid(const char *, long *);
 bool	 holder_alive(const struct ledger_slot *);
 void	 command_line(char *const [], char *, size_t);
 

@@ -188,6 +188,18 @@ proc_stat(pid_t pid, uint64_t *start)
 	return state;
 }
 
+/* Whether the NUL-terminated text at s is a pid; its value in *v. */
+bool
+is_pid(const char *s, long *v)
+{
+	*v = 0;
+	if (*s < '1' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+		*v = *v * 10 + (*s - '0');
+	return *s == '\0';
+}
+
 /* A live process's start time; 0 if it is gone (or a zombie). */
 uint64_t
 proc_start(pid_t pid)

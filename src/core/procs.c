@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include <ctype.h>
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
@@ -221,8 +220,10 @@ void
 procs_scan(const struct stat *st, size_t n, struct proc_scan *out)
 {
 	struct scan s = { .out = out };
+	pid_t self = getpid();
 	struct dirent *d;
 	size_t i, before;
+	long pid;
 	DIR *proc;
 	int pdfd;
 
@@ -240,8 +241,7 @@ procs_scan(const struct stat *st, size_t n, struct proc_scan *out)
 		goto done;
 	}
 	while ((d = readdir(proc)) != NULL) {
-		if (!isdigit((unsigned char)d->d_name[0]) ||
-		    (s.pid = atoi(d->d_name)) == getpid())
+		if (!is_pid(d->d_name, &pid) || (s.pid = pid) == self)
 			continue;
 		if ((pdfd = openat(dirfd(proc), d->d_name,
 		    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)

@@ -56,18 +56,6 @@
  * calls nothing that allocates or locks, only system calls.
  */
 
-/* Whether the NUL-terminated text at s is a pid; its value in *v. */
-static bool
-is_pid(const char *s, long *v)
-{
-	*v = 0;
-	if (*s < '1' || *s > '9')
-		return false;
-	for (; *s >= '0' && *s <= '9'; s++)
-		*v = *v * 10 + (*s - '0');
-	return *s == '\0';
-}
-
 /* Whether process pid is in group pgid and not a zombie. */
 static bool
 member_runs(long pid, pid_t pgid)
