@@ -139,3 +139,42 @@ kill_leader() {
 	"$IPCCTL" sem unlink "$E"
 	etcd_healthy || fail "the cluster did not recover"
 }
+
+# ipcctl(1), Objects across hosts: a holder cut off from the whole cluster
+# (every member stopped by SIGSTOP) ends COMMAND before its lease can end
+# there and exits 75; a waiter on another host gets the token after
+# SIGCONT, never while that COMMAND runs; the cluster goes on.
+@test "every member stopped while a run holds: COMMAND ends first; 75; no overlap" {
+	local i st=0 t0 took members=()
+	"$IPCCTL" sem create "$E"
+	run_holding --lease 3
+	# The waiter's COMMAND notes whether the holder's is still there.
+	IPCCTL_ETCD_HOST=other "$IPCCTL" sem run "$E" -t 60 -- \
+	    sh -c 'if kill -0 "$1" 2>/dev/null; then echo overlap; else
+		echo alone; fi >waiter' sh "$CHILD" 2>waiter.err 3>&- &
+	local waiter=$!
+	bg_track "$waiter"
+	wait_secs 5 waiting_is 1
+
+	for i in 0 1 2; do
+		members+=("$(member_pid "m$i")")
+	done
+	t0=$(now_ms)
+	kill -STOP "${members[@]}"
+	wait_for gone "$CHILD"
+	took=$(($(now_ms) - t0))
+	kill -CONT "${members[@]}"
+	wait "$RUN_PID" || st=$?
+	assert_equal "$st" 75 "run's status"
+	assert_equal "$(cat err)" \
+	    "ipcctl: sem run: $E: the token was lost: COMMAND was ended"
+	((took < 3000)) || fail "COMMAND ended ${took} ms after the stop"
+
+	st=0
+	wait "$waiter" || st=$?
+	assert_equal "$st" 0 "the waiter's status ($(cat waiter.err))"
+	assert_equal "$(cat waiter)" alone
+	wait_secs 10 value_is 1
+	etcd_healthy || fail "the cluster did not go on"
+	"$IPCCTL" sem unlink "$E"
+}

@@ -132,6 +132,41 @@ ectl() {
 	ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" "$@"
 }
 
+# value_is N: "sem value $E" prints N.
+value_is() {
+	[ "$("$IPCCTL" sem value "$E" 2>/dev/null)" = "$1" ]
+}
+
+# waiting_is N: "sem info $E" counts N waiting.
+waiting_is() {
+	"$IPCCTL" sem info "$E" --pairs 2>/dev/null | grep -q " WAITING=\"$1\"\$"
+}
+
+# wait_secs SECONDS CONDITION...: poll (every 50 ms) until it holds.
+wait_secs() {
+	local end=$(($(now_ms) + $1 * 1000))
+	shift
+	while (($(now_ms) < end)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for: $*"
+}
+
+# run_holding [RUN_OPTION...]: "sem run $E" holding a "sleep 300" in the
+# background, out and err its output; RUN_PID is sem run's pid, CHILD the
+# sleep's, once it runs.
+run_holding() {
+	"$IPCCTL" sem run "$E" "$@" -- \
+	    sh -c 'echo $$ >pidfile; exec sleep 300' >out 2>err 3>&- &
+	RUN_PID=$!
+	bg_track "$RUN_PID"
+	wait_for test -s pidfile
+	CHILD=$(cat pidfile)
+	orphan_track "$CHILD"
+	wait_for is_comm "$CHILD" sleep
+}
+
 # Stops every member (called by helpers.bash's teardown_file).
 file_teardown() {
 	local name

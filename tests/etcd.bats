@@ -45,36 +45,6 @@ n_tokens() {
 	[ "$(token_keys | wc -l)" -eq "$1" ]
 }
 
-# value_is N: "sem value" prints N.
-value_is() {
-	[ "$("$IPCCTL" sem value "$E" 2>/dev/null)" = "$1" ]
-}
-
-# wait_secs SECONDS CONDITION...: poll (every 50 ms) until it holds.
-wait_secs() {
-	local end=$(($(now_ms) + $1 * 1000))
-	shift
-	while (($(now_ms) < end)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	fail "timed out waiting for: $*"
-}
-
-# run_holding [RUN_OPTION...]: "sem run $E" holding a "sleep 300" in the
-# background, out and err its output; RUN_PID is sem run's pid, CHILD the
-# sleep's, once it runs.
-run_holding() {
-	"$IPCCTL" sem run "$E" "$@" -- \
-	    sh -c 'echo $$ >pidfile; exec sleep 300' >out 2>err 3>&- &
-	RUN_PID=$!
-	bg_track "$RUN_PID"
-	wait_for test -s pidfile
-	CHILD=$(cat pidfile)
-	orphan_track "$CHILD"
-	wait_for is_comm "$CHILD" sleep
-}
-
 # field KEY NAME: the field NAME (CreateRevision, Lease, Value...) of KEY.
 field() {
 	ectl get "$1" -w fields | sed -n "s/^\"$2\" : //p"
@@ -314,6 +284,29 @@ field() {
 	assert_value "$E" 0
 	n_tokens 1
 	assert_equal "$(field "$(token_keys)" Lease)" 0 "lease"
+}
+
+# ipcctl(1), Objects across hosts: a waiter whose key went away queues
+# again, at the end, and is let in as any other.
+@test "a waiter whose key is deleted queues again, then is let in" {
+	local pid st=0 old
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	"$IPCCTL" sem acquire "$E" -t 30 >out 2>err 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_for n_tokens 2
+	old=$(token_keys | tail -n 1)
+	ectl del "$old" >/dev/null
+	wait_for eval '[ "$(token_keys | wc -l)" -eq 2 ] &&
+	    [ "$(token_keys | tail -n 1)" != "$old" ]'
+	kill -0 "$pid"
+	ipcctl sem release "$E"
+	wait "$pid" || st=$?
+	assert_equal "$st" 0 "acquire's status"
+	assert_equal "$(cat out err)" ""
+	assert_value "$E" 0
+	n_tokens 1
 }
 
 @test "capacity 2: a release lets a waiter in while a run holds the other" {

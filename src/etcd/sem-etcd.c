@@ -269,7 +269,7 @@ lease_revoke(struct esem *m, long long *lease)
 	*lease = 0;
 }
 
-/* Keep our lease alive: 0, or ENOENT where it is gone. */
+/* Keep our lease alive: 0, or ESTALE where it is gone. */
 static int
 lease_keepalive(struct esem *m)
 {
@@ -280,7 +280,7 @@ lease_keepalive(struct esem *m)
 	    j_int(m->lease)), &resp)) != 0)
 		return e;
 	if (j_get_int(resp, "TTL") <= 0)
-		e = ENOENT;
+		e = ESTALE;
 	json_decref(resp);
 	return e;
 }
@@ -435,7 +435,11 @@ slice_ms(const struct esem *m, const struct deadline *d)
 	return ms > 0 ? ms : 1;
 }
 
-/* Until our key ranks among the first capacity, or the deadline. */
+/*
+ * Until our key ranks among the first capacity, or the deadline; ESTALE
+ * where our key went away while waiting (our lease ended, the cluster
+ * out of reach longer than it, or the key was deleted).
+ */
 static int
 wait_turn(struct esem *m, const struct deadline *d, long long rank,
     long long rev)
@@ -447,8 +451,7 @@ wait_turn(struct esem *m, const struct deadline *d, long long rank,
 		if (e != 0)
 			return e;
 		if (rank == -1)
-			return error_set(ENOENT, "the semaphore's key went away "
-			    "(unlinked?)");
+			return ESTALE;
 		if (rank < m->capacity)
 			return 0;
 		if (d->once || (!d->forever && !deadline_left(d, &left)))
@@ -506,10 +509,15 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 	signals_note(ending_signals, nending_signals, NULL);
 	/* run's lease is the one it waits under; acquire's is a waiter's. */
 	m->ttl = keep && lease_ms != 0 ? (lease_ms + 999) / 1000 : WAIT_TTL;
-	if ((e = lease_grant(m, m->ttl, &m->lease)) != 0)
-		return e;
-	if ((e = make_key(m, holder, &rank, &rev)) == 0 &&
-	    (e = wait_turn(m, d, rank, rev)) == 0 && !keep)
+	/* A waiter whose key went away queues again, at the end. */
+	do {
+		lease_revoke(m, &m->lease);
+		if ((e = lease_grant(m, m->ttl, &m->lease)) != 0)
+			return e;
+		if ((e = make_key(m, holder, &rank, &rev)) == 0)
+			e = wait_turn(m, d, rank, rev);
+	} while (e == ESTALE);
+	if (e == 0 && !keep)
 		e = detach(m, lease_ms);
 	if (e != 0) {
 		lease_revoke(m, &m->lease);
