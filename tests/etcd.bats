@@ -132,6 +132,14 @@ field() {
 # ipcctl-sem(1), ipcctl(1) Objects across hosts: holders lists every key,
 # holding or waiting, with its host, its lease's time left, and alive or
 # dead judged only on the host that recorded it.
+@test "mq with an etcd name: exit 69, queues are not kept in etcd" {
+	local verb
+	for verb in create send receive info notify procs unlink; do
+		run -69 --separate-stderr ipcctl mq "$verb" "$E"
+		assert_diag "ipcctl: mq $verb: $E: queues are not kept in etcd"
+	done
+}
+
 @test "holders: every key, holding or waiting, host, lease and command" {
 	need_jq
 	ipcctl sem create "$E"

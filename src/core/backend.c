@@ -76,8 +76,14 @@ semops_for(const char *name)
 	return backend_for(name)->sem;
 }
 
+/* A backend without queues answers 69, "unavailable". */
 const struct mq_ops *
 mqops_for(const char *name)
 {
-	return backend_for(name)->mq;
+	const struct backend *b = backend_for(name);
+
+	if (b->mq == NULL)
+		die(error_set(E_UNAVAILABLE, "queues are not kept in %.*s",
+		    (int)strlen(b->scheme) - 1, b->scheme), name);
+	return b->mq;
 }
