@@ -57,12 +57,6 @@ static const struct out_col limit_cols[L_NLIMITS] = {
 	{ "MQ_MOUNTED",			COL_BOOL, false },
 };
 
-/* Each value as text, NULL where unknown. */
-struct limits {
-	char	*v[L_NLIMITS];
-	bool	 unlimited[L_NLIMITS];	/* v is "unlimited", JSON's null */
-};
-
 static void
 set_num(struct limits *l, int key, long long v)
 {
@@ -134,12 +128,17 @@ mq_used(void)
 	return sum;
 }
 
+/* This host's limits. */
 static void
 gather(struct limits *l)
 {
+	static char *v[L_NLIMITS];
+	static bool unlimited[L_NLIMITS];
 	struct statvfs sv;
 	struct rlimit rl;
 	bool mq = mq_supported();
+
+	*l = (struct limits){ limit_cols, L_NLIMITS, v, unlimited };
 
 	set_num(l, L_PAGE_SIZE, sysconf(_SC_PAGESIZE));
 	set_num(l, L_SEM_VALUE_MAX, sysconf(_SC_SEM_VALUE_MAX));
@@ -183,9 +182,9 @@ print_row(const struct limits *l, const struct out_opts *out)
 	struct table *t;
 	size_t i;
 
-	t = table_new("limits", limit_cols, L_NLIMITS, out);
+	t = table_new("limits", l->cols, l->n, out);
 	ln = table_row(t);
-	for (i = 0; i < L_NLIMITS; i++)
+	for (i = 0; i < l->n; i++)
 		table_set(t, ln, i, out->format == OUT_JSON &&
 		    l->unlimited[i] ? NULL : l->v[i]);
 	table_print(t);
@@ -205,10 +204,10 @@ print_list(const struct limits *l, const struct out_opts *out)
 	size_t i, j;
 
 	t = table_new("limits", cols, 2, out);
-	for (i = 0; i < L_NLIMITS; i++) {
-		for (j = 0; limit_cols[i].name[j] != '\0' &&
+	for (i = 0; i < l->n; i++) {
+		for (j = 0; l->cols[i].name[j] != '\0' &&
 		    j < sizeof(key) - 1; j++)
-			key[j] = tolower((unsigned char)limit_cols[i].name[j]);
+			key[j] = tolower((unsigned char)l->cols[i].name[j]);
 		key[j] = '\0';
 		ln = table_row(t);
 		table_set(t, ln, 0, key);
@@ -223,6 +222,7 @@ int
 cmd_limits(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
+	const struct backend *b = NULL;
 	struct out_opts out = { 0 };
 	struct limits l;
 	struct args a;
@@ -234,17 +234,23 @@ cmd_limits(int argc, char *argv[], const struct object *obj,
 	while ((ch = args_next(&a, &arg)) != -1) {
 		if (output_opt(ch, &out))
 			continue;
-		if (ch == 1)
+		/* "etcd:": the limits of the cluster that keeps such names. */
+		if (ch == 1 && b == NULL && strcmp(arg, ETCD_SCHEME) == 0)
+			b = backend_for(arg);
+		else if (ch == 1)
 			usage_error(obj, verb, "unexpected operand: %s", arg);
-		args_bad(&a, '?');
+		else
+			args_bad(&a, '?');
 	}
-	memset(&l, 0, sizeof(l));
-	gather(&l);
+	if (b != NULL && b->limits != NULL)
+		b->limits(&l);
+	else
+		gather(&l);
 	if (out.format == OUT_JSON || out.format == OUT_PAIRS)
 		print_row(&l, &out);
 	else
 		print_list(&l, &out);
-	for (i = 0; i < L_NLIMITS; i++)
+	for (i = 0; i < l.n; i++)
 		free(l.v[i]);
 	return 0;
 }

@@ -71,6 +71,7 @@ struct ls_opts {
 	bool		 unused;	/* --unused: only what no process uses */
 	bool		 procs;		/* count the processes: PROCS, --unused */
 	bool		 partial;	/* the counts are lower bounds */
+	const struct backend *backend;	/* "etcd:": that one's; else local */
 	const char	*output;	/* -o as given */
 	int		 cols[MAX_COLS];
 	size_t		 ncols;
@@ -203,6 +204,8 @@ static void
 set_procs(struct table *t, const struct ls_opts *lo, struct libscols_line *ln,
     size_t i, int procs)
 {
+	if (procs < 0)
+		return;			/* not counted: null */
 	if (!lo->partial || lo->out.format == OUT_JSON)
 		set_num(t, ln, i, procs);
 	else
@@ -220,6 +223,10 @@ fill_row(struct table *t, const struct ls_opts *lo, struct id_cache *users,
 	size_t i;
 
 	for (i = 0; i < lo->ncols; i++) {
+		/* Kept elsewhere: no owner, group, mode or time to show. */
+		if (e->remote && (lo->cols[i] == LS_OWNER || lo->cols[i] ==
+		    LS_GROUP || lo->cols[i] == LS_MODE || lo->cols[i] == LS_MTIME))
+			continue;
 		switch (lo->cols[i]) {
 		case LS_TYPE:
 			table_set(t, ln, i, type_names[e->kind]);
@@ -281,6 +288,12 @@ ls_parse(struct ls_opts *lo)
 			continue;
 		switch (ch) {
 		case 1:
+			/* "etcd:": what the cluster keeps. */
+			if (lo->backend == NULL &&
+			    strcmp(arg, ETCD_SCHEME) == 0) {
+				lo->backend = backend_for(arg);
+				break;
+			}
 			usage_error(lo->args.obj, lo->args.verb,
 			    "unexpected operand: %s", arg);
 		case 'l':
@@ -306,6 +319,11 @@ ls_parse(struct ls_opts *lo)
 		}
 	}
 	choose_cols(lo);
+	if (lo->backend != NULL && lo->unused)
+		usage_error(lo->args.obj, lo->args.verb,
+		    "--unused: processes are per host");
+	if (lo->backend == NULL)
+		lo->backend = backend_for(NULL);
 	if (lo->kinds == 0)
 		lo->kinds = IPC_KIND_BIT(IPC_SEM) | IPC_KIND_BIT(IPC_SHM) |
 		    IPC_KIND_BIT(IPC_MQ);
@@ -345,16 +363,17 @@ ls_print(struct ls_opts *lo)
 	size_t i, n;
 	int status;
 
+	/* Processes are a host's: none counted for objects kept elsewhere. */
 	for (n = 0; n < lo->ncols; n++) {
 		cols[n] = ls_cols[lo->cols[n]].col;
-		if (lo->cols[n] == LS_PROCS)
+		if (lo->cols[n] == LS_PROCS && lo->backend == backend_for(NULL))
 			lo->procs = true;
 	}
 	if (lo->procs && lo->out.format == OUT_JSON)
 		cols[n++] = (struct out_col){ "PROCS_PARTIAL", COL_BOOL, false };
 	/* First: it sets the locale that fmt_name escapes names for. */
 	t = table_new("objects", cols, n, &lo->out);
-	backend_for(NULL)->list(&list, lo->kinds);
+	lo->backend->list(&list, lo->kinds);
 	status = ls_dir_errors(&list);
 	if (lo->procs || lo->unused)
 		lo->partial = procs_count(&list);

@@ -153,7 +153,8 @@ mo_parse(struct mq_opts *mo, int flags)
 		else if (!mo_operand(mo, flags, arg))
 			return;
 	}
-	if (!(flags & MO_NONAME))
+	/* Where NAME is optional: checked if given (-m on an etcd name). */
+	if (!(flags & MO_NONAME) || mo->v.named)
 		verb_need_name(&mo->v);
 }
 
@@ -405,6 +406,7 @@ receive_loop(struct mq_opts *mo, struct mqobj *m, struct delivery *dl,
 		die(errno, NULL);
 	deadline_start(&d, mo->v.timed ? &mo->v.timeout : NULL);
 	while (!signal_noted() && (mo->follow || got < mo->count)) {
+		m->want = mo->follow ? LLONG_MAX : mo->count - got;
 		e = m->ops->take(m, msg, msgsize, &n, &prio, &now, NULL);
 		if (e == EAGAIN && !d.once) {
 			delivery_flush(dl);
@@ -417,6 +419,7 @@ receive_loop(struct mq_opts *mo, struct mqobj *m, struct delivery *dl,
 			continue;	/* a noted signal: the loop ends */
 		if (e != 0) {
 			delivery_flush(dl);
+			m->ops->close(m);
 			die(e, mo->v.name);
 		}
 		delivery_add(dl, msg, n, prio);
@@ -427,11 +430,21 @@ receive_loop(struct mq_opts *mo, struct mqobj *m, struct delivery *dl,
 	free(msg);
 }
 
-/* The delivery engine's steps, on the queue's backend. */
-static int
-acknowledge(void *m)
+/*
+ * The delivery engine's steps, on the queue's backend. The queue is
+ * closed before receive ends: what its backend took and did not hand out
+ * goes back.
+ */
+static void
+close_queue(void *m)
 {
-	return ((struct mqobj *)m)->ops->acknowledge(m);
+	((struct mqobj *)m)->ops->close(m);
+}
+
+static int
+acknowledge(void *m, size_t n)
+{
+	return ((struct mqobj *)m)->ops->acknowledge(m, n);
 }
 
 static int
@@ -473,7 +486,9 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stopset);
 	signals_note(ending_signals, nending_signals, &stopset);
+	dl.end = close_queue;
 	receive_loop(&mo, &m, &dl, &stopset);
+	m.ops->close(&m);
 	if (signal_noted())
 		die_signal(signal_noted());
 	delivery_free(&dl);
@@ -497,9 +512,14 @@ queue_look(int argc, char *argv[], const struct object *obj,
 	if ((e = m.ops->info(&m, &attr, &st)) != 0)
 		die(e, mo.v.name);
 	m.ops->close(&m);
+	/* No file stands for a queue kept elsewhere: no mode, no owner. */
+	if (procs && st.st_mode == 0)
+		die(error_set(E_UNAVAILABLE, "processes are per host"),
+		    mo.v.name);
 	if (procs)
 		return procs_print(&st, &mo.out);
-	info_print("queues", mo.v.name, &st, (struct info_num[]){
+	info_print("queues", mo.v.name, st.st_mode != 0 ? &st : NULL,
+	    (struct info_num[]){
 	    { "MAX_MESSAGES", attr.mq_maxmsg },
 	    { "MESSAGE_SIZE", attr.mq_msgsize },
 	    { "MESSAGES", attr.mq_curmsgs } }, 3, true, &mo.out);

@@ -192,7 +192,8 @@ scan_opt(struct cstate *c, const char *w)
 
 /*
  * The kind of operand number i in the verb's list ("name", "file", "-",
- * "command"; one that ends in "..." stands for all that follow), into
+ * "command", "cluster"; one that ends in "..." stands for all that
+ * follow), into
  * buf; false past the last.
  */
 static bool
@@ -228,6 +229,8 @@ complete_operand(const struct cstate *c, int at)
 		puts("@files");
 	else if (strcmp(kind, "command") == 0)
 		printf("@command %d\n", at);
+	else if (strcmp(kind, "cluster") == 0)
+		offer(c, "", ETCD_SCHEME, "what the etcd cluster keeps");
 }
 
 /* The words after the verb (w[first] on, the last one being completed). */

@@ -17,15 +17,17 @@
 static const struct verb bare_verbs[] = {
 	{ .name = "limits", .run = cmd_limits,
 	  .summary = "print what this platform supports and its limits",
-	  .usage = "[--json | -r | --pairs]",
-	  .opts = opts_limits, .operands = "",
-	  .notes = "What this platform supports and its limits.\n" },
+	  .usage = "[etcd:] [--json | -r | --pairs]",
+	  .opts = opts_limits, .operands = "cluster",
+	  .notes = "What this platform supports and its limits; with etcd:, "
+	  "the etcd\ncluster's.\n" },
 	{ .name = "ls", .alias = "list", .run = cmd_ls,
 	  .summary = "list every semaphore, segment and queue",
-	  .usage = "[-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] "
+	  .usage = "[etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] "
 	  "[--json | -r | --pairs]",
-	  .opts = opts_ls, .operands = "",
-	  .notes = "Every POSIX IPC object this host shows.\n" },
+	  .opts = opts_ls, .operands = "cluster",
+	  .notes = "Every POSIX IPC object this host shows; with etcd:, every "
+	  "semaphore\nand queue the etcd cluster keeps.\n" },
 	{ 0 }
 };
 

@@ -91,8 +91,8 @@ objects:
   mq        message queues
 
 verbs without an object:
-  limits    [--json | -r | --pairs]
-  ls        [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]
+  limits    [etcd:] [--json | -r | --pairs]
+  ls        [etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]
 
 'ipcctl OBJECT --help' lists an object's verbs; see ipcctl(1)"
 }
@@ -580,6 +580,21 @@ offers_every_option() {
 	# compgen -c names a command once for each PATH entry holding it.
 	run -0 bash_words "ipcctl sem run /x --mode=0600 sleep"
 	assert_equal "$(sort -u <<<"$output")" "sleep"
+}
+
+# ipcctl(1), Listing objects and Limits: ls and limits take one operand,
+# etcd:, which the shells complete.
+@test "completions: etcd: for ls and limits, then options only" {
+	run -0 "$IPCCTL" --completion-helper ipcctl ls e
+	assert_equal "$output" "etcd:	what the etcd cluster keeps"
+	run -0 "$IPCCTL" --completion-helper ipcctl limits ""
+	assert_equal "$output" "etcd:	what the etcd cluster keeps"
+	run -0 "$IPCCTL" --completion-helper ipcctl ls etcd: ""
+	assert_equal "$output" ""
+	run -0 "$IPCCTL" --completion-helper ipcctl ls etcd: --un
+	assert_equal "$output" "--unused	only objects no process has open or mapped"
+	run -0 bash_words "ipcctl limits et"
+	assert_equal "$output" "etcd:"
 }
 
 @test "completions: an option's argument is not taken for NAME" {

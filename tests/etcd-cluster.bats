@@ -11,9 +11,8 @@ load etcd
 BATS_TEST_TIMEOUT=300
 
 setup_file() {
-	local why cp=() pp=() i cluster=
+	local why
 	why=$(etcd_missing)
-	[ -z "$why" ] || why=${why:-}
 	if [ -z "$why" ] && ! command -v jq >/dev/null 2>&1; then
 		why="jq is not installed"
 	fi
@@ -21,47 +20,12 @@ setup_file() {
 		skip_file "$why"
 		return 0
 	fi
-	for i in 0 1 2; do
-		cp[i]=$(free_port "${cp[@]}" "${pp[@]}") &&
-		    pp[i]=$(free_port "${cp[@]}" "${pp[@]}") ||
-		    fail "no free loopback port" || return 1
-		cluster+=${cluster:+,}m$i=http://127.0.0.1:${pp[i]}
-	done
-	printf '%s\n' "$cluster" >"$BATS_FILE_TMPDIR/cluster"
-	for i in 0 1 2; do
-		printf 'm%s %s %s\n' "$i" "${cp[i]}" "${pp[i]}" \
-		    >>"$BATS_FILE_TMPDIR/ports"
-		etcd_member "m$i" "http://127.0.0.1:${cp[i]}" \
-		    "http://127.0.0.1:${pp[i]}" "$cluster" new
-	done
-	export IPCCTL_ETCD_ENDPOINTS="http://127.0.0.1:${cp[0]},http://127.0.0.1:${cp[1]},http://127.0.0.1:${cp[2]}"
-	etcd_healthy || fail "the cluster did not come up" ||
-	    return 1
-	etcd_defaults
+	etcd_cluster || fail "the cluster did not come up" || return 1
 }
 
 file_setup() {
 	skip_if_skipped
 	E="etcd:$N"
-}
-
-# restart MEMBER: start a stopped member again, on its ports and data.
-restart() {
-	local cp pp
-	read -r _ cp pp < <(grep "^$1 " "$BATS_FILE_TMPDIR/ports")
-	etcd_member "$1" "http://127.0.0.1:$cp" "http://127.0.0.1:$pp" \
-	    "$(cat "$BATS_FILE_TMPDIR/cluster")" existing
-}
-
-# leader: the name of the member that leads now.
-leader() {
-	local id port
-	id=$(ectl endpoint status -w json 2>/dev/null |
-	    jq -r '.[0].Status.leader')
-	port=$(ectl endpoint status -w json 2>/dev/null | jq -r --arg id "$id" \
-	    '.[] | select((.Status.header.member_id | tostring) == $id) |
-	    .Endpoint' | sed 's/.*://')
-	awk -v p="$port" '$2 == p { print $1 }' "$BATS_FILE_TMPDIR/ports"
 }
 
 # worker I RUNS: RUNS commands under the semaphore, posing as host I. A
@@ -115,19 +79,6 @@ EXTRA=(:)
 	excluded 8 50
 	assert_equal "$(cat failures 2>/dev/null)" "" "failed runs"
 	"$IPCCTL" sem unlink "$E"
-}
-
-# kill_leader: the leader killed by SIGKILL once 2 s of runs went by, and
-# started again 3 s later.
-kill_leader() {
-	local l
-	sleep 2
-	l=$(leader)
-	[ -n "$l" ] || fail "no leader found"
-	echo "$l" >killed
-	etcd_stop "$l" KILL
-	sleep 3
-	restart "$l"
 }
 
 @test "the same while the leader is killed and started again" {

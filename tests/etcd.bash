@@ -68,6 +68,8 @@ etcd_member() {
 	    --initial-cluster "$cluster" --initial-cluster-state "$state" \
 	    "$@" </dev/null >>"$BATS_FILE_TMPDIR/etcd-$name.log" 2>&1 3>&- &
 	printf '%s %s\n' "$name" "$!" >>"$ETCD_MEMBERS"
+	# Out of the job table: no "Killed" line when a test kills it.
+	disown "$!"
 }
 
 # etcd_healthy [ETCDCTL_ARG...]: within 20 s, every endpoint of
@@ -99,6 +101,68 @@ etcd_single() {
 	done
 	((try < 3)) || return 1
 	etcd_defaults
+}
+
+# etcd_cluster: three members, m0 m1 m2, on free ports ("NAME CLIENT
+# PEER" a line in BATS_FILE_TMPDIR/ports); exports IPCCTL_ETCD_ENDPOINTS
+# (all three) and the defaults. Ports taken meanwhile: new ones are tried.
+etcd_cluster() {
+	local cp pp i try cluster
+	for ((try = 0; try < 3; try++)); do
+		cp=() pp=() cluster=
+		for i in 0 1 2; do
+			cp[i]=$(free_port "${cp[@]}" "${pp[@]}") &&
+			    pp[i]=$(free_port "${cp[@]}" "${pp[@]}") || return 1
+			cluster+=${cluster:+,}m$i=http://127.0.0.1:${pp[i]}
+		done
+		printf '%s\n' "$cluster" >"$BATS_FILE_TMPDIR/cluster"
+		: >"$BATS_FILE_TMPDIR/ports"
+		for i in 0 1 2; do
+			printf 'm%s %s %s\n' "$i" "${cp[i]}" "${pp[i]}" \
+			    >>"$BATS_FILE_TMPDIR/ports"
+			rm -rf "$BATS_FILE_TMPDIR/etcd-m$i"
+			etcd_member "m$i" "http://127.0.0.1:${cp[i]}" \
+			    "http://127.0.0.1:${pp[i]}" "$cluster" new
+		done
+		export IPCCTL_ETCD_ENDPOINTS="http://127.0.0.1:${cp[0]},http://127.0.0.1:${cp[1]},http://127.0.0.1:${cp[2]}"
+		etcd_healthy && break
+		for i in 0 1 2; do etcd_stop "m$i"; done
+	done
+	((try < 3)) || return 1
+	etcd_defaults
+}
+
+# restart MEMBER: start a stopped member of etcd_cluster again, on its
+# ports and data.
+restart() {
+	local cp pp
+	read -r _ cp pp < <(grep "^$1 " "$BATS_FILE_TMPDIR/ports")
+	etcd_member "$1" "http://127.0.0.1:$cp" "http://127.0.0.1:$pp" \
+	    "$(cat "$BATS_FILE_TMPDIR/cluster")" existing
+}
+
+# leader: the name of the member of etcd_cluster that leads now.
+leader() {
+	local id port
+	id=$(ectl endpoint status -w json 2>/dev/null |
+	    jq -r '.[0].Status.leader')
+	port=$(ectl endpoint status -w json 2>/dev/null | jq -r --arg id "$id" \
+	    '.[] | select((.Status.header.member_id | tostring) == $id) |
+	    .Endpoint' | sed 's/.*://')
+	awk -v p="$port" '$2 == p { print $1 }' "$BATS_FILE_TMPDIR/ports"
+}
+
+# kill_leader [SECONDS]: the leader killed by SIGKILL once SECONDS (2)
+# went by, and started again 3 s later; its name in the file "killed".
+kill_leader() {
+	local l
+	sleep "${1:-2}"
+	l=$(leader)
+	[ -n "$l" ] || fail "no leader found"
+	echo "$l" >killed
+	etcd_stop "$l" KILL
+	sleep 3
+	restart "$l"
 }
 
 # etcd_defaults: ipcctl's etcd settings as they are by default, whatever

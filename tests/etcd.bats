@@ -132,12 +132,62 @@ field() {
 # ipcctl-sem(1), ipcctl(1) Objects across hosts: holders lists every key,
 # holding or waiting, with its host, its lease's time left, and alive or
 # dead judged only on the host that recorded it.
-@test "mq with an etcd name: exit 69, queues are not kept in etcd" {
-	local verb
-	for verb in create send receive info notify procs unlink; do
-		run -69 --separate-stderr ipcctl mq "$verb" "$E"
-		assert_diag "ipcctl: mq $verb: $E: queues are not kept in etcd"
-	done
+# ipcctl(1), Listing objects and Objects across hosts: "ls etcd:" lists
+# what the cluster keeps, with ls's columns; no owner, mode or time there,
+# and processes are a host's.
+@test "ls etcd: every semaphore and queue the cluster keeps; --unused: 64" {
+	local q="etcd:${N}q" s="etcd:${N}s" want
+	ipcctl sem create "$s" -v 3
+	ipcctl sem acquire "$s"
+	ipcctl mq create "$q" --max-messages 5 --message-size 100
+	ipcctl mq send "$q" a b
+	# Other tests' objects are in the same cluster: only ours are kept.
+	run -0 --separate-stderr ipcctl ls etcd: -r -n
+	assert_equal "$stderr" ""
+	want=$(printf '%s\n' "sem $s    2  " "mq $q     2 ")
+	assert_equal "$(grep -F -e " $s " -e " $q " <<<"$output")" "$want"
+	run -0 --separate-stderr ipcctl ls etcd: -t mq -o NAME,MESSAGES,MAX_MESSAGES,MESSAGE_SIZE,PROCS --json
+	assert_equal "$(jq -c --arg q "$q" '.objects[] | select(.name == $q)' <<<"$output")" \
+	    "{\"name\":\"$q\",\"messages\":2,\"max_messages\":5,\"message_size\":100,\"procs\":null}"
+	run -0 --separate-stderr ipcctl ls etcd: -t sem -o NAME,VALUE,HOLDERS,OWNER,MODE,MTIME --json
+	assert_equal "$(jq -c --arg s "$s" '.objects[] | select(.name == $s)' <<<"$output")" \
+	    "{\"name\":\"$s\",\"value\":2,\"holders\":1,\"owner\":null,\"mode\":null,\"mtime\":null}"
+	# Shared memory is per host: none there; an empty table prints
+	# nothing, as ls does here.
+	run -0 --separate-stderr ipcctl ls etcd: -t shm
+	assert_equal "$output" ""
+	run -64 --separate-stderr ipcctl ls etcd: --unused
+	assert_usage_error "ipcctl: ls: --unused: processes are per host" ls
+	run -64 --separate-stderr ipcctl ls "$s"
+	assert_usage_error "ipcctl: ls: unexpected operand: $s" ls
+	IPCCTL_ETCD_ENDPOINTS=http://127.0.0.1:1 run -69 --separate-stderr \
+	    ipcctl ls etcd:
+	[[ $stderr == "ipcctl: ls: etcd:: no etcd endpoint answered (http://127.0.0.1:1): "?* ]] ||
+	    fail "stderr: $stderr"
+	ipcctl mq unlink "$q"
+}
+
+# ipcctl(1), Limits: "limits etcd:" gives the cluster's version, the
+# request limit in force and the largest message that fits.
+@test "limits etcd: version, request limit, largest message" {
+	local version
+	version=$(etcd --version | sed -n 's/^etcd Version: //p')
+	run -0 --separate-stderr ipcctl limits etcd:
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$(printf '%s\n' \
+	    "KEY                VALUE" \
+	    "etcd_version       $version" \
+	    "etcd_max_request   1572864" \
+	    "mq_prio_max        32768" \
+	    "mq_msg_default     10" \
+	    "mq_msgsize_default 8192" \
+	    "mq_msgsize_max     1178112")"
+	IPCCTL_ETCD_MAX_REQUEST=64K run -0 --separate-stderr \
+	    ipcctl limits etcd: --pairs
+	assert_equal "$output" "ETCD_VERSION=\"$version\" ETCD_MAX_REQUEST=\"65536\" MQ_PRIO_MAX=\"32768\" MQ_MSG_DEFAULT=\"10\" MQ_MSGSIZE_DEFAULT=\"8192\" MQ_MSGSIZE_MAX=\"47616\""
+	IPCCTL_ETCD_MAX_REQUEST=1x run -64 --separate-stderr ipcctl limits etcd:
+	run -64 --separate-stderr ipcctl limits etcd:/x
+	assert_usage_error "ipcctl: limits: unexpected operand: etcd:/x" limits
 }
 
 @test "holders: every key, holding or waiting, host, lease and command" {

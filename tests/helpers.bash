@@ -232,8 +232,8 @@ usage_line() {
 	"mq send")	u='NAME [-p PRIO] [-t T] [--lines | -0] [MESSAGE...]' ;;
 	"mq receive")	u='NAME [-t T] [-n COUNT | -f] [-P] [-0] [--json]' ;;
 	"mq notify")	u='NAME [-t T] [[--] COMMAND [ARG...]]' ;;
-	"ls")		u='[-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]' ;;
-	"limits")	u='[--json | -r | --pairs]' ;;
+	"ls")		u='[etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]' ;;
+	"limits")	u='[etcd:] [--json | -r | --pairs]' ;;
 	sem | shm | mq)	u='VERB [OPTIONS] [NAME] [ARGS]' ;;
 	*)		fail "usage_line: no usage known for '$*'"; return 1 ;;
 	esac

@@ -524,14 +524,14 @@ socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "/dev/shm/${PREFIX}sock"
 		assert_equal "$stderr" ""
 		case $verb in
 		limits) assert_equal "${lines[0]}" \
-			    "usage: ipcctl limits [--json | -r | --pairs]" ;;
+			    "usage: ipcctl limits [etcd:] [--json | -r | --pairs]" ;;
 		*) assert_equal "${lines[0]}" \
-			    "usage: ipcctl ls [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]" ;;
+			    "usage: ipcctl ls [etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]" ;;
 		esac
 	done
 	run -0 --separate-stderr ipcctl help ls
 	assert_equal "${lines[0]}" \
-	    "usage: ipcctl ls [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]"
+	    "usage: ipcctl ls [etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]"
 	assert_equal "${lines[1]}" "alias: list"
 }
 

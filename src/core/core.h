@@ -79,6 +79,7 @@ struct object {
 #define E_UNAVAILABLE	4098	/* a service is out of reach: 69, and why */
 int	 error_set(int, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
+const char *error_reason(int);
 int	 exit_status(int);
 void	 diag_init(const struct object *, const struct verb *);
 __dead void die(int, const char *);
@@ -337,12 +338,13 @@ struct mq_ops {
 	int	(*open_put_back)(struct mqobj *);
 	void	(*close)(struct mqobj *);
 	int	(*attr)(struct mqobj *, struct mq_attr *);
+	/* st_mode 0: no file stands for the queue (not on this host). */
 	int	(*info)(struct mqobj *, struct mq_attr *, struct stat *);
 	int	(*send)(struct mqobj *, const char *, size_t, unsigned,
 		    const struct deadline *);
 	int	(*take)(struct mqobj *, char *, size_t, size_t *, unsigned *,
 		    const struct deadline *, const sigset_t *);
-	int	(*acknowledge)(struct mqobj *);
+	int	(*acknowledge)(struct mqobj *, size_t);
 	int	(*put_back)(struct mqobj *, const char *, size_t, unsigned);
 	int	(*notify)(struct mqobj *, const struct deadline *);
 	int	(*unlink)(const char *);
@@ -351,6 +353,8 @@ struct mqobj {
 	const struct mq_ops *ops;
 	const char	*name;
 	mqd_t		 q, back;	/* the local backend's */
+	void		*priv;		/* another backend's */
+	long long	 want;		/* receive: messages still wanted */
 };
 extern const struct mq_ops mqops_local;
 
@@ -360,11 +364,13 @@ extern const struct mq_ops mqops_local;
  * this host, and keeps every name today.
  */
 struct ipc_list;
+struct limits;
 struct backend {
 	const char		*scheme;	/* the names' prefix: "" local */
 	const struct sem_ops	*sem;
 	const struct mq_ops	*mq;
 	void			(*list)(struct ipc_list *, unsigned);
+	void			(*limits)(struct limits *);	/* or NULL */
 };
 const struct backend *backend_for(const char *);
 extern char **backend_argv;		/* main's argv: the etcd helper's */
@@ -402,13 +408,15 @@ struct delivery {
 	size_t		 len, cap, rawlen, rawcap;
 	struct pending	*p;		/* the messages in hand */
 	size_t		 np, pcap;
-	int		(*acknowledge)(void *);
+	int		(*acknowledge)(void *, size_t);
 	int		(*put_back)(void *, const char *, size_t, unsigned);
+	/* Set after delivery_init, or NULL: before a failed write ends us. */
+	void		(*end)(void *);
 	void		*ctx;
 	const char	*name, *no_back;
 };
 void	 delivery_init(struct delivery *, const char *,
-	    const struct delivery_fmt *, int (*)(void *),
+	    const struct delivery_fmt *, int (*)(void *, size_t),
 	    int (*)(void *, const char *, size_t, unsigned), void *,
 	    const char *);
 int	 delivery_ready(void);
@@ -458,8 +466,16 @@ struct ipc_entry {
 	long		 messages, max_messages, message_size;	/* queue */
 	int		 holders;	/* semaphore with a holders ledger */
 	int		 procs;		/* processes using it (procs_count) */
+	bool		 remote;	/* kept elsewhere: no owner, mode, time */
 	dev_t		 dev;		/* what names it for procs.c */
 	ino_t		 ino;
+};
+/* One row of limits: a typed column each (cmd-limits.c prints it). */
+struct limits {
+	const struct out_col *cols;
+	size_t		 n;
+	char		**v;		/* each as text, NULL where unknown */
+	bool		*unlimited;	/* v is "unlimited", JSON's null */
 };
 struct ipc_list {
 	struct ipc_entry *entries;

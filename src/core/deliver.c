@@ -41,14 +41,14 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 }
 
 /*
- * name: the queue, for diagnostics. acknowledge(ctx) is called once the
- * messages in hand are written; put_back(ctx, ...) when a write failed,
+ * name: the queue, for diagnostics. acknowledge(ctx, n) is called once the
+ * first n messages in hand are written; put_back(ctx, ...) when a write failed,
  * or it is NULL where nothing can go back, for the reason no_back. Each
  * returns 0 or an errno.
  */
 void
 delivery_init(struct delivery *d, const char *name,
-    const struct delivery_fmt *fmt, int (*acknowledge)(void *),
+    const struct delivery_fmt *fmt, int (*acknowledge)(void *, size_t),
     int (*put_back)(void *, const char *, size_t, unsigned), void *ctx,
     const char *no_back)
 {
@@ -87,29 +87,35 @@ delivery_ready(void)
 }
 
 /*
- * The write failed after carried bytes: the messages it did not carry out
- * whole go back, in order, with their priorities.
+ * The write failed after carried bytes: the messages it carried out whole
+ * are acknowledged, and the others go back, in order, with their
+ * priorities.
  */
 static void __dead
 failed(struct delivery *d, size_t carried, int e)
 {
-	size_t i, back = 0;
+	size_t i, out, back = 0;
 	int pe = 0;
 
-	for (i = 0; i < d->np; i++) {
+	for (out = 0; out < d->np && d->p[out].end <= carried; out++)
+		continue;
+	if (out > 0 && (pe = d->acknowledge(d->ctx, out)) != 0)
+		warn_errno(pe, d->name);
+	for (i = out; i < d->np; i++) {
 		struct pending *p = &d->p[i];
 
-		if (p->end <= carried)
-			continue;
 		if (d->put_back == NULL || (pe = d->put_back(d->ctx,
 		    d->raw + p->raw, p->len, p->prio)) != 0) {
 			warnx("%s: %zu message%s could not be put back: %s",
 			    d->name, d->np - i, d->np - i == 1 ? "" : "s",
-			    d->put_back == NULL ? d->no_back : strerror(pe));
+			    d->put_back == NULL ? d->no_back :
+			    error_reason(pe));
 			break;
 		}
 		back++;
 	}
+	if (d->end != NULL)
+		d->end(d->ctx);
 	/* EINTR: a signal ended a write we waited on; it ends us. */
 	if (e == EINTR)
 		die_signal(signal_noted());
@@ -126,7 +132,7 @@ delivery_flush(struct delivery *d)
 
 	if ((e = io_write(STDOUT_FILENO, d->buf, d->len, -1, &done)) != 0)
 		failed(d, done, e);
-	if (d->np > 0 && (e = d->acknowledge(d->ctx)) != 0)
+	if (d->np > 0 && (e = d->acknowledge(d->ctx, d->np)) != 0)
 		die(e, d->name);
 	d->len = d->rawlen = d->np = 0;
 }

@@ -106,9 +106,10 @@ local_take(struct mqobj *m, char *buf, size_t cap, size_t *len,
 
 /* Messages written out: a local message was gone when it was taken. */
 static int
-local_acknowledge(struct mqobj *m)
+local_acknowledge(struct mqobj *m, size_t n)
 {
 	(void)m;
+	(void)n;
 	return 0;
 }
 

@@ -87,9 +87,12 @@ error_set(int errnum, const char *fmt, ...)
 	return errnum;
 }
 
-/* "Connection timed out" would mislead: a wait ran out, nothing else. */
-static const char *
-reason(int errnum)
+/*
+ * The words for error code errnum ("Connection timed out" would mislead:
+ * a wait ran out, nothing else).
+ */
+const char *
+error_reason(int errnum)
 {
 	if (errnum == detail.errnum) {
 		detail.errnum = 0;
@@ -127,9 +130,9 @@ warn_errno(int errnum, const char *operand)
 
 	if (operand != NULL)
 		warnx("%s: %s", safe(operand, buf, sizeof(buf)),
-		    reason(errnum));	/* the reason is ours: safe already */
+		    error_reason(errnum));	/* the reason is ours: safe already */
 	else
-		warnx("%s", reason(errnum));
+		warnx("%s", error_reason(errnum));
 }
 
 void

@@ -3,7 +3,8 @@
  * through libcurl. Configured from the environment, as etcdctl is from
  * ETCDCTL_*: IPCCTL_ETCD_ENDPOINTS (tried in turn on a connection
  * failure, a timeout or a 503), _PREFIX, _TIMEOUT (every request, dial
- * included), _CACERT, _CERT, _KEY, _USER and _PASSWORD_FILE, _HOST. The
+ * included), _CACERT, _CERT, _KEY, _USER and _PASSWORD_FILE, _HOST,
+ * _MAX_REQUEST (the cluster's limit on a request, which no API tells). The
  * password is read from its file, sent in one request body, and never
  * printed.
  */
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -24,6 +26,7 @@ struct etcd {
 	char		*endpoints[MAX_ENDPOINTS];
 	size_t		 n, cur;		/* endpoints; the one in use */
 	long		 timeout_ms;
+	long long	 max_request;		/* bytes */
 	const char	*prefix;
 	char		 host[256];
 	char		*auth;			/* "Authorization: TOKEN" */
@@ -56,6 +59,19 @@ on_data(char *p, size_t size, size_t n, void *arg)
 		return 0;		/* enough: end the transfer */
 	}
 	return n;
+}
+
+/* A watch ends early when a signal is noted: its wait is the one to end. */
+static int
+on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
+    curl_off_t d)
+{
+	(void)arg;
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	return signal_noted() != 0;
 }
 
 static const char *
@@ -152,6 +168,7 @@ etcd_connect(struct etcd **cp)
 	struct timespec ts;
 	struct etcd *c;
 	const char *errstr;
+	uint64_t size;
 	int e;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -166,6 +183,11 @@ etcd_connect(struct etcd **cp)
 	c->timeout_ms = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (c->timeout_ms <= 0)
 		c->timeout_ms = 1;
+	if ((errstr = parse_size(env("IPCCTL_ETCD_MAX_REQUEST", "1536K"),
+	    &size)) != NULL || size < 4096 || size > INT32_MAX)
+		return error_set(EINVAL, "IPCCTL_ETCD_MAX_REQUEST: %s",
+		    errstr != NULL ? errstr : "from 4K to 2G");
+	c->max_request = size;
 	c->prefix = env("IPCCTL_ETCD_PREFIX", "/ipcctl/");
 	if (getenv("IPCCTL_ETCD_HOST") != NULL)
 		snprintf(c->host, sizeof(c->host), "%s",
@@ -178,6 +200,7 @@ etcd_connect(struct etcd **cp)
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	return authenticate(c);
 }
 
@@ -196,6 +219,25 @@ etcd_disconnect(struct etcd *c)
 		explicit_bzero(c->auth, strlen(c->auth));
 	free(c->auth);
 	free(c);
+}
+
+/* The one connection of this process, made at the first call. */
+int
+etcd_shared(struct etcd **cp)
+{
+	static struct etcd *conn;
+	int e = 0;
+
+	if (conn == NULL)
+		e = etcd_connect(&conn);
+	*cp = conn;
+	return e;
+}
+
+long long
+etcd_max_request(const struct etcd *c)
+{
+	return c->max_request;
 }
 
 const char *
@@ -238,7 +280,10 @@ answer_error(long status, const char *body)
 	return e;
 }
 
-/* One POST to the endpoint in use: 0, -1 to try the next, or an error. */
+/*
+ * One POST to the endpoint in use: 0, an error, or to try the next: -1
+ * (no answer), -2 (503: the member has no leader).
+ */
 static int
 post(struct etcd *c, const char *path, const char *req, struct body *b,
     long timeout_ms)
@@ -258,11 +303,15 @@ post(struct etcd *c, const char *path, const char *req, struct body *b,
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, req);
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    timeout_ms < c->timeout_ms ? timeout_ms : c->timeout_ms);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, b->watch ? 0L : 1L);
 	c->errbuf[0] = '\0';
 	rc = curl_easy_perform(c->curl);
 	curl_slist_free_all(h);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return EINTR;
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (b->woken || (b->watch && rc == CURLE_OPERATION_TIMEDOUT &&
 	    status == 200))
@@ -270,32 +319,58 @@ post(struct etcd *c, const char *path, const char *req, struct body *b,
 	if (rc != CURLE_OK)
 		return -1;
 	if (status == 503)
-		return -1;
+		return -2;	/* a member without a leader, for now */
 	return status == 200 ? 0 : answer_error(status, b->p != NULL ? b->p :
 	    "");
 }
 
-/* Each endpoint in turn, from the one in use, until one answers. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Each endpoint in turn, from the one in use, until one answers, within
+ * timeout_ms in all. Where a member answered that it has no leader (an
+ * election), the round is tried again after a pause while time is left:
+ * requests are idempotent, so a retry never does a thing twice.
+ */
 static int
 request(struct etcd *c, const char *path, json_t *req, struct body *b,
     long timeout_ms)
 {
 	char *text = json_dumps(req, JSON_COMPACT);
+	long long end = now_ms() + timeout_ms, left;
+	bool electing = true;
 	size_t tried;
 	int e = -1;
 
 	json_decref(req);
 	if (text == NULL)
 		return ENOMEM;
-	for (tried = 0; tried < c->n && e == -1; tried++) {
-		free(b->p);
-		b->p = NULL;
-		b->len = 0;
-		if ((e = post(c, path, text, b, timeout_ms)) == -1)
-			c->cur = (c->cur + 1) % c->n;
+	while (e < 0 && electing) {
+		electing = false;
+		for (tried = 0; tried < c->n && e < 0; tried++) {
+			if ((left = end - now_ms()) <= 0)
+				break;
+			free(b->p);
+			b->p = NULL;
+			b->len = 0;
+			if ((e = post(c, path, text, b, left)) < 0)
+				c->cur = (c->cur + 1) % c->n;
+			electing |= e == -2;
+		}
+		if (e < 0 && electing && end - now_ms() > 100)
+			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+		else if (e < 0)
+			break;
 	}
 	free(text);
-	if (e == -1)
+	if (e < 0)
 		e = error_set(E_UNAVAILABLE, "no etcd endpoint answered (%s%s): "
 		    "%s", c->endpoints[0], c->n > 1 ? ", ..." : "",
 		    c->errbuf[0] != '\0' ? c->errbuf : "503 unavailable");
@@ -335,6 +410,22 @@ etcd_call_ms(struct etcd *c, const char *path, json_t *req, json_t **resp,
 }
 
 /*
+ * Milliseconds a wait under a lease of ttl seconds may watch before the
+ * lease needs renewing: a third of it, or the deadline's rest.
+ */
+long long
+etcd_slice_ms(long long ttl, const struct deadline *d)
+{
+	struct timespec left;
+	long long ms = ttl * 1000 / 3;
+
+	if (!d->forever && deadline_left(d, &left) &&
+	    left.tv_sec * 1000 + left.tv_nsec / 1000000 < ms)
+		ms = left.tv_sec * 1000 + left.tv_nsec / 1000000;
+	return ms > 0 ? ms : 1;
+}
+
+/*
  * A watch (create request req, taken) for up to ms milliseconds: 0 once
  * it reports events or the time is up (the caller looks again either
  * way), or an error.
@@ -348,5 +439,6 @@ etcd_watch(struct etcd *c, json_t *req, long long ms)
 	e = request(c, "watch", json_pack("{s:o}", "create_request", req), &b,
 	    ms > 0 ? ms : 1);
 	free(b.p);
-	return e;
+	/* Out of reach: the caller's next request says whether for good. */
+	return e == E_UNAVAILABLE ? 0 : e;
 }

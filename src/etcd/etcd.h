@@ -13,11 +13,14 @@
 /* client.c: one connection to the cluster, from the environment. */
 struct etcd;
 int	 etcd_connect(struct etcd **);
+int	 etcd_shared(struct etcd **);
+long long etcd_max_request(const struct etcd *);
 void	 etcd_disconnect(struct etcd *);
 int	 etcd_call(struct etcd *, const char *, json_t *, json_t **);
 int	 etcd_call_ms(struct etcd *, const char *, json_t *, json_t **,
 	    long long);
 int	 etcd_watch(struct etcd *, json_t *, long long);
+long long etcd_slice_ms(long long, const struct deadline *);
 const char *etcd_prefix(const struct etcd *);
 const char *etcd_host(const struct etcd *);
 
@@ -27,7 +30,18 @@ struct keeper *keeper_start(long long, long long, const char *);
 int	 keeper_fd(const struct keeper *);
 void	 keeper_stop(struct keeper *);
 
+/* list-etcd.c: the backend's row in core/backend.c's table. */
+extern const struct backend backend_etcd;
+
 extern const struct sem_ops semops_etcd;
+
+/* mq-etcd.c: queues. */
+#define MQ_PRIO_TOP		32767	/* the kernel's MQ_PRIO_MAX - 1 */
+#define MQ_MSG_DEFAULT		10	/* sizes of a queue made without */
+#define MQ_MSGSIZE_DEFAULT	8192
+extern const struct mq_ops mqops_etcd;
+int	 mq_sizes_parse(const char *, long *, long *);
+long	 mq_message_max(long long);
 
 /* json.c: the gateway's encodings: base64 bytes, int64 as strings. */
 json_t	*j_bytes(const void *, size_t);

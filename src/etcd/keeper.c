@@ -97,8 +97,8 @@ keep(void *arg)
 			break;			/* no renewal for half the time */
 		last_try = now;
 		if (renew(k, (lost_at - now) * 1000, &ttl) == 0) {
-			if (ttl <= 0 || !key_stands(k, (lost_at - boottime()) *
-			    1000))
+			if (ttl <= 0 || (k->key != NULL &&
+			    !key_stands(k, (lost_at - boottime()) * 1000)))
 				break;		/* lease or key gone */
 			last_ok = now;
 		}
@@ -108,13 +108,14 @@ keep(void *arg)
 	return NULL;
 }
 
+/* key: the one that must stand too, or NULL (a receiver's lease alone). */
 struct keeper *
 keeper_start(long long lease, long long ttl, const char *key)
 {
 	struct keeper *k;
 
-	if ((k = calloc(1, sizeof(*k))) == NULL || (k->key = strdup(key)) ==
-	    NULL)
+	if ((k = calloc(1, sizeof(*k))) == NULL ||
+	    (key != NULL && (k->key = strdup(key)) == NULL))
 		die(ENOMEM, NULL);
 	k->lease = lease;
 	k->ttl = ttl;

@@ -40,19 +40,6 @@ struct esem {
 	struct keeper	*keeper;		/* run: keeps the lease alive */
 };
 
-static struct etcd *conn;
-
-static int
-connection(struct etcd **c)
-{
-	int e = 0;
-
-	if (conn == NULL)
-		e = etcd_connect(&conn);
-	*c = conn;
-	return e;
-}
-
 /* The keys of semaphore name ("etcd:/NAME"). */
 static int
 esem_keys(struct esem *m, const char *name)
@@ -114,7 +101,7 @@ etcd_open(struct semobj *s, const char *name, const struct open_opts *o,
 	memset(m, 0, sizeof(*m));
 	s->name = name;
 	s->priv = m;
-	if ((e = connection(&m->c)) != 0 || (e = esem_keys(m, name)) != 0)
+	if ((e = etcd_shared(&m->c)) != 0 || (e = esem_keys(m, name)) != 0)
 		return e;
 	if (value == 0 && (o->flags & O_CREAT))
 		return error_set(EINVAL, "a capacity of 0 would never be taken");
@@ -422,19 +409,6 @@ wait_delete(struct esem *m, long long rev, long long ms)
 	return etcd_watch(m->c, req, ms);
 }
 
-/* Milliseconds to wait next: a third of the lease, the deadline's rest. */
-static long long
-slice_ms(const struct esem *m, const struct deadline *d)
-{
-	struct timespec left;
-	long long ms = m->ttl * 1000 / 3;
-
-	if (!d->forever && deadline_left(d, &left) &&
-	    left.tv_sec * 1000 + left.tv_nsec / 1000000 < ms)
-		ms = left.tv_sec * 1000 + left.tv_nsec / 1000000;
-	return ms > 0 ? ms : 1;
-}
-
 /*
  * Until our key ranks among the first capacity, or the deadline; ESTALE
  * where our key went away while waiting (our lease ended, the cluster
@@ -458,7 +432,7 @@ wait_turn(struct esem *m, const struct deadline *d, long long rank,
 			return d->once ? EAGAIN : ETIMEDOUT;
 		if (signal_noted())
 			return EINTR;
-		if ((e = wait_delete(m, rev, slice_ms(m, d))) != 0 ||
+		if ((e = wait_delete(m, rev, etcd_slice_ms(m->ttl, d))) != 0 ||
 		    (e = lease_keepalive(m)) != 0)
 			return e;
 	}
@@ -833,7 +807,7 @@ etcd_unlink(const char *name)
 	long long deleted = 0;
 	int e;
 
-	if ((e = connection(&m.c)) != 0 || (e = esem_keys(&m, name)) != 0)
+	if ((e = etcd_shared(&m.c)) != 0 || (e = esem_keys(&m, name)) != 0)
 		goto out;
 	if ((e = etcd_call(m.c, "kv/deleterange", json_pack("{s:o}", "key",
 	    j_str(m.cap_key)), &resp)) != 0)
