@@ -368,6 +368,7 @@ cmd_mq_send(int argc, char *argv[], const struct object *obj,
 	if (mo.noperands == 0) {
 		free(mo.operands);
 		send_stdin(&mo, &m, msgsize);
+		m.ops->close(&m);
 		return 0;
 	}
 	/* MESSAGE operands: all are checked before the first is sent. */
@@ -378,6 +379,7 @@ cmd_mq_send(int argc, char *argv[], const struct object *obj,
 		send_one(&mo, &m, mo.operands[i], strlen(mo.operands[i]),
 		    msgsize, i);
 	free(mo.operands);
+	m.ops->close(&m);
 	return 0;
 }
 

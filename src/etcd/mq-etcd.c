@@ -185,23 +185,16 @@ read_sizes(struct emq *m, const json_t *resp, size_t i)
  * reads them and counts the messages either way.
  */
 static int
-etcd_mq_open(struct mqobj *q, const char *name, const struct open_opts *o,
-    int access, struct mq_attr *attr)
+emq_open(struct emq *m, const char *name, const struct open_opts *o,
+    const struct mq_attr *attr)
 {
 	long maxmsg = attr != NULL ? attr->mq_maxmsg : MQ_MSG_DEFAULT;
 	long msgsize = attr != NULL ? attr->mq_msgsize : MQ_MSGSIZE_DEFAULT;
 	json_t *req, *resp, *read;
 	uint64_t id;
 	char sizes[64];
-	struct emq *m;
 	int e;
 
-	(void)access;
-	q->name = name;
-	q->q = q->back = (mqd_t)-1;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return ENOMEM;
-	q->priv = m;
 	if ((e = etcd_shared(&m->c)) != 0 || (e = emq_keys(m, name)) != 0)
 		return e;
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
@@ -237,6 +230,25 @@ etcd_mq_open(struct mqobj *q, const char *name, const struct open_opts *o,
 	else
 		e = read_sizes(m, resp, 0);
 	json_decref(resp);
+	return e;
+}
+
+static int
+etcd_mq_open(struct mqobj *q, const char *name, const struct open_opts *o,
+    int access, struct mq_attr *attr)
+{
+	struct emq *m;
+	int e;
+
+	(void)access;
+	q->name = name;
+	q->q = q->back = (mqd_t)-1;
+	if ((q->priv = m = calloc(1, sizeof(*m))) == NULL)
+		return ENOMEM;
+	if ((e = emq_open(m, name, o, attr)) != 0) {
+		emq_free(m);
+		q->priv = NULL;
+	}
 	return e;
 }
 
