@@ -11,16 +11,7 @@ load etcd
 BATS_TEST_TIMEOUT=300
 
 setup_file() {
-	local why
-	why=$(etcd_missing)
-	if [ -z "$why" ] && ! command -v jq >/dev/null 2>&1; then
-		why="jq is not installed"
-	fi
-	if [ -n "$why" ]; then
-		skip_file "$why"
-		return 0
-	fi
-	etcd_cluster || fail "the cluster did not come up" || return 1
+	etcd_file cluster
 }
 
 file_setup() {

@@ -14,14 +14,7 @@ BATS_TEST_TIMEOUT=120
 # ------------------------------------------------------------ the server
 
 setup_file() {
-	local why
-	why=$(etcd_missing)
-	if [ -n "$why" ]; then
-		skip_file "$why"
-		return 0
-	fi
-	etcd_single || fail "etcd did not start; its log:" \
-	    "$(tail -n 20 "$BATS_FILE_TMPDIR/etcd-t.log")"
+	etcd_file single
 }
 
 # ----------------------------------------------------------------- helpers

@@ -165,6 +165,27 @@ kill_leader() {
 	restart "$l"
 }
 
+# etcd_file single|cluster: a file's setup_file: a member of its own
+# (etcd_single), or three (etcd_cluster, which needs jq too); or every test
+# of the file skipped, with the reason.
+etcd_file() {
+	local why
+	why=$(etcd_missing)
+	if [ -z "$why" ] && [ "$1" = cluster ] && ! command -v jq >/dev/null 2>&1
+	then
+		why="jq is not installed"
+	fi
+	if [ -n "$why" ]; then
+		skip_file "$why"
+	elif [ "$1" = cluster ]; then
+		etcd_cluster || fail "the cluster did not come up; m0's log:" \
+		    "$(tail -n 20 "$BATS_FILE_TMPDIR/etcd-m0.log")"
+	else
+		etcd_single || fail "etcd did not start; its log:" \
+		    "$(tail -n 20 "$BATS_FILE_TMPDIR/etcd-t.log")"
+	fi
+}
+
 # etcd_defaults: ipcctl's etcd settings as they are by default, whatever
 # the caller's.
 etcd_defaults() {
