@@ -411,7 +411,8 @@ receiver_lease(struct emq *m)
 	if (e != 0 && e != EEXIST)
 		return e;
 	if ((m->keeper = keeper_start(m->lease, MQ_TTL, NULL)) == NULL)
-		return EAGAIN;
+		return error_set(E_UNAVAILABLE, "no thread keeps the receiver's "
+		    "lease alive");
 	fcntl(keeper_fd(m->keeper), F_SETFL, O_NONBLOCK);
 	return 0;
 }
@@ -615,9 +616,12 @@ claim(struct emq *m, const json_t *kvs)
 	if ((e = etcd_call(m->c, "kv/txn", json_pack("{s:o, s:o, s:[{s:{s:o, "
 	    "s:b}}]}", "compare", cmp, "success", ops, "failure",
 	    "request_range", "key", j_str(key), "keys_only", 1), &resp)) == 0) {
-		if (json_is_true(json_object_get(resp, "succeeded")) ||
-		    json_array_size(txn_kvs(resp, 0)) > 0)
+		/* The claims' revision: this one's, or the first try's. */
+		if (json_is_true(json_object_get(resp, "succeeded")))
 			hold(m, kvs, keys, revision(resp));
+		else if (json_array_size(txn_kvs(resp, 0)) > 0)
+			hold(m, kvs, keys, j_get_int(json_array_get(
+			    txn_kvs(resp, 0), 0), "mod_revision"));
 		else
 			e = EAGAIN;
 		json_decref(resp);
