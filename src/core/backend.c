@@ -1,6 +1,6 @@
 /*
  * Which backend keeps an object: the one table the verbs go through to
- * reach semaphores, queues and listings, by the name's scheme.
+ * reach semaphores, queues, listings and limits, by the name's scheme.
  *
  * Names written "etcd:NAME" are kept in etcd. Its client (libcurl and
  * jansson) is not linked into ipcctl, whose every local call would pay
@@ -76,14 +76,8 @@ semops_for(const char *name)
 	return backend_for(name)->sem;
 }
 
-/* A backend without queues answers 69, "unavailable". */
 const struct mq_ops *
 mqops_for(const char *name)
 {
-	const struct backend *b = backend_for(name);
-
-	if (b->mq == NULL)
-		die(error_set(E_UNAVAILABLE, "queues are not kept in %.*s",
-		    (int)strlen(b->scheme) - 1, b->scheme), name);
-	return b->mq;
+	return backend_for(name)->mq;
 }

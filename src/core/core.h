@@ -360,8 +360,9 @@ extern const struct mq_ops mqops_local;
 
 /*
  * backend.c: where an object is kept, by its name. Each backend has its
- * semaphores, its queues and its listing; the local one is POSIX IPC on
- * this host, and keeps every name today.
+ * semaphores, its queues, its listing and its limits (NULL: the verb's
+ * own, this host's); the local one is POSIX IPC on this host, the etcd
+ * one (etcd/) keeps names written "etcd:NAME".
  */
 struct ipc_list;
 struct limits;
