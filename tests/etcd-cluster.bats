@@ -79,7 +79,8 @@ EXTRA=(:)
 	[ -s killed ] || fail "no leader was killed"
 	echo "# leader $(cat killed) killed; runs that failed and were tried again: $(cat failures 2>/dev/null | wc -l)" >&3
 	"$IPCCTL" sem unlink "$E"
-	etcd_healthy || fail "the cluster did not recover"
+	etcd_healthy || fail "the cluster did not recover; $(cat killed)'s log:" \
+	    "$(tail -n 20 "$BATS_FILE_TMPDIR/etcd-$(cat killed).log")"
 }
 
 # ipcctl(1), Objects across hosts: a holder cut off from the whole cluster

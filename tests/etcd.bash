@@ -37,12 +37,17 @@ port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# free_port [BUT...]: a random loopback port in 20000-60000 that nothing
-# listens on (and that is none of BUT).
+# free_port [BUT...]: a random loopback port that nothing listens on (and
+# that is none of BUT), below the kernel's ephemeral ports: a member
+# killed and started again must find its ports free, not taken meanwhile
+# by a client's connection.
 free_port() {
-	local p i
+	local p i low=20000 high
+	read -r high _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+	    high=32768
+	((high - low >= 2000)) || low=1024
 	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+		p=$((low + (RANDOM * 32768 + RANDOM) % (high - low)))
 		[[ " $* " != *" $p "* ]] && port_free "$p" && {
 			printf '%s\n' "$p"
 			return 0
