@@ -587,6 +587,8 @@ claim(struct emq *m, const json_t *kvs)
 	char **keys, *v, *key;
 	int e;
 
+	if (n == 0)
+		return EAGAIN;		/* read again */
 	if ((keys = calloc(n, sizeof(*keys))) == NULL)
 		die(ENOMEM, NULL);
 	for (i = 0; i < n; i++) {
