@@ -282,7 +282,8 @@ answer_error(long status, const char *body)
 
 /*
  * One POST to the endpoint in use: 0, an error, or to try the next: -1
- * (no answer), -2 (503: the member has no leader).
+ * (no answer), -2 (503 or 504: the member has no leader, or timed out
+ * waiting for one).
  */
 static int
 post(struct etcd *c, const char *path, const char *req, struct body *b,
@@ -318,8 +319,9 @@ post(struct etcd *c, const char *path, const char *req, struct body *b,
 		return 0;
 	if (rc != CURLE_OK)
 		return -1;
-	if (status == 503)
-		return -2;	/* a member without a leader, for now */
+	/* A member without a leader for now, or one that waited for it. */
+	if (status == 503 || status == 504)
+		return -2;
 	return status == 200 ? 0 : answer_error(status, b->p != NULL ? b->p :
 	    "");
 }

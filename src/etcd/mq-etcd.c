@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -745,11 +746,25 @@ drop(struct emq *m, size_t n)
 	m->given -= n < m->given ? n : m->given;
 }
 
-/* The first n messages handed out are written: delete their claims. */
+/* Whether our lease's keeper said it is lost (without taking the word). */
+static bool
+lease_lost(const struct emq *m)
+{
+	struct pollfd p = { .fd = keeper_fd(m->keeper), .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/*
+ * The first n messages handed out are written: delete their claims. A
+ * cluster out of reach is waited for while our lease lives, for a lease's
+ * time at most: a claim left behind is a message received twice.
+ */
 static int
 etcd_mq_acknowledge(struct mqobj *q, size_t n)
 {
 	struct emq *m = q->priv;
+	time_t until = boottime() + MQ_TTL;
 	json_t *ops, *resp;
 	size_t i, done;
 	int e;
@@ -760,8 +775,12 @@ etcd_mq_acknowledge(struct mqobj *q, size_t n)
 			json_array_append_new(ops, json_pack("{s:{s:o}}",
 			    "request_delete_range", "key",
 			    j_str(m->claims[done + i].key)));
-		if ((e = etcd_call(m->c, "kv/txn", json_pack("{s:o}", "success",
-		    ops), &resp)) != 0)
+		while ((e = etcd_call(m->c, "kv/txn", json_pack("{s:O}",
+		    "success", ops), &resp)) == E_UNAVAILABLE &&
+		    boottime() < until && !lease_lost(m))
+			nanosleep(&(struct timespec){ 0, 200000000 }, NULL);
+		json_decref(ops);
+		if (e != 0)
 			return e;
 		json_decref(resp);
 	}
