@@ -8,6 +8,8 @@
  * password is read from its file, sent in one request body, and never
  * printed.
  */
+#include <sys/random.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,6 +411,27 @@ etcd_call_ms(struct etcd *c, const char *path, json_t *req, json_t **resp,
 	}
 	free(b.p);
 	return e;
+}
+
+/*
+ * A lease of ttl seconds, its ID chosen here before the request (in
+ * *lease: positive, never 0), so that a retried grant whose first answer
+ * was lost finds it made already.
+ */
+int
+etcd_lease_grant(struct etcd *c, long long ttl, long long *lease)
+{
+	uint64_t id;
+	json_t *resp;
+	int e;
+
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		return errno;
+	*lease = (long long)(id >> 2) + 1;
+	e = etcd_call(c, "lease/grant", json_pack("{s:o, s:o}", "ID",
+	    j_int(*lease), "TTL", j_int(ttl)), &resp);
+	json_decref(resp);
+	return e == EEXIST ? 0 : e;
 }
 
 /*

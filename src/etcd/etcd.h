@@ -21,6 +21,7 @@ int	 etcd_call_ms(struct etcd *, const char *, json_t *, json_t **,
 	    long long);
 int	 etcd_watch(struct etcd *, json_t *, long long);
 long long etcd_slice_ms(long long, const struct deadline *);
+int	 etcd_lease_grant(struct etcd *, long long, long long *);
 const char *etcd_prefix(const struct etcd *);
 const char *etcd_host(const struct etcd *);
 
@@ -50,5 +51,6 @@ json_t	*j_int(long long);
 long long j_get_int(const json_t *, const char *);
 char	*j_get_bytes(const json_t *, const char *, size_t *);
 char	*range_end(const char *);
+json_t	*txn_kvs(const json_t *, size_t);
 
 #endif /* IPCCTL_ETCD_H */

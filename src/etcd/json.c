@@ -106,3 +106,11 @@ range_end(const char *prefix)
 	end[n - 1]++;
 	return end;
 }
+
+/* The kvs of response i of a transaction's answer (a range's). */
+json_t *
+txn_kvs(const json_t *resp, size_t i)
+{
+	return json_object_get(json_object_get(json_array_get(
+	    json_object_get(resp, "responses"), i), "response_range"), "kvs");
+}

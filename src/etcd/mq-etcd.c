@@ -131,14 +131,6 @@ batch_size(const struct emq *m, long long want)
 	return want > 0 ? want : 1;
 }
 
-/* kvs of response i of a transaction's answer. */
-static json_t *
-txn_kvs(const json_t *resp, size_t i)
-{
-	return json_object_get(json_object_get(json_array_get(
-	    json_object_get(resp, "responses"), i), "response_range"), "kvs");
-}
-
 static long long
 txn_count(const json_t *resp, size_t i)
 {
@@ -395,21 +387,13 @@ static int
 receiver_lease(struct emq *m)
 {
 	char b;
-	json_t *resp;
-	uint64_t id;
 	int e;
 
 	if (m->lease != 0 && read(keeper_fd(m->keeper), &b, 1) != 1)
 		return 0;
 	keeper_stop(m->keeper);
 	m->keeper = NULL;
-	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-		return errno;
-	m->lease = (long long)(id >> 2) + 1;
-	e = etcd_call(m->c, "lease/grant", json_pack("{s:o, s:i}", "ID",
-	    j_int(m->lease), "TTL", MQ_TTL), &resp);
-	json_decref(resp);
-	if (e != 0 && e != EEXIST)
+	if ((e = etcd_lease_grant(m->c, MQ_TTL, &m->lease)) != 0)
 		return e;
 	if ((m->keeper = keeper_start(m->lease, MQ_TTL, NULL)) == NULL)
 		return error_set(E_UNAVAILABLE, "no thread keeps the receiver's "

@@ -158,14 +158,6 @@ range_keys(const struct esem *m, bool with_values)
 	    "ASCEND", "sort_target", "CREATE", "keys_only", !with_values);
 }
 
-/* Response i of a transaction's answer: its range's kvs. */
-static json_t *
-txn_kvs(const json_t *resp, size_t i)
-{
-	return json_object_get(json_object_get(json_array_get(
-	    json_object_get(resp, "responses"), i), "response_range"), "kvs");
-}
-
 /*
  * The capacity (into m) and the keys under the semaphore, by create
  * revision, read at one revision in one request: *resp is a range's
@@ -223,24 +215,6 @@ etcd_value(struct semobj *s, int *value)
 	if ((e = etcd_info(s, &i)) == 0)
 		*value = i.value;
 	return e;
-}
-
-/* A lease of ttl seconds, its ID chosen here: in *id. */
-static int
-lease_grant(struct esem *m, long long ttl, long long *lease)
-{
-	uint64_t id;
-	json_t *resp;
-	int e;
-
-	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-		return errno;
-	*lease = (long long)(id >> 2) + 1;	/* positive, never 0 */
-	e = etcd_call(m->c, "lease/grant", json_pack("{s:o, s:o}", "ID",
-	    j_int(*lease), "TTL", j_int(ttl)), &resp);
-	json_decref(resp);
-	/* A retried grant whose first answer was lost: already done. */
-	return e == EEXIST ? 0 : e;
 }
 
 static void
@@ -451,7 +425,7 @@ detach(struct esem *m, long lease_ms)
 	json_t *req, *resp;
 	int e;
 
-	if (lease_ms != 0 && (e = lease_grant(m, (lease_ms + 999) / 1000,
+	if (lease_ms != 0 && (e = etcd_lease_grant(m->c, (lease_ms + 999) / 1000,
 	    &to)) != 0)
 		return e;
 	req = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:b, s:o}}]}",
@@ -486,7 +460,7 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 	/* A waiter whose key went away queues again, at the end. */
 	do {
 		lease_revoke(m, &m->lease);
-		if ((e = lease_grant(m, m->ttl, &m->lease)) != 0)
+		if ((e = etcd_lease_grant(m->c, m->ttl, &m->lease)) != 0)
 			return e;
 		if ((e = make_key(m, holder, &rank, &rev)) == 0)
 			e = wait_turn(m, d, rank, rev);
