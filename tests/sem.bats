@@ -686,6 +686,18 @@ v=0"
 	assert_value "$N" 1
 }
 
+# ipcctl-sem(1), sem run: the sentinel only guards; one that somebody
+# killed changes nothing of how a run ends (no SIGPIPE when ipcctl tells
+# it all is well).
+@test "run: its sentinel killed meanwhile: COMMAND's status, token released" {
+	ipcctl sem create "$N" -v 1
+	run -3 --separate-stderr ipcctl sem run "$N" -- sh -c '
+		pkill -KILL -P "$PPID" -x ipcctl-sentinel || exit 9
+		exit 3'
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 1
+}
+
 @test "run: SIGTERM to ipcctl reaches COMMAND; token released; exit 143" {
 	ipcctl sem create "$N" -v 1
 	"$IPCCTL" sem run "$N" -- sh -c '

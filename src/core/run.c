@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -198,15 +199,17 @@ find_tty(bool *fg)
  * fault for each page either side writes, the largest part of what the
  * sentinel would cost every sem run. Where such a clone is not for us
  * (valgrind refuses it; AddressSanitizer knows no stack but a thread's),
- * fork does it.
+ * fork does it. Each sentinel has a stack of its own, never unmapped: an
+ * earlier one may still run on its own stack (it ends in its own time),
+ * and none outlives ipcctl's memory, which it shares.
  */
 static pid_t
 start_sentinel(int fd)
 {
-	static char *stack;
+	char *stack = NULL;
 	pid_t pid;
 
-	if (SHARED_SENTINEL_OK && stack == NULL) {
+	if (SHARED_SENTINEL_OK) {
 		stack = mmap(NULL, SENTINEL_STACK, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 		if (stack == MAP_FAILED)
@@ -234,7 +237,11 @@ run_prepare(struct runner *r)
 	r->sigfd = -1;
 	r->grace_ms = GRACE_TICKS * 10;
 	r->tty = find_tty(&r->foreground);
-	if (pipe2(fds, O_CLOEXEC) == -1)
+	/*
+	 * A socket, not a pipe: a sentinel killed by somebody must not
+	 * have SIGPIPE kill ipcctl when it writes (MSG_NOSIGNAL).
+	 */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == -1)
 		return errno;
 	if ((r->sentinel = start_sentinel(fds[0])) == -1) {
 		close(fds[0]);
@@ -270,8 +277,11 @@ spawn(struct runner *r, char *const argv[], const sigset_t *mask, int *e)
 		if (r->tty != -1 && r->foreground)
 			tcsetpgrp(r->tty, pid);
 		/* Its group, to the sentinel: no window for a SIGKILL. */
-		if (write(r->sentinel_fd, &pid, sizeof(pid)) != sizeof(pid))
+		if (send(r->sentinel_fd, &pid, sizeof(pid), MSG_NOSIGNAL) !=
+		    sizeof(pid)) {
+			child_errno = errno;
 			_exit(127);
+		}
 		signals_for_exec();
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		execvp(argv[0], argv);
@@ -406,8 +416,8 @@ run_finish(struct runner *r)
 	if (r->sigfd != -1)
 		close(r->sigfd);
 	if (r->sentinel > 0) {
-		if (write(r->sentinel_fd, &ok, 1) == -1)
-			warn_errno(errno, "sentinel");
+		/* A sentinel somebody killed has nothing left to guard. */
+		(void)send(r->sentinel_fd, &ok, 1, MSG_NOSIGNAL);
 		close(r->sentinel_fd);
 	}
 }

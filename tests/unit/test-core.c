@@ -1033,7 +1033,7 @@ test_run_lost(void)
 	struct timespec t0, t1;
 	struct runner r;
 	sigset_t set, old;
-	int fds[2], status;
+	int fds[2], status, e;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -1064,6 +1064,17 @@ test_run_lost(void)
 	run_finish(&r);
 	ok(!r.lost && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "run_wait: with no backend fd, COMMAND's own status");
+	/* Its sentinel killed: COMMAND is not started, and no SIGPIPE. */
+	if (run_prepare(&r) != 0) {
+		ok(0, "run engine: no sentinel");
+		return;
+	}
+	kill(r.sentinel, SIGKILL);
+	waitpid(r.sentinel, NULL, 0);
+	e = run_start(&r, truth, &set, &old);
+	run_finish(&r);
+	ok(e == EPIPE, "run_start: a sentinel killed: EPIPE, not SIGPIPE (%s)",
+	    strerror(e));
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
