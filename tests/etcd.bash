@@ -200,19 +200,25 @@ etcd_defaults() {
 	    IPCCTL_ETCD_PASSWORD_FILE
 }
 
+# is_etcd PID: PID is an etcd that has not ended -- not a pid of a member
+# long gone that the kernel gave to another process since.
+is_etcd() {
+	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = etcd ] && ! gone "$1"
+}
+
 # etcd_stop NAME [SIGNAL]: stop member NAME (SIGTERM, SIGKILL after 5 s;
 # or SIGNAL at once) and wait for it.
 etcd_stop() {
 	local pid i
 	pid=$(member_pid "$1")
-	[ -n "$pid" ] || return 0
+	[ -n "$pid" ] && is_etcd "$pid" || return 0
 	kill -CONT "$pid" 2>/dev/null || true
 	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
 	for ((i = 0; i < 250; i++)); do
-		gone "$pid" && break
+		is_etcd "$pid" || break
 		sleep 0.02
 	done
-	kill -KILL "$pid" 2>/dev/null || true
+	is_etcd "$pid" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null || true	# a child of this shell, or not
 	return 0
 }
