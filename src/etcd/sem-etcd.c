@@ -7,11 +7,11 @@
  * fencing number. Every waiting key is under a lease its process keeps
  * alive, so a waiter that dies leaves nothing behind.
  *
- * Requests are idempotent: the lease ID is chosen here before the first
- * request, and a key is made by a transaction that only creates and reads
- * it back, so a lost answer never leaves a second key for one request.
+ * Requests are idempotent: the lease ID is chosen before the first
+ * request (etcd_lease_grant), and a key is made by a transaction that
+ * only creates and reads it back, so a lost answer never leaves a second
+ * key for one request.
  */
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <errno.h>
