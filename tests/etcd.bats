@@ -20,7 +20,9 @@ setup_file() {
 file_setup() {
 	skip_if_skipped
 	# A test that stopped the server and failed before resuming it.
-	kill -CONT "$(member_pid t)" 2>/dev/null
+	local pid
+	pid=$(member_pid t)
+	if is_etcd "$pid"; then kill -CONT "$pid"; fi
 	E="etcd:$N"
 	KEY="/ipcctl/sem/${N#/}"
 }
