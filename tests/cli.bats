@@ -3,6 +3,7 @@
 # dispatch, the multi-call links, GNU option order and completion.
 
 load helpers
+load tty
 
 # The objects "ipcctl --help" lists, one a line.
 objects() {
@@ -577,9 +578,29 @@ offers_every_option() {
 	assert_equal "$output" "@command 6"
 	run -0 zsh_words "ipcctl sem run /x -t 5 sl"
 	assert_equal "$output" "(command) sl"
-	# compgen -c names a command once for each PATH entry holding it.
-	run -0 bash_words "ipcctl sem run /x --mode=0600 sleep"
-	assert_equal "$(sort -u <<<"$output")" "sleep"
+}
+
+# The same at a real prompt, as a user meets it: an interactive bash with
+# the bash-completion library loaded where it is installed (most Debian
+# boxes have it), Tab pressed in a terminal. Its command completion runs
+# compopt, which works only inside a real completion.
+@test "completions: bash at a terminal: a command, then its files, after sem run's NAME" {
+	local rc=$BATS_TEST_TMPDIR/.bashrc
+	{
+		echo 'PS1="$ "'
+		echo 'bc=/usr/share/bash-completion/bash_completion'
+		echo '[ -r "$bc" ] && . "$bc"'
+		echo ". '$IPCCTL_SRCDIR/completions/ipcctl'"
+	} >"$rc"
+	: >"$BATS_TEST_TMPDIR/only-file"
+	tty_start "$rc"
+	tty_type -l "ipcctl sem run /x --mode=0600 slee"
+	tty_type Tab
+	screen_wait '^\$ ipcctl sem run /x --mode=0600 sleep $'
+	tty_type -l "./only-f"
+	tty_type Tab
+	screen_wait '^\$ ipcctl sem run /x --mode=0600 sleep \./only-file $'
+	assert_equal "$(screen_count 'compopt|not found|rror')" 0 "error lines"
 }
 
 # ipcctl(1), Listing objects and Limits: ls and limits take one operand,

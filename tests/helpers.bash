@@ -39,7 +39,9 @@ teardown() {
 
 	# Background processes this test started (and recorded) go first:
 	# they may hold or wait on the objects removed below; then those
-	# that outlived their parent (orphan_track).
+	# that outlived their parent (orphan_track); a terminal's server
+	# (tty.bash) ends the shell it runs and that shell's jobs.
+	if declare -F tty_stop >/dev/null; then tty_stop; fi
 	kill_orphans
 	if [ -s "$BGPIDS" ]; then
 		while read -r pid; do
