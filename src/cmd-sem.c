@@ -207,6 +207,44 @@ cmd_sem_create(int argc, char *argv[], const struct object *obj,
 	return 0;
 }
 
+/*
+ * The semaphore stayed busy (-t ran out, or -t 0 found no token): one
+ * message for both, naming whom the wait was behind where the backend
+ * records holders -- the first dead one, which --recover would give back,
+ * else the first.
+ */
+static void
+busy(struct semobj *s, const char *name)
+{
+	static const char *state[] = { "dead", "alive", "not this host's" };
+	struct holder *h = NULL, *pick = NULL;
+	uint32_t i, n = 0, held = 0;
+	bool tracked, hosts;
+	char where[80] = "";
+
+	if (s->ops->holders(s, &h, &n, &tracked, &hosts) != 0)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		if (h[i].waiting)
+			continue;
+		held++;
+		if (pick == NULL || (pick->alive != 0 && h[i].alive == 0))
+			pick = &h[i];
+	}
+	if (pick == NULL)
+		warnx("%s: timed out", name);
+	else {
+		if (pick->host[0] != '\0')
+			snprintf(where, sizeof(where), " on %s", pick->host);
+		warnx("%s: timed out; held by pid %d%s (%s)%s%s", name,
+		    (int)pick->slot.pid, where,
+		    state[pick->alive < 0 ? 2 : pick->alive],
+		    pick->alive == 0 ? ": --recover gives its token back" : "",
+		    held > 1 ? " and others" : "");
+	}
+	free(h);
+}
+
 static int
 cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
@@ -224,6 +262,8 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 		if (!so_opt(&so, ch, arg))
 			usage_error(obj, verb, "unexpected operand: %s", arg);
 	verb_need_name(&so.v);
+	if (so.value == -1)
+		so.value = 1;	/* made by a call that then waits on it */
 	if (so.holder != 0 && ledger_slot_init(&slot, so.holder, 0, NULL) != 0)
 		usage_error(obj, verb, "holder %d: no such process",
 		    (int)so.holder);
@@ -242,6 +282,10 @@ cmd_sem_acquire(int argc, char *argv[], const struct object *obj,
 	if ((e = s.ops->acquire(&s, &d, so.holder != 0 ? &slot : NULL, &t))
 	    == EINTR && signal_noted())
 		die_signal(signal_noted());
+	if (e == EAGAIN || e == ETIMEDOUT) {
+		busy(&s, so.v.name);
+		return EX_TEMPFAIL;
+	}
 	if (e != 0)
 		die(e, so.v.name);
 	if (signal_noted())
@@ -469,8 +513,8 @@ cmd_sem_unlink(int argc, char *argv[], const struct object *obj,
 
 /*
  * sem run: the token is held exactly while COMMAND runs; the run engine
- * (core/run.c) starts it, passes signals on, and makes sure that neither
- * it nor what it starts outlives the token.
+ * (core/run.c) starts it under a guard, passes signals on, and makes sure
+ * that neither it nor what it starts outlives the token.
  */
 static const int forwarded[] = {
 	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2
@@ -499,6 +543,8 @@ run_parse(struct sem_opts *so, char ***command, long long *conflict)
 	verb_need_name(&so->v);
 	if (*command == NULL)
 		usage_error(a->obj, a->verb, "missing COMMAND");
+	if (so->value == -1)
+		so->value = 1;	/* made by a call that then waits on it */
 }
 
 /* What COMMAND learns of its token: its fencing number and its key. */
@@ -515,59 +561,88 @@ token_env(const struct token *t)
 		setenv("IPCCTL_TOKEN", t->id, 1);
 }
 
+/* The token a run holds, for the run engine's hooks. */
+struct held {
+	struct semobj		*s;
+	const struct token	*t;
+};
+
+/* In COMMAND's process, before exec: the backend learns who runs. */
+static void
+run_note(void *arg, pid_t guard, uint64_t guard_start, pid_t cmd,
+    uint64_t cmd_start)
+{
+	struct held *h = arg;
+
+	if (h->s->ops->note_run != NULL)
+		h->s->ops->note_run(h->s, h->t, guard, guard_start, cmd,
+		    cmd_start);
+}
+
+/* In the guard, once sem run has died: the token goes back. */
+static void
+run_release(void *arg)
+{
+	struct held *h = arg;
+
+	h->s->ops->release_token(h->s, h->t);
+}
+
 /*
  * Holding token t: run COMMAND and give the token back however it ends.
  * Signals in set (and SIGCHLD) are blocked; old is the mask COMMAND gets.
- * Returns the wait status, or -1 with *e where COMMAND could not start.
+ * Returns 0 with COMMAND's wait status in *status, or an error code:
+ * the exec's errno, or E_GUARD.
  */
 static int
 run_holding(struct semobj *s, struct runner *r, const struct token *t,
-    char **command, const sigset_t *set, const sigset_t *old, int *e)
+    char **command, const sigset_t *set, const sigset_t *old, int *status)
 {
-	int status = -1, re;
+	struct held h = { s, t };
+	int e = 0, re;
 
-	*e = 0;
 	token_env(t);
-	if (t->grace_ms != 0)
-		r->grace_ms = t->grace_ms;
-	if (!signal_noted() && (*e = run_start(r, command, set, old)) == 0)
-		status = run_wait(r, s->ops->lost_fd(s, t));
+	memset(r, 0, sizeof(*r));
+	r->grace_ms = t->grace_ms != 0 ? t->grace_ms : 2000;
+	r->note = run_note;
+	r->release = run_release;
+	r->note_arg = r->release_arg = &h;
+	r->guard = r->cmd = r->fd = r->sigfd = -1;
+	/* Noted only before the caller blocked what run passes on. */
+	if (signal_noted() == 0 && (e = run_start(r, command, set, old)) == 0)
+		e = run_wait(r, s->ops->lost_fd(s, t), status);
 	if ((re = s->ops->release_token(s, t)) != 0)
 		warn_errno(re, s->name);
 	run_finish(r);
 	/* A signal before COMMAND started: as if COMMAND had died of it. */
 	if (signal_noted())
 		die_signal(signal_noted());
-	return status;
+	return e;
 }
 
 /*
- * Take a token recorded as held by this process, guarded by the run
- * engine's sentinel. A signal that ends the wait ends it with nothing
- * taken. False where the semaphore stayed busy: the wait is told.
+ * Take a token recorded as held by this process. A signal that ends the
+ * wait ends it with nothing taken. False where the semaphore stayed busy:
+ * the wait is told, with whom it waited behind.
  */
 static bool
-run_acquire(struct sem_opts *so, struct semobj *s, struct runner *r,
-    char **command, struct token *t)
+run_acquire(struct sem_opts *so, struct semobj *s, char **command,
+    struct token *t)
 {
 	struct ledger_slot slot;
 	struct deadline d;
 	char cmdline[sizeof(slot.command)];
 	int e;
 
-	if ((e = run_prepare(r)) != 0)
-		die(e, so->v.name);
 	command_line(command, cmdline, sizeof(cmdline));
 	ledger_slot_init(&slot, getpid(), proc_start(getpid()), cmdline);
-	slot.guard = r->sentinel;
-	slot.guard_start = r->sentinel_start;
 	deadline_start(&d, so->v.timed ? &so->v.timeout : NULL);
 	t->leased = true;	/* kept while COMMAND runs, where leases exist */
 	t->lease_ms = so->lease_ms;
 	if ((e = s->ops->acquire(s, &d, &slot, t)) == EINTR && signal_noted())
 		die_signal(signal_noted());
 	if (e == EAGAIN || e == ETIMEDOUT) {
-		warn_errno(e, so->v.name);
+		busy(s, so->v.name);
 		return false;
 	}
 	if (e != 0)
@@ -601,7 +676,7 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	 */
 	sigemptyset(&noted);
 	signals_note(ending_signals, nending_signals, &noted);
-	if (!run_acquire(&so, &s, &r, command, &t))
+	if (!run_acquire(&so, &s, command, &t))
 		return conflict;
 	sigemptyset(&set);
 	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
@@ -609,13 +684,21 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 		sigdelset(&noted, forwarded[i]);
 	}
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGCONT);	/* passed on too */
 	sigprocmask(SIG_BLOCK, &set, &old);
 	/* Those not passed on end us again as they would; we are recorded. */
 	signals_default(&noted);
-	if ((status = run_holding(&s, &r, &t, command, &set, &old, &e)) == -1) {
+	if ((e = run_holding(&s, &r, &t, command, &set, &old, &status)) ==
+	    E_GUARD)
+		errx(EX_OSERR, "%s: the guard of COMMAND (pid %d) died: COMMAND "
+		    "and its processes were ended, the token given back",
+		    so.v.name, (int)r.guard);
+	if (e != 0 && r.cmd == -1 && r.guard > 0) {
 		warn_errno(e, command[0]);
 		return e == ENOENT ? 127 : 126;
 	}
+	if (e != 0)
+		die(e, so.v.name);
 	if (r.lost)
 		errx(EX_TEMPFAIL, "%s: the token was lost: COMMAND was ended",
 		    so.v.name);

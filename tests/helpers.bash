@@ -134,11 +134,13 @@ gone() {
 	[ "${stat%% *}" = Z ]
 }
 
-# run_child PID: the COMMAND of the "sem run" PID: its child that is not
-# its sentinel (named ipcctl-sentinel; see ipcctl-sem(1), sem run).
+# run_child PID: the COMMAND of the "sem run" PID: the child of its guard
+# (named ipcctl-guard; see ipcctl-sem(1), sem run).
 run_child() {
-	ps -o pid=,comm= --ppid "$1" 2>/dev/null |
-	    awk '$2 != "ipcctl-sentinel" { print $1 }'
+	local guard
+	guard=$(ps -o pid=,comm= --ppid "$1" 2>/dev/null |
+	    awk '$2 == "ipcctl-guard" { print $1 }')
+	[ -n "$guard" ] && ps -o pid= --ppid "$guard" | tr -d ' ' | head -1
 }
 
 # bg_track PID: kill PID (and what it started) in teardown if it still runs.

@@ -12,7 +12,7 @@ LEDGER_OFF=4096
 LEDGER_HEAD=64
 SLOT_SIZE=256
 SLOT_START=8			# offset of "start" in a slot
-COMMAND_MAX=223			# command[224] with its NUL
+COMMAND_MAX=207			# command[208] with its NUL
 
 UNTRACKED='untracked: no holder was ever recorded (sem run and --holder record them)'
 
@@ -96,10 +96,12 @@ set_slot_start() {
 	    8 "$3"
 }
 
-# run_killed NAME: "sem run NAME -- sleep 30" killed by SIGKILL while its
-# sleep runs (which is killed too); sets KILLED_PID to ipcctl's pid.
+# run_killed NAME: "sem run NAME -- sleep 30" with its guard and COMMAND
+# killed by SIGKILL at once, as "pkill -9" would: nobody is left to give
+# the token back (ipcctl-sem(1), sem run), so the entry stays for recover.
+# Sets KILLED_PID to ipcctl's pid.
 run_killed() {
-	local child st=0
+	local child guard st=0
 	"$IPCCTL" sem run "$1" -- sleep 30 3>&- &
 	KILLED_PID=$!
 	bg_track "$KILLED_PID"
@@ -107,12 +109,10 @@ run_killed() {
 	child=$CHILD
 	orphan_track "$child"
 	wait_exec "$child" sleep
-	kill -KILL "$KILLED_PID"
+	guard=$(ps -o ppid= -p "$child")
+	kill -KILL "$KILLED_PID" $guard "$child"
 	wait "$KILLED_PID" || st=$?
 	assert_equal "$st" 137 "status of the killed sem run" || return 1
-	# COMMAND ends with its sem run (ipcctl-sem(1): a command never
-	# outlives its token), and the holder counts as alive until the
-	# sentinel saw it end.
 	wait_for gone "$child" && wait_for holder_dead "$1"
 }
 
@@ -216,13 +216,13 @@ holder_dead() {
 	assert_equal "$(slot_field "$N" 0 0 d4)" 0 "pid of the freed slot"
 }
 
-@test "run records the pid of the ipcctl process, seen as COMMAND's parent" {
+@test "run records the pid of the ipcctl process, COMMAND's guard's parent" {
 	ipcctl sem create "$N" -v 1
 	run -0 --separate-stderr ipcctl sem run "$N" -- sh -c \
-	    'echo $PPID; "$IPCCTL" sem holders "$1" -r' sh "$N"
+	    'ps -o ppid= -p $PPID; "$IPCCTL" sem holders "$1" -r' sh "$N"
 	assert_equal "$stderr" ""
 	assert_equal "${#lines[@]}" 3 "lines: $output"
-	local ppid=${lines[0]}
+	local ppid=${lines[0]//[[:space:]]/}
 	assert_equal "${lines[1]}" "PID STATE SINCE COMMAND"
 	[[ ${lines[2]} =~ ^$ppid\ alive\ [0-9T:+-]+\ sh\\x20-c\\x20 ]] ||
 	    fail "not ipcctl's own pid $ppid: ${lines[2]}"
@@ -231,7 +231,7 @@ holder_dead() {
 	assert_equal "$output$stderr" ""
 }
 
-@test "run: a recorded COMMAND is cut to 223 bytes" {
+@test "run: a recorded COMMAND is cut to 207 bytes" {
 	need_jq
 	ipcctl sem create "$N" -v 1
 	local long
@@ -421,7 +421,7 @@ holder_dead() {
 	local pid=$KILLED_PID
 	assert_value "$N" 0
 	run -75 --separate-stderr ipcctl sem run "$N" -t 0 -- echo ran
-	assert_diag "ipcctl: sem run: $N: Resource temporarily unavailable"
+	assert_diag "ipcctl: sem run: $N: timed out; held by pid $pid (dead): --recover gives its token back"
 	assert_value "$N" 0
 	run -0 --separate-stderr ipcctl sem run "$N" -t 0 --recover -- echo ran
 	assert_equal "$output" ran
@@ -437,7 +437,7 @@ holder_dead() {
 	run_killed "$N"
 	local pid=$KILLED_PID
 	run -75 --separate-stderr ipcctl sem acquire "$N" -t 0
-	assert_diag "ipcctl: sem acquire: $N: Resource temporarily unavailable"
+	assert_diag "ipcctl: sem acquire: $N: timed out; held by pid $pid (dead): --recover gives its token back"
 	run -0 --separate-stderr ipcctl sem acquire "$N" -t 0 --recover
 	assert_equal "$output" ""
 	[[ $stderr =~ ^$N:\ recovered\ the\ token\ of\ pid\ $pid,\ dead,\ held\ since\ [0-9T:+-]+:\ sleep\ 30$ ]] ||
@@ -684,7 +684,7 @@ corrupt_ledger_checks() {
 
 # ------------------------------------------------- commands not UTF-8
 # ipcctl-sem(1), holders: COMMAND with non-printing characters escaped,
-# cut to 223 bytes. The JSON document stays valid UTF-8: a byte that is not
+# cut to 207 bytes. The JSON document stays valid UTF-8: a byte that is not
 # UTF-8 shows as a \ooo escape, and the cut never splits a character.
 
 # has_holder NAME PID: the first holder "holders NAME --json" lists is PID
@@ -716,13 +716,13 @@ json_command() {
 	assert_equal "$output" 'sh -c sleep 30 x\351y'
 }
 
-@test "holders --json: the 223-byte cut never splits a UTF-8 character" {
+@test "holders --json: the 207-byte cut never splits a UTF-8 character" {
 	need_jq
 	command -v iconv >/dev/null 2>&1 || skip "iconv is not installed"
 	locale -a 2>/dev/null | grep -qix 'c\.utf-\?8' || skip "no C.UTF-8 locale"
 	local e prefix="sh -c sleep 300 " want i
 	printf -v e 'é%.0s' {1..300}
-	# 223 bytes would end in the middle of an é: the prefix is even.
+	# 207 bytes would end in the middle of an é: the prefix is even.
 	(((COMMAND_MAX - ${#prefix}) % 2 == 1)) ||
 	    fail "the cut would not split a character"
 	want=$prefix
@@ -739,43 +739,72 @@ json_command() {
 }
 
 # ------------------------------------------- a command never outlives it
-# ipcctl-sem(1), run: a command never outlives its token. When sem run is
-# killed by SIGKILL, COMMAND and the processes it started in its group end
-# too; the token stays recorded as held by a dead holder, for recover.
+# ipcctl-sem(1), run: a command never outlives its token, and a dead run
+# gives its token back. When sem run is killed by SIGKILL, its guard ends
+# COMMAND and every process it started, however they detached, and gives
+# the token back itself: no recover needed.
 
-@test "run killed by SIGKILL: COMMAND and its group end within 5 s; recover works" {
-	need_jq
-	"$IPCCTL" sem run "$N" -c -v 1 -- \
-	    sh -c 'sleep 300 & echo $! >grandchild; exec sleep 300' 3>&- &
-	local pid=$! child grandchild st=0
+@test "run killed by SIGKILL: COMMAND and its processes end, the token comes back by itself" {
+	"$IPCCTL" sem run "$N" -c -- sh -c '
+		sleep 300 & echo $! >grandchild
+		setsid sh -c "echo \$\$ >detached; exec sleep 300" &
+		exec sleep 300' 3>&- &
+	local pid=$! child st=0
 	bg_track "$pid"
 	wait_for test -s grandchild
-	grandchild=$(cat grandchild)
+	wait_for test -s detached
 	wait_for has_child "$pid"
 	child=$CHILD
 	orphan_track "$child"
-	orphan_track "$grandchild"
+	orphan_track "$(cat grandchild)"
+	orphan_track "$(cat detached)"
 	wait_exec "$child" sleep
 	assert_value "$N" 0
 	kill -KILL "$pid"
 	wait "$pid" || st=$?
 	assert_equal "$st" 137 "status of the killed sem run"
 	wait_for gone "$child"
-	wait_for gone "$grandchild"
-	wait_for holder_dead "$N"
-
-	local cmd='sh -c sleep 300 & echo $! >grandchild; exec sleep 300' since
-	run -0 --separate-stderr ipcctl sem holders "$N" --json
-	assert_equal "$stderr" ""
-	assert_equal "$(jq -c '[.holders[] | [.pid, .state, .command]]' \
-	    <<<"$output")" "[[$pid,\"dead\",\"$cmd\"]]"
-	since=$(jq -r '.holders[0].since' <<<"$output")
-	assert_value "$N" 0
-	run -0 --separate-stderr ipcctl sem run "$N" --recover -t 0 -- true
-	assert_equal "$output" ""
-	assert_equal "$stderr" \
-	    "$N: recovered the token of pid $pid, dead, held since $since: $cmd"
-	assert_value "$N" 1
+	wait_for gone "$(cat grandchild)"
+	wait_for gone "$(cat detached)"
+	wait_for value_is "$N" 1
 	run -0 --separate-stderr ipcctl sem holders "$N"
 	assert_equal "$output$stderr" ""
+}
+
+# value_is NAME N: the value of NAME is N.
+value_is() {
+	[ "$("$IPCCTL" sem value "$1" 2>/dev/null)" = "$2" ]
+}
+
+# pkill -9 ipcctl kills run and its guard at once: COMMAND still runs,
+# and the ledger counts the holder alive while it does (recover gives
+# nothing back); once COMMAND is gone, recover gives the token back.
+@test "run and its guard killed at once: no recover while COMMAND runs" {
+	need_jq
+	"$IPCCTL" sem run "$N" -c -- sleep 300 3>&- &
+	local pid=$! child guard st=0
+	bg_track "$pid"
+	wait_for has_child "$pid"
+	child=$CHILD
+	orphan_track "$child"
+	wait_exec "$child" sleep
+	guard=$(ps -o ppid= -p "$child")
+	kill -KILL "$pid" $guard
+	wait "$pid" || st=$?
+	assert_equal "$st" 137 "status of the killed sem run"
+	wait_for gone $guard
+	run -0 --separate-stderr ipcctl sem recover "$N"
+	assert_equal "$output$stderr" ""
+	run -0 --separate-stderr ipcctl sem holders "$N" --json
+	assert_equal "$(jq -c '[.holders[] | [.pid, .state]]' <<<"$output")" \
+	    "[[$pid,\"alive\"]]"
+	run -75 --separate-stderr ipcctl sem run "$N" --recover -t 0 -- echo ran
+	assert_diag "ipcctl: sem run: $N: timed out; held by pid $pid (alive)"
+	kill -KILL "$child"
+	wait_for gone "$child"
+	run -0 --separate-stderr ipcctl sem run "$N" --recover -t 0 -- echo ran
+	assert_equal "$output" ran
+	[[ $stderr =~ ^$N:\ recovered\ the\ token\ of\ pid\ $pid,\ dead, ]] ||
+	    fail "stderr: $stderr"
+	assert_value "$N" 1
 }

@@ -435,7 +435,7 @@ $N 3 0600 $u $g"
 	local t0
 	t0=$(now_ms)
 	run -75 --separate-stderr ipcctl sem acquire "$N" -t 0
-	assert_diag "ipcctl: sem acquire: $N: Resource temporarily unavailable"
+	assert_diag "ipcctl: sem acquire: $N: timed out"
 	(($(now_ms) - t0 < 1000)) || fail "-t 0 blocked"
 	assert_value "$N" 0
 }
@@ -607,9 +607,9 @@ v=0"
 @test "run: busy exits 75, or CODE with -E; COMMAND does not run" {
 	ipcctl sem create "$N"
 	run -75 --separate-stderr ipcctl sem run "$N" -t 0 touch ran
-	assert_diag "ipcctl: sem run: $N: Resource temporarily unavailable"
+	assert_diag "ipcctl: sem run: $N: timed out"
 	run -3 --separate-stderr ipcctl sem run "$N" -t 0 -E 3 touch ran
-	assert_diag "ipcctl: sem run: $N: Resource temporarily unavailable"
+	assert_diag "ipcctl: sem run: $N: timed out"
 	run -0 --separate-stderr ipcctl sem run "$N" -t 0 -E 0 touch ran
 	run -9 --separate-stderr ipcctl sem run "$N" -t 0.1 \
 	    --conflict-exit-code 9 touch ran
@@ -686,15 +686,18 @@ v=0"
 	assert_value "$N" 1
 }
 
-# ipcctl-sem(1), sem run: the sentinel only guards; one that somebody
-# killed changes nothing of how a run ends (no SIGPIPE when ipcctl tells
-# it all is well).
-@test "run: its sentinel killed meanwhile: COMMAND's status, token released" {
+# ipcctl-sem(1), sem run: the guard's failure is run's failure: 71 with
+# words that name the guard, never COMMAND's status or 126; what it
+# guarded is ended and the token goes back.
+@test "run: its guard killed meanwhile: 71 naming it, COMMAND ended, token released" {
 	ipcctl sem create "$N" -v 1
-	run -3 --separate-stderr ipcctl sem run "$N" -- sh -c '
-		pkill -KILL -P "$PPID" -x ipcctl-sentinel || exit 9
-		exit 3'
-	assert_equal "$output$stderr" ""
+	run -71 --separate-stderr ipcctl sem run "$N" -- sh -c '
+		echo $$ >cmd; echo $PPID >guard
+		kill -KILL $PPID; exec sleep 300'
+	orphan_track "$(cat cmd)"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ipcctl: sem run: $N: the guard of COMMAND (pid $(cat guard)) died: COMMAND and its processes were ended, the token given back"
+	gone "$(cat cmd)" || fail "COMMAND still runs"
 	assert_value "$N" 1
 }
 
@@ -895,19 +898,22 @@ damaged_everywhere() {
 }
 
 # ------------------------------------------------ run and process groups
-# ipcctl-sem(1), run: a command never outlives its token. COMMAND runs in
-# a process group of its own, which is the terminal's foreground group
-# when run has a terminal; signals run passes on reach it there.
+# ipcctl-sem(1), run: a simple command to the shell. COMMAND runs in the
+# caller's process group, and run never changes the terminal's
+# foreground group; signals sent to run alone are passed on.
 
-@test "run: COMMAND runs in a process group of its own" {
-	run -0 --separate-stderr ipcctl sem run "$N" -c -v 1 -- \
-	    sh -c 'echo $(( $(ps -o pgid= -p $$) == $$ ))'
-	assert_equal "$output" 1 "COMMAND is its group's leader"
+@test "run: COMMAND runs in the caller's process group" {
+	local pgid
+	pgid=$(ps -o pgid= -p "$BASHPID")
+	run -0 --separate-stderr ipcctl sem run "$N" -c -- \
+	    sh -c 'ps -o pgid= -p $$'
+	assert_equal "${output//[[:space:]]/}" "${pgid//[[:space:]]/}" \
+	    "COMMAND's process group"
 	assert_equal "$stderr" ""
 	assert_value "$N" 1
 }
 
-@test "run: what COMMAND leaves running in its group ends before the token goes back" {
+@test "run: what COMMAND leaves running ends before the token goes back" {
 	# ipcctl-sem(1), run: a command never outlives its token, nor do the
 	# processes it starts. The stray here ignores nothing: SIGTERM ends it.
 	run -0 --separate-stderr ipcctl sem run "$N" -c -v 1 -- \
@@ -933,40 +939,36 @@ damaged_everywhere() {
 	assert_value "$N" 1
 }
 
-@test "run: SIGTERM reaches COMMAND in its own group; run dies by it (143)" {
+@test "run: SIGTERM to run alone reaches COMMAND; run dies by it (143)" {
 	ipcctl sem create "$N" -v 1
 	"$IPCCTL" sem run "$N" -- sh -c ': >ready; exec sleep 300' \
 	    >out 2>err 3>&- &
-	local pid=$! child pgid st=0
+	local pid=$! child st=0
 	bg_track "$pid"
 	wait_for test -e ready
 	child=$(run_child "$pid")
-	child=${child//[[:space:]]/}
-	[ -n "$child" ] || fail "sem run $pid has no child"
+	[ -n "$child" ] || fail "sem run $pid has no COMMAND"
 	orphan_track "$child"
-	pgid=$(ps -o pgid= -p "$child")
 	kill -TERM "$pid"
 	wait "$pid" || st=$?
 	assert_equal "$st" 143 "run's status"
 	assert_equal "$(cat out err)" ""
 	wait_for gone "$child"
 	assert_value "$N" 1
-	assert_equal "${pgid//[[:space:]]/}" "$child" "COMMAND's process group"
 }
 
-@test "run under a terminal: COMMAND is the terminal's foreground group" {
+@test "run under a terminal: the foreground group stays the caller's, COMMAND in it" {
 	command -v script >/dev/null 2>&1 ||
 	    skip "script (util-linux) is needed to give run a terminal"
 	local cmd
-	printf -v cmd '%q sem run %q -c -v 1 -- sh -c %q' "$IPCCTL" "$N" \
-	    'ps -o tpgid=,pgid=,pid= -p $$'
+	printf -v cmd 'ps -o tpgid=,pgid= -p $$; %q sem run %q -c -- sh -c %q' \
+	    "$IPCCTL" "$N" 'ps -o tpgid=,pgid= -p $$'
 	run -0 --separate-stderr timeout 20 script -qec "$cmd" /dev/null \
 	    </dev/null
-	local tpgid pgid pid
-	read -r tpgid pgid pid <<<"${output//$'\r'/}"
-	[[ $tpgid =~ ^[0-9]+$ && $pgid =~ ^[0-9]+$ ]] ||
-	    fail "not 'tpgid pgid pid': $output"
-	assert_equal "$tpgid" "$pgid" "terminal's foreground group"
-	assert_equal "$pgid" "$pid" "COMMAND's process group"
+	local -a l
+	mapfile -t l <<<"${output//$'\r'/}"
+	[ "${#l[@]}" = 2 ] || fail "not two lines: $output"
+	assert_equal "$(echo ${l[1]})" "$(echo ${l[0]})" \
+	    "COMMAND's terminal group and group, against its caller's"
 	assert_value "$N" 1
 }

@@ -77,6 +77,7 @@ struct object {
 #define E_DAMAGED	4096	/* the object is damaged: 65, and what is wrong */
 #define E_LIMIT		4097	/* a system limit was hit: 71, and which */
 #define E_UNAVAILABLE	4098	/* a service is out of reach: 69, and why */
+#define E_GUARD		4099	/* sem run's guard died: 71 */
 int	 error_set(int, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 const char *error_reason(int);
@@ -255,7 +256,10 @@ struct ledger_slot {
 	int32_t		 guard;		/* alive while it lives too, or 0 */
 	uint64_t	 start;		/* the process's start, clock ticks */
 	int64_t		 since;		/* when it took the token, epoch s */
-	char		 command[224];
+	char		 command[208];
+	int32_t		 cmd;		/* sem run's COMMAND, alive too; or 0 */
+	int32_t		 pad;
+	uint64_t	 cmd_start;	/* its start, clock ticks */
 	uint64_t	 guard_start;	/* the guard's start, clock ticks */
 };
 int	 ledger_read(int, struct ledger_slot **, uint32_t *, bool *);
@@ -263,6 +267,7 @@ int	 ledger_count(int);
 int	 ledger_slot_init(struct ledger_slot *, pid_t, uint64_t,
 	    const char *);
 int	 ledger_add(int, const struct ledger_slot *);
+int	 ledger_note(int, pid_t, uint64_t, pid_t, uint64_t, pid_t, uint64_t);
 int	 ledger_remove(int, bool (*)(const struct ledger_slot *, void *),
 	    void (*)(const struct ledger_slot *, void *), void *, int, int *);
 uint64_t proc_start(pid_t);
@@ -314,6 +319,9 @@ struct sem_ops {
 	int	(*holders)(struct semobj *, struct holder **, uint32_t *, bool *,
 		    bool *);
 	int	(*lost_fd)(struct semobj *, const struct token *);
+	/* sem run, before COMMAND is executed: its guard and it; or NULL. */
+	int	(*note_run)(struct semobj *, const struct token *, pid_t,
+		    uint64_t, pid_t, uint64_t);
 	int	(*unlink)(const char *);
 };
 struct semobj {
@@ -380,20 +388,22 @@ const struct mq_ops *mqops_for(const char *);
 
 /* run.c: running a command while a token is held. */
 struct runner {
-	pid_t		 pid;		/* COMMAND, leader of its own group */
-	pid_t		 sentinel;	/* ends the group if ipcctl dies */
-	uint64_t	 sentinel_start;
-	int		 sentinel_fd;
-	int		 tty;		/* the controlling terminal, or -1 */
-	bool		 foreground;	/* ipcctl had it: COMMAND gets it */
+	pid_t		 guard;		/* COMMAND's parent, a subreaper */
+	pid_t		 cmd;		/* COMMAND, once the guard says */
+	int		 fd;		/* the socket to the guard */
 	int		 sigfd;		/* the signals run_wait passes on */
 	bool		 lost;		/* the backend said the token is lost */
 	long		 grace_ms;	/* lost: SIGTERM, then SIGKILL after it */
+	/* In COMMAND's process before exec: its guard and itself. */
+	void		(*note)(void *, pid_t, uint64_t, pid_t, uint64_t);
+	void		*note_arg;
+	/* In the guard, where ipcctl died: give the token back. */
+	void		(*release)(void *);
+	void		*release_arg;
 };
-int	 run_prepare(struct runner *);
 int	 run_start(struct runner *, char *const [], const sigset_t *,
 	    const sigset_t *);
-int	 run_wait(struct runner *, int);
+int	 run_wait(struct runner *, int, int *);
 void	 run_finish(struct runner *);
 
 /* deliver.c: messages written out without loss. */

@@ -230,14 +230,18 @@ proc_alive(pid_t pid, uint64_t start)
 }
 
 /*
- * A holder is alive while its process lives, or its guard: sem run's
- * sentinel, which lives until the command's processes are gone.
+ * A holder is alive while its process lives, or sem run's guard, or
+ * COMMAND: killing every ipcctl at once leaves COMMAND running, and its
+ * token must not be recovered while it does. (An entry an older ipcctl
+ * wrote may have command text where cmd is: a pid with that start time
+ * is taken to be gone.)
  */
 bool
 holder_alive(const struct ledger_slot *s)
 {
 	return proc_alive(s->pid, s->start) ||
-	    (s->guard != 0 && proc_alive(s->guard, s->guard_start));
+	    (s->guard > 0 && proc_alive(s->guard, s->guard_start)) ||
+	    (s->cmd > 0 && proc_alive(s->cmd, s->cmd_start));
 }
 
 /* PID's command line, arguments joined by spaces, cut to fit. */
@@ -346,6 +350,47 @@ ledger_add(int fd, const struct ledger_slot *s)
 		}
 	}
 out:
+	unlock(fd);
+	return e;
+}
+
+/*
+ * sem run's entry (pid, started at start) gains its guard and COMMAND.
+ * Called in COMMAND's process between vfork and exec: system calls only,
+ * one slot read at a time. 0 or an error code; ESRCH where no entry.
+ */
+int
+ledger_note(int fd, pid_t pid, uint64_t start, pid_t guard,
+    uint64_t guard_start, pid_t cmd, uint64_t cmd_start)
+{
+	struct ledger_head h;
+	struct ledger_slot s;
+	uint32_t i;
+	size_t got;
+	off_t off;
+	int e;
+
+	if ((e = lock(fd, F_WRLCK)) != 0)
+		return e;
+	e = io_read(fd, &h, sizeof(h), LEDGER_OFF, &got);
+	if (e == 0 && (got != sizeof(h) || memcmp(h.magic, LEDGER_MAGIC, 8)))
+		h.nslots = 0;
+	for (i = 0, e = e ? e : ESRCH; e == ESRCH && i < h.nslots &&
+	    i < LEDGER_MAX_SLOTS; i++) {
+		off = SLOTS_OFF + i * sizeof(s);
+		if ((e = io_read(fd, &s, sizeof(s), off, &got)) != 0 ||
+		    got != sizeof(s))
+			break;
+		if (s.pid != pid || s.start != start) {
+			e = ESRCH;
+			continue;
+		}
+		s.guard = guard;
+		s.guard_start = guard_start;
+		s.cmd = cmd;
+		s.cmd_start = cmd_start;
+		e = io_write(fd, &s, sizeof(s), off, NULL);
+	}
 	unlock(fd);
 	return e;
 }

@@ -205,6 +205,19 @@ local_unlink(const char *name)
 	return sem_unlink(name) == -1 ? errno : 0;
 }
 
+/*
+ * The ledger's entry of a run gains its guard and COMMAND, so that the
+ * holder counts alive while any of the three lives. In COMMAND's process
+ * between vfork and exec: system calls only.
+ */
+static int
+local_note_run(struct semobj *s, const struct token *t, pid_t guard,
+    uint64_t guard_start, pid_t cmd, uint64_t cmd_start)
+{
+	return ledger_note(s->p.fd, t->pid, t->start, guard, guard_start, cmd,
+	    cmd_start);
+}
+
 const struct sem_ops semops_local = {
 	.open = local_open,
 	.close = local_close,
@@ -217,5 +230,6 @@ const struct sem_ops semops_local = {
 	.info = local_info,
 	.holders = local_holders,
 	.lost_fd = local_lost_fd,
+	.note_run = local_note_run,
 	.unlink = local_unlink,
 };

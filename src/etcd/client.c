@@ -33,6 +33,7 @@ struct etcd {
 	char		 host[256];
 	char		*auth;			/* "Authorization: TOKEN" */
 	char		 errbuf[CURL_ERROR_SIZE];
+	pid_t		 pid;			/* whose connections */
 };
 
 struct body {
@@ -176,6 +177,7 @@ etcd_connect(struct etcd **cp)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return ENOMEM;
 	*cp = c;
+	c->pid = getpid();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    (c->curl = curl_easy_init()) == NULL)
 		return error_set(E_UNAVAILABLE, "libcurl could not start");
@@ -310,6 +312,14 @@ post(struct etcd *c, const char *path, const char *req, struct body *b,
 	    timeout_ms < c->timeout_ms ? timeout_ms : c->timeout_ms);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, b->watch ? 0L : 1L);
+	/*
+	 * A forked process (sem run's guard, giving the token of a run that
+	 * died back) shares its parent's connections: none of them is its.
+	 */
+	if (c->pid != getpid()) {
+		curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(c->curl, CURLOPT_FORBID_REUSE, 1L);
+	}
 	c->errbuf[0] = '\0';
 	rc = curl_easy_perform(c->curl);
 	curl_slist_free_all(h);

@@ -1022,59 +1022,89 @@ test_mq_charge(void)
 
 /*
  * The run engine, as "sem run" drives it, with a pipe standing for a
- * backend that can lose a token: a byte on it ends COMMAND's group at
- * once, and run_wait says the token was lost.
+ * backend that can lose a token: a byte on it ends COMMAND at once, and
+ * run_wait says the token was lost.
  */
+static int released;
+
+static void
+count_release(void *arg)
+{
+	(void)arg;
+	released++;
+}
+
+static int
+runner_start(struct runner *r, char *argv[], const sigset_t *set,
+    const sigset_t *old)
+{
+	memset(r, 0, sizeof(*r));
+	r->grace_ms = 2000;
+	r->release = count_release;
+	return run_start(r, argv, set, old);
+}
+
 static void
 test_run_lost(void)
 {
 	char *sleeper[] = { "sleep", "30", NULL };
 	char *truth[] = { "true", NULL };
+	char *nothing[] = { "/nonexistent/ipcctl-test", NULL };
 	struct timespec t0, t1;
 	struct runner r;
 	sigset_t set, old;
-	int fds[2], status, e;
+	int fds[2], status = 0, e;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	if (pipe(fds) == -1 || run_prepare(&r) != 0 ||
-	    run_start(&r, sleeper, &set, &old) != 0) {
+	if (pipe(fds) == -1 || runner_start(&r, sleeper, &set, &old) != 0) {
 		ok(0, "run engine: could not start sleep 30");
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (write(fds[1], "x", 1) != 1)
 		ok(0, "run engine: could not write the pipe");
-	status = run_wait(&r, fds[0]);
+	e = run_wait(&r, fds[0], &status);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	run_finish(&r);
-	ok(r.lost && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM &&
-	    t1.tv_sec - t0.tv_sec < 5,
+	ok(e == 0 && r.lost && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGTERM && t1.tv_sec - t0.tv_sec < 5,
 	    "run_wait: a lost token ends COMMAND by SIGTERM at once (%lds)",
 	    (long)(t1.tv_sec - t0.tv_sec));
 	close(fds[0]);
 	close(fds[1]);
-	if (run_prepare(&r) != 0 || run_start(&r, truth, &set, &old) != 0) {
+	if (runner_start(&r, truth, &set, &old) != 0) {
 		ok(0, "run engine: could not start true");
 		return;
 	}
-	status = run_wait(&r, -1);
+	e = run_wait(&r, -1, &status);
 	run_finish(&r);
-	ok(!r.lost && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	ok(e == 0 && !r.lost && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "run_wait: with no backend fd, COMMAND's own status");
-	/* Its sentinel killed: COMMAND is not started, and no SIGPIPE. */
-	if (run_prepare(&r) != 0) {
-		ok(0, "run engine: no sentinel");
+	if (runner_start(&r, nothing, &set, &old) != 0) {
+		ok(0, "run engine: could not start a guard");
 		return;
 	}
-	kill(r.sentinel, SIGKILL);
-	waitpid(r.sentinel, NULL, 0);
-	e = run_start(&r, truth, &set, &old);
+	e = run_wait(&r, -1, &status);
 	run_finish(&r);
-	ok(e == EPIPE, "run_start: a sentinel killed: EPIPE, not SIGPIPE (%s)",
-	    strerror(e));
+	ok(e == ENOENT && r.cmd == -1, "run_wait: COMMAND not found: ENOENT "
+	    "(%s)", strerror(e));
+	/* Its guard killed: what it guarded is ended, and no SIGPIPE. */
+	if (runner_start(&r, sleeper, &set, &old) != 0) {
+		ok(0, "run engine: could not start a guard");
+		return;
+	}
+	/* Once COMMAND runs: the guard has said so when run_wait reads. */
+	nanosleep(&(struct timespec){ 0, 300 * 1000 * 1000 }, NULL);
+	kill(r.guard, SIGKILL);
+	e = run_wait(&r, -1, &status);
+	run_finish(&r);
+	ok(e == E_GUARD && r.cmd > 0 && kill(r.cmd, 0) == -1,
+	    "run_wait: a guard killed: E_GUARD, COMMAND ended (%d)", e);
+	ok(released == 0, "run engine: no guard gave a token back while "
+	    "ipcctl lived (%d)", released);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
