@@ -216,31 +216,28 @@ cmd_sem_create(int argc, char *argv[], const struct object *obj,
 static void
 busy(struct semobj *s, const char *name)
 {
-	static const char *state[] = { "dead", "alive", "not this host's" };
 	struct holder *h = NULL, *pick = NULL;
-	uint32_t i, n = 0, held = 0;
+	uint32_t i, n = 0;
 	bool tracked, hosts;
-	char where[80] = "";
+	char where[80] = "", state[16] = "";
 
 	if (s->ops->holders(s, &h, &n, &tracked, &hosts) != 0)
 		n = 0;
-	for (i = 0; i < n; i++) {
-		if (h[i].waiting)
-			continue;
-		held++;
-		if (pick == NULL || (pick->alive != 0 && h[i].alive == 0))
+	for (i = 0; i < n; i++)
+		if (!h[i].waiting && h[i].slot.pid > 0 && (pick == NULL ||
+		    (pick->alive != 0 && h[i].alive == 0)))
 			pick = &h[i];
-	}
 	if (pick == NULL)
 		warnx("%s: timed out", name);
 	else {
 		if (pick->host[0] != '\0')
 			snprintf(where, sizeof(where), " on %s", pick->host);
-		warnx("%s: timed out; held by pid %d%s (%s)%s%s", name,
-		    (int)pick->slot.pid, where,
-		    state[pick->alive < 0 ? 2 : pick->alive],
-		    pick->alive == 0 ? ": --recover gives its token back" : "",
-		    held > 1 ? " and others" : "");
+		if (pick->alive >= 0)
+			snprintf(state, sizeof(state), " (%s)",
+			    pick->alive ? "alive" : "dead");
+		warnx("%s: timed out; held by pid %d%s%s%s", name,
+		    (int)pick->slot.pid, where, state, pick->alive == 0 ?
+		    ": --recover gives its token back" : "");
 	}
 	free(h);
 }
@@ -707,12 +704,12 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	return WEXITSTATUS(status);
 }
 
-#define OPTS_CREATE_IF_MISSING \
+#define OPTS_CREATE_IF_MISSING(dflt) \
 	OPT_CREATE("create it if missing"), \
 	OPT_EXCLUSIVE("create it; exit 73 if it exists"), \
 	OPT_MODE, \
 	{ .name = "value", .val = 'v', .arg = "N", \
-	  .help = "initial value if created (default 0)" }
+	  .help = "initial value if created (default " dflt ")" }
 #define OPT_HOLDER_DEF(h) \
 	{ .name = "holder", .val = OPT_HOLDER, .arg = "PID", .help = (h), \
 	  .complete = COMPLETE_PID }
@@ -736,7 +733,7 @@ static const struct opt opts_acquire[] = {
 	OPT_HOLDER_DEF("record PID (e.g. the script's $$) as holder"),
 	OPT_RECOVER_DEF,
 	OPT_LEASE_DEF("etcd: the token comes back by itself after T"),
-	OPTS_CREATE_IF_MISSING,
+	OPTS_CREATE_IF_MISSING("1"),
 	{ 0 }
 };
 
@@ -744,7 +741,7 @@ static const struct opt opts_release[] = {
 	{ .name = "count", .val = 'n', .arg = "N",
 	  .help = "release N times (default 1)" },
 	OPT_HOLDER_DEF("release tokens PID holds; remove its entries"),
-	OPTS_CREATE_IF_MISSING,
+	OPTS_CREATE_IF_MISSING("0"),
 	{ 0 }
 };
 
@@ -755,7 +752,7 @@ static const struct opt opts_run[] = {
 	    "(10s)"),
 	{ .name = "conflict-exit-code", .val = 'E', .arg = "CODE",
 	  .help = "exit CODE instead of 75 when busy" },
-	OPTS_CREATE_IF_MISSING,
+	OPTS_CREATE_IF_MISSING("1"),
 	{ 0 }
 };
 

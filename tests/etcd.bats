@@ -285,7 +285,7 @@ field() {
 	assert_equal "$(field "$(token_keys | head -n 1)" Lease)" 0 "lease"
 
 	run -75 --separate-stderr ipcctl sem acquire "$E" -t 0
-	assert_diag "ipcctl: sem acquire: $E: Resource temporarily unavailable"
+	assert_diag "ipcctl: sem acquire: $E: timed out"
 	run -75 --separate-stderr ipcctl sem acquire "$E" -t 0.2
 	assert_diag "ipcctl: sem acquire: $E: timed out"
 	# Neither left a key behind.
@@ -451,9 +451,18 @@ field() {
 	wait "$pid" || st=$?
 	assert_equal "$st" 137 "run's status"
 	wait_for gone "$child"
-	# With its 10 s lease.
-	wait_secs 20 value_is 1
+	# Its guard revokes the lease (ipcctl-sem(1), sem run): well within
+	# the 10 s the lease would take by itself.
+	wait_secs 4 value_is 1
 	n_tokens 0
+}
+
+@test "run -c on a new name makes a lock (capacity 1), as locally" {
+	run -0 --separate-stderr ipcctl sem run "$E" -c -t 1 -- echo hi
+	assert_equal "$output$stderr" hi
+	run -0 --separate-stderr ipcctl sem info "$E" --pairs
+	assert_equal "$output$stderr" \
+	    "NAME=\"$E\" VALUE=\"1\" CAPACITY=\"1\" HELD=\"0\" WAITING=\"0\""
 }
 
 @test "a waiter killed by SIGKILL blocks nobody past its lease" {
@@ -487,7 +496,7 @@ field() {
 	wait_for n_tokens 1
 	assert_value "$E" 0
 	run -75 --separate-stderr ipcctl sem acquire "$E" -t 0
-	assert_diag "ipcctl: sem acquire: $E: Resource temporarily unavailable"
+	assert_diag "ipcctl: sem acquire: $E: timed out"
 	: >finished
 	wait "$pid" || st=$?
 	assert_equal "$st" 0 "etcdctl's status"

@@ -16,7 +16,14 @@ tty_start() {
 	    env -i HOME="$BATS_TEST_TMPDIR" TERM=screen \
 	    PATH="${IPCCTL%/*}:$PATH" IPCCTL="$IPCCTL" \
 	    bash --noprofile --rcfile "$rc" -i || return 1
+	TTY_DEV=$(tmux -S "$TTY_SOCK" display -p -t 0 '#{pane_tty}')
 	screen_wait '^\$ $'
+}
+
+# tty_pid PATTERN: the first process on the terminal whose command line
+# matches PATTERN (pgrep -f), so that other tests' processes never count.
+tty_pid() {
+	pgrep -t "${TTY_DEV#/dev/}" -f -- "$1" | head -1
 }
 
 # tty_type KEYS...: as tmux send-keys takes them ("Enter", "C-c", "C-z";
@@ -59,4 +66,10 @@ tty_stop() {
 	tmux -S "$TTY_SOCK" kill-server 2>/dev/null
 	TTY_SOCK=
 	return 0
+}
+
+# screen_has REGEX N: exactly N lines of the screen match REGEX (for
+# wait_for).
+screen_has() {
+	[ "$(screen_count "$1")" = "$2" ]
 }
