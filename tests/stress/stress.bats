@@ -22,6 +22,7 @@ load ../helpers
 case $BATS_TEST_NAME in
 *increment*)	stress_budget=120 ;;
 *producer*)	stress_budget=150 ;;
+*storm*)	stress_budget=$((4 * ${STORM_SECONDS:-8} + 120)) ;;
 *SIGKILL*)	stress_budget=120 ;;
 # The chaos, then up to 30 s for its workers to finish their last calls.
 *chaos*)	stress_budget=$((CHAOS_SECONDS + 90)) ;;
@@ -549,6 +550,142 @@ running() {
 	run -0 --separate-stderr ipcctl sem holders "$N"
 	assert_equal "$output" "" "holders"
 	assert_equal "$stderr" "" "holders stderr"
+}
+
+# ----------------------- 3b: kill storm on run, guard and COMMAND
+# ipcctl-sem(1), sem run: a command never outlives its token, and a dead
+# run gives its token back through its guard. Workers loop "sem run" with
+# a COMMAND that checks, as it starts, how many COMMANDs run at once (an
+# overlap detector: more than the capacity is an overlap); a killer sends
+# SIGKILL at random to a run, a guard or a COMMAND, and (with --recover)
+# to every ipcctl process of the semaphore at once, as "pkill -9 ipcctl"
+# does, which leaves the tokens of the COMMANDs still running to recover
+# once they are gone. Knobs: STORM_SECONDS (default 8 a case).
+
+# overlap_cmd CAP DIR MS: the COMMAND. Records itself (pid and start
+# time) in DIR/live, counts the records of processes still running (not
+# zombies, same start), logs an overlap past CAP, then is sleep for MS.
+overlap_cmd() {
+	cat <<-'EOF'
+		read -r st </proc/self/stat; f=(${st##*) })
+		echo "${f[19]}" >"$2/live/$$"
+		n=0
+		for l in "$2"/live/*; do
+			p=${l##*/}
+			read -r st <"/proc/$p/stat" 2>/dev/null || continue
+			g=(${st##*) })
+			[ "${g[0]}" != Z ] && [ "${g[19]}" = "$(cat "$l")" ] &&
+			    n=$((n + 1))
+		done
+		((n <= $1)) || echo "$n at once (capacity $1)" >>"$2/overlaps"
+		exec sleep "0.0$(printf '%02d' "$3")"
+	EOF
+}
+
+# storm_worker W NAME CAP RECOVER: sem run in a loop until ./stop exists,
+# the pid of the run going on in run.W.
+storm_worker() {
+	job_shell
+	local rc
+	while [ ! -e stop ]; do
+		"$IPCCTL" sem run "$2" $4 -t 5 -- bash cmd.sh "$3" "$PWD" \
+		    $((RANDOM % 60 + 5)) 2>>storm.err &
+		echo "$!" >"run.$1"
+		rc=0
+		wait "$!" || rc=$?
+		case $rc in
+		0 | 137 | 71) echo "$rc" >>statuses ;;
+		75)	[ -e stop ] || echo "exit 75" >>failures ;;
+		*)	echo "exit $rc" >>failures ;;
+		esac
+	done
+}
+
+# kids PID: PID's children (from /proc, without a fork).
+kids() {
+	local k=
+	read -r k <"/proc/$1/task/$1/children" 2>/dev/null
+	echo $k
+}
+
+# storm NAME CAP RECOVER SECONDS: one case, told on fd 3; its outcome in
+# STORM_*.
+storm() {
+	local n=$1 cap=$2 rec=$3 secs=$4 end w a r g victims nw=$(($2 + 3))
+	local -A k=([run]=0 [guard]=0 [command]=0 [all]=0)
+	local -a workers=()
+	rm -rf live stop overlaps failures statuses storm.err run.*
+	mkdir live
+	: >failures
+	: >statuses
+	overlap_cmd >cmd.sh
+	ipcctl sem create "$n" -v "$cap"
+	for ((w = 0; w < nw; w++)); do
+		storm_worker "$w" "$n" "$cap" "$rec" &
+		bg_track "$!"
+		workers+=("$!")
+	done
+	end=$((SECONDS + secs))
+	while ((SECONDS < end)); do
+		sleep "$(ms $((RANDOM % 40 + 10)))"
+		a=$((RANDOM % (${#rec} ? 4 : 3)))
+		victims=
+		if ((a == 3)); then
+			# Every run and guard of the semaphore at once.
+			for ((w = 0; w < nw; w++)); do
+				read -r r <"run.$w" 2>/dev/null || continue
+				victims+=" $r $(kids "$r")"
+			done
+		else
+			w=$((RANDOM % nw))
+			read -r r <"run.$w" 2>/dev/null || continue
+			g=$(kids "$r")
+			case $a in
+			0)	victims=$r ;;
+			1)	victims=$g ;;
+			2)	[ -z "$g" ] || victims=$(kids "$g") ;;
+			esac
+		fi
+		[ -n "${victims// /}" ] || continue
+		# shellcheck disable=SC2086
+		kill -KILL $victims 2>/dev/null || continue
+		case $a in
+		0) k[run]=$((k[run] + 1)) ;;
+		1) k[guard]=$((k[guard] + 1)) ;;
+		2) k[command]=$((k[command] + 1)) ;;
+		3) k[all]=$((k[all] + 1)) ;;
+		esac
+	done
+	: >stop
+	wait "${workers[@]}"
+	# Every COMMAND gone (those of runs killed with their guards end
+	# within 65 ms), then what they held is recovered.
+	for l in live/*; do
+		wait_for gone "${l##*/}"
+	done
+	[ -z "$rec" ] || "$IPCCTL" sem recover "$n" >/dev/null
+	STORM_VALUE=$("$IPCCTL" sem value "$n")
+	STORM_HOLDERS=$("$IPCCTL" sem holders "$n" 2>&1)
+	STORM_OVERLAPS=$(cat overlaps 2>/dev/null | wc -l)
+	STORM_RUNS=$(wc -l <statuses)
+	printf '# capacity %d%s: %d runs; SIGKILLs: %d run, %d guard, %d COMMAND, %d all at once; overlaps %d, value %d\n' \
+	    "$cap" "${rec:+ --recover}" "$STORM_RUNS" "${k[run]}" "${k[guard]}" \
+	    "${k[command]}" "${k[all]}" "$STORM_OVERLAPS" "$STORM_VALUE" >&3
+}
+
+@test "sem run SIGKILL storm on run, guard, COMMAND and all at once: no overlap, no token lost" {
+	local cap rec n secs=${STORM_SECONDS:-8}
+	seed_random
+	for cap in 1 3; do
+		for rec in "" --recover; do
+			n=$(name "storm$cap${rec:+r}")
+			storm "$n" "$cap" "$rec" "$secs"
+			assert_no_failures failures "failures (seed $STRESS_SEED_USED)"
+			assert_equal "$STORM_OVERLAPS" 0 "overlaps: $(cat overlaps 2>/dev/null)"
+			assert_equal "$STORM_VALUE" "$cap" "value after the storm"
+			assert_equal "$STORM_HOLDERS" "" "holders after the storm"
+		done
+	done
 }
 
 # --------------------------------- 4: chaos under running verbs
