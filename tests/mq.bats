@@ -1179,7 +1179,7 @@ $N 0600 $u $g 4 64 0"
 		done
 	done
 	run -64 --separate-stderr ipcctl mq send "$N" -c -t 1x hi
-	assert_usage_error "ipcctl: mq send: timeout 1x: not a duration (units: ms, s, m, h)" \
+	assert_usage_error "ipcctl: mq send: timeout 1x: not a duration (units: ms, s, m, h, d)" \
 	    mq send
 	run -64 --separate-stderr ipcctl mq create "$N" extra
 	assert_usage_error "ipcctl: mq create: unexpected operand: extra" mq create

@@ -481,7 +481,7 @@ $N 3 0600 $u $g"
 	assert_value "$N" 0
 }
 
-@test "timeouts: 500ms and 1m are accepted with their units" {
+@test "timeouts: 500ms, 1m and 1d are accepted with their units" {
 	ipcctl sem create "$N"
 	local t0 t1
 	t0=$(now_ms)
@@ -490,9 +490,9 @@ $N 3 0600 $u $g"
 	assert_diag "ipcctl: sem acquire: $N: timed out"
 	((t1 - t0 >= 400 && t1 - t0 < 2000)) ||
 	    fail "500ms waited $((t1 - t0)) ms"
-	ipcctl sem release "$N" -n 6
+	ipcctl sem release "$N" -n 8
 	local t
-	for t in 1m 500ms 2.5 0.05s 1h .5; do
+	for t in 1m 500ms 2.5 0.05s 1h .5 1d 0.5d; do
 		run -0 --separate-stderr ipcctl sem acquire "$N" -t "$t"
 		assert_equal "$output$stderr" "" "-t $t"
 	done
@@ -520,7 +520,7 @@ $N 3 0600 $u $g"
 	    sem acquire
 	run -64 --separate-stderr ipcctl sem acquire "$N" -c -t 1x
 	assert_usage_error \
-	    "ipcctl: sem acquire: timeout 1x: not a duration (units: ms, s, m, h)" \
+	    "ipcctl: sem acquire: timeout 1x: not a duration (units: ms, s, m, h, d)" \
 	    sem acquire
 	assert_no_objects
 }

@@ -72,8 +72,10 @@ make_seg() {
 }
 
 @test "create --size with suffixes: stat and info agree" {
+	# K and KiB are 1024, KB 1000, fractions allowed: as ipcmk(1).
 	local size bytes
-	for size in 4096:4096 64K:65536 1M:1048576 2k:2048 0:0; do
+	for size in 4096:4096 64K:65536 1M:1048576 2k:2048 0:0 8KiB:8192 \
+	    8KB:8000 1.5M:1572864 0.5kb:500 1.1K:1126; do
 		bytes=${size#*:} size=${size%:*}
 		run -0 --separate-stderr ipcctl shm create "$(name "$size")" \
 		    --size "$size"
@@ -589,6 +591,14 @@ $N 1048576 0600 $u $g"
 	assert_usage_error "ipcctl: shm create: size 99999999999999999999: too large" shm create
 	run -64 --separate-stderr ipcctl shm create "$N" -s 8E
 	assert_usage_error "ipcctl: shm create: size 8E: too large" shm create
+	run -64 --separate-stderr ipcctl shm create "$N" -s 16EiB
+	assert_usage_error "ipcctl: shm create: size 16EiB: too large" shm create
+	run -64 --separate-stderr ipcctl shm create "$N" -s -1.5K
+	assert_usage_error "ipcctl: shm create: size -1.5K: not a size" shm create
+	run -64 --separate-stderr ipcctl shm create "$N" -s 1.5
+	assert_usage_error "ipcctl: shm create: size 1.5: not a whole number of bytes" shm create
+	run -64 --separate-stderr ipcctl shm create "$N" -s 1KiBB
+	assert_usage_error "ipcctl: shm create: size 1KiBB: not a size (suffixes: K, M, G, T, P, E)" shm create
 	run -64 --separate-stderr ipcctl shm create "$N" -s ""
 	assert_usage_error "ipcctl: shm create: size : not a size" shm create
 	run -64 --separate-stderr ipcctl shm create "$N" -s 1KK

@@ -1,5 +1,5 @@
 /*
- * Timeouts: "2.5", "500ms", "1m", "1h". A deadline is a point on the
+ * Timeouts: "2.5", "500ms", "1m", "1h", "1d". A deadline is a point on the
  * monotonic clock, so setting the wall clock neither shortens nor
  * stretches a wait; calls that only take CLOCK_REALTIME get a conversion
  * made just before each call.
@@ -23,6 +23,7 @@ static const struct {
 	{ "ms",	NSEC / 1000 },
 	{ "m",	60 * NSEC },
 	{ "h",	3600 * NSEC },
+	{ "d",	86400 * NSEC },
 };
 
 const char *
@@ -52,7 +53,7 @@ parse_duration(const char *s, struct timespec *out)
 		if (strcmp(p, units[i].suffix) == 0)
 			unit = units[i].ns;
 	if (unit == 0)
-		return "not a duration (units: ms, s, m, h)";
+		return "not a duration (units: ms, s, m, h, d)";
 	if (whole > (unsigned long long)INT64_MAX / unit)
 		return "too large";
 	ns = (unsigned long long)((long double)frac * unit / scale + 0.5L);

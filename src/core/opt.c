@@ -30,38 +30,65 @@ parse_int(const char *s, long long min, long long max, long long *out)
 }
 
 /*
- * Decimal digits and one binary suffix (K, M, G, T, P, E). Not libbsd's
+ * A size as ipcmk(1) takes it: decimal digits, perhaps a fraction, and a
+ * suffix K, M, G, T, P or E (any case), binary alone or with "iB"
+ * (1K = 1KiB = 1024), decimal with "B" (1KB = 1000). "1.5M" is 1572864;
+ * a fraction of a byte is dropped, as ipcmk drops it. Not libbsd's
  * expand_number: version 0.11 reads "010" as octal and "0x10" as hex,
- * clamps an overflow to UINT64_MAX and ignores what follows the suffix.
+ * clamps an overflow to UINT64_MAX, ignores what follows the suffix and
+ * takes no fraction.
  */
 const char *
 parse_size(const char *s, uint64_t *out)
 {
-	static const char suffixes[] = "kmgtpe";
-	unsigned long long v;
-	const char *p;
-	char *end;
-	int shift;
+	static const char letters[] = "kmgtpe";
+	const char *p, *dot = NULL, *end, *l;
+	uint64_t v = 0, mult = 1, frac = 0, base = 1024;
+	int i;
 
-	for (p = s; isdigit((unsigned char)*p); p++)
-		continue;
-	if (p == s)
+	if (!isdigit((unsigned char)*s) &&
+	    !(*s == '.' && isdigit((unsigned char)s[1])))
 		return "not a size";
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return "too large";
-	if (*p == '\0') {
-		*out = v;
-		return NULL;
+	for (p = s; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - (*p - '0')) / 10)
+			return "too large";
+		v = v * 10 + (*p - '0');
 	}
-	if (p[1] != '\0' || (p = strchr(suffixes, tolower((unsigned char)*p)))
-	    == NULL)
-		return "not a size (suffixes: K, M, G, T, P, E)";
-	shift = 10 * (p - suffixes + 1);
-	if (v > UINT64_MAX >> shift)
+	if (*p == '.')
+		for (dot = p++; isdigit((unsigned char)*p); p++)
+			continue;
+	end = p;
+	if (*p != '\0') {
+		if ((l = strchr(letters, tolower((unsigned char)*p))) == NULL)
+			return "not a size (suffixes: K, M, G, T, P, E)";
+		p++;
+		if (p[0] == 'i' && (p[1] == 'B' || p[1] == 'b'))
+			p += 2;
+		else if (p[0] == 'B' || p[0] == 'b') {
+			base = 1000;
+			p++;
+		}
+		if (*p != '\0')
+			return "not a size (suffixes: K, M, G, T, P, E)";
+		for (i = 0; i <= l - letters; i++)
+			mult *= base;
+	} else if (dot != NULL &&
+	    strspn(dot + 1, "0") != (size_t)(end - dot - 1))
+		return "not a whole number of bytes";
+	if (v > UINT64_MAX / mult)
 		return "too large";
-	*out = v << shift;
+	/*
+	 * The fraction times mult, rounded down, from its last digit on:
+	 * floor((d * mult + floor(x)) / 10) is floor((d * mult + x) / 10),
+	 * so no digit is lost and nothing overflows (9 * 2^60 + 2^60 fits).
+	 */
+	if (dot != NULL)
+		for (p = end - 1; p > dot; p--)
+			frac = ((*p - '0') * mult + frac) / 10;
+	v *= mult;
+	if (v > UINT64_MAX - frac)
+		return "too large";
+	*out = v + frac;
 	return NULL;
 }
 

@@ -344,9 +344,31 @@ test_size(void)
 	size_bad("K", "a suffix without digits");
 	size_bad("abc", "letters");
 
-	/* "An integer with an optional binary suffix": no fractions. */
-	size_bad("1.5K", "no fractions");
-	size_bad("1.5", "no fractions without a suffix either");
+	/* As ipcmk(1): KiB and K binary, KB decimal, fractions. */
+	size_good("8KiB", 8192, "KiB is K");
+	size_good("8KB", 8000, "KB is decimal");
+	size_good("8kb", 8000, "kb, any case, is decimal");
+	size_good("1MiB", 1048576, "MiB is M");
+	size_good("1MB", 1000000, "MB is decimal");
+	size_good("2GB", 2000000000ULL, "GB is decimal");
+	size_good("1EB", 1000000000000000000ULL, "EB is decimal");
+	size_good("1.5M", 1572864, "a fraction with a suffix");
+	size_good("1.5K", 1536, "a fraction of K");
+	size_good("0.5KB", 500, "a fraction of a decimal K");
+	size_good(".5K", 512, "no digit before the point");
+	size_good("1.1K", 1126, "a fraction of a byte is dropped (1126.4)");
+	size_good("1.999999999999999999999E", (1ULL << 61) - 1,
+	    "every digit counts: just under 2 EiB, rounded down");
+	size_good("15.9999999999999999999E", UINT64_MAX,
+	    "the largest size, as a fraction of E");
+	size_good("1.0", 1, "a fraction that is a whole byte");
+	size_bad("1.5", "no fraction of a byte without a suffix");
+	size_bad("1.5KiBB", "garbage after KiB");
+	size_bad("1Ki", "Ki without B");
+	size_bad("1B", "B alone is no suffix");
+	size_bad("1.2.3K", "two points");
+	size_bad(".K", "a point alone");
+	size_bad("-1.5K", "a negative fraction");
 
 	size_bad("1 ", "trailing blank after the digits");
 
@@ -374,6 +396,8 @@ test_size(void)
 	    "UINT64_MAX + 1: refused, not clamped");
 
 	size_too_large("16E", "16 EiB overflows 64 bits");
+	size_too_large("16EiB", "16 EiB overflows 64 bits");
+	size_too_large("18.5EB", "18.5 EB overflows 64 bits");
 	size_too_large("20E", "20 EiB overflows 64 bits");
 	size_too_large("17179869184G", "2^34 GiB overflows 64 bits");
 }
@@ -565,6 +589,10 @@ test_duration(void)
 	dur_good("1.5m", 90, 0, "a fraction of a minute");
 	dur_good("1h", 3600, 0, "suffix h is hours");
 	dur_good("0.5h", 1800, 0, "half an hour");
+	dur_good("1d", 86400, 0, "suffix d is days");
+	dur_good("1.5d", 129600, 0, "a fraction of a day");
+	dur_good("106751d", 106751LL * 86400, 0,
+	    "the largest whole number of days that fits");
 	dur_good(".5", 0, 500000000, "no digits before the point");
 	dur_good("1.", 1, 0, "no digits after the point");
 	dur_good("007", 7, 0, "leading zeros are decimal");
@@ -603,7 +631,6 @@ test_duration(void)
 	dur_bad("1,5", "\"1,5\"", "a decimal comma");
 	dur_bad("1S", "\"1S\"", "suffixes are lower case");
 	dur_bad("1sec", "\"1sec\"", "only ms, s, m, h are units");
-	dur_bad("1d", "\"1d\"", "days are not a unit");
 	dur_bad("1ms5", "\"1ms5\"", "garbage after the suffix");
 	dur_bad("1\n", "\"1\\n\"", "a trailing newline");
 
@@ -612,6 +639,7 @@ test_duration(void)
 	dur_too_large("18446744073709551615", "UINT64_MAX seconds");
 	dur_too_large("9223372037", "one second past what fits");
 	dur_too_large("2562048h", "one hour past what fits");
+	dur_too_large("106752d", "one day past what fits");
 }
 
 /* ------------------------------------------------------------- deadlines */
