@@ -210,7 +210,8 @@ main(int argc, char *argv[])
 			    verb);
 		}
 		if ((obj = find_object(argv[1], false)) == NULL)
-			top_error("unknown object: ", argv[1]);
+			top_error(argv[1][0] == '-' ? "unknown option: " :
+			    "unknown object: ", argv[1]);
 		i = 2;
 	}
 	diag_init(obj, NULL);
@@ -221,7 +222,8 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if ((verb = find_verb(obj, argv[i])) == NULL)
-		usage_error(obj, NULL, "unknown verb: %s", argv[i]);
+		usage_error(obj, NULL, "unknown %s: %s", argv[i][0] == '-' ?
+		    "option" : "verb", argv[i]);
 	diag_init(obj, verb);
 	return verb->run(argc - i, argv + i, obj, verb);
 }

@@ -151,7 +151,7 @@ $top"
 	# in the place of an option of ipcctl itself
 	run -64 --separate-stderr ipcctl $'--\e[31mX'
 	assert_equal "$output" ""
-	assert_equal "$stderr" 'ipcctl: unknown object: --\033[31mX'"
+	assert_equal "$stderr" 'ipcctl: unknown option: --\033[31mX'"
 $top"
 	[[ $stderr != *$'\e'* ]] || fail "a raw ESC reached stderr"
 
@@ -189,10 +189,29 @@ usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
 }
 
 @test "unknown options: exit 64, the verb's usage on stderr" {
+	# One wording, getopt's, for short and long options alike.
 	run -64 --separate-stderr ipcctl sem value --bogus "$N"
-	assert_usage_error "ipcctl: sem value: bad option: --bogus" sem value
+	assert_usage_error "ipcctl: sem value: unknown option: --bogus" sem value
+	run -64 --separate-stderr ipcctl sem value --bogus=1 "$N"
+	assert_usage_error "ipcctl: sem value: unknown option: --bogus" sem value
 	run -64 --separate-stderr ipcctl sem value -q "$N"
 	assert_usage_error "ipcctl: sem value: unknown option: -q" sem value
+	run -64 --separate-stderr ipcctl sem info --bytes "$N"
+	assert_usage_error "ipcctl: sem info: unknown option: --bytes" sem info
+	run -64 --separate-stderr ipcctl sem info --json=yes "$N"
+	assert_usage_error "ipcctl: sem info: option takes no argument: --json" \
+	    sem info
+	run -64 --separate-stderr ipcctl ls --l
+	assert_usage_error "ipcctl: ls: ambiguous option: --l" ls
+	run -64 --separate-stderr ipcctl sem --bogus
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ipcctl: sem: unknown option: --bogus
+usage: ipcctl sem VERB [OPTIONS] [NAME] [ARGS]"
+	run -64 --separate-stderr ipcctl --bogus
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ipcctl: unknown option: --bogus
+usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]
+       ipcctl help [OBJECT [VERB]]"
 	run -64 --separate-stderr ipcctl sem acquire "$N" -t
 	assert_usage_error \
 	    "ipcctl: sem acquire: option requires an argument: -t" sem acquire

@@ -386,7 +386,7 @@ $pid $me ${IPCCTL// /\\x20}\\x20sem\\x20acquire\\x20$N fd,map"
 		assert_usage_error "ipcctl: $obj procs: unexpected operand: ${N}2" \
 		    "$obj" procs
 		run -64 --separate-stderr ipcctl "$obj" procs "$N" --bogus
-		assert_usage_error "ipcctl: $obj procs: bad option: --bogus" \
+		assert_usage_error "ipcctl: $obj procs: unknown option: --bogus" \
 		    "$obj" procs
 		run -64 --separate-stderr ipcctl "$obj" procs ''
 		assert_usage_error "ipcctl: $obj procs: : empty name" "$obj" procs

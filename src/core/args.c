@@ -84,17 +84,43 @@ args_next(struct args *a, const char **arg)
 	return ch;
 }
 
+/*
+ * What getopt found wrong, in getopt's words and one wording for short
+ * and long options alike: "unknown option: -J", "unknown option:
+ * --bytes". A long option is named without the "=VALUE" given to it.
+ */
 void
 args_bad(struct args *a, int ch)
 {
 	const char *opt = a->argv[optind - 1];
+	const struct option *lo, *match = NULL;
+	size_t len, n = 0;
 
 	if (ch == ':')
 		usage_error(a->obj, a->verb, "option requires an argument: %s",
 		    opt);
-	if (strncmp(opt, "--", 2) == 0)
-		usage_error(a->obj, a->verb, "bad option: %s", opt);
-	usage_error(a->obj, a->verb, "unknown option: -%c", optopt);
+	if (strncmp(opt, "--", 2) != 0 || opt[2] == '\0')
+		usage_error(a->obj, a->verb, "unknown option: -%c", optopt);
+	/* An exact name, or a prefix of one or of several. */
+	len = strcspn(opt + 2, "=");
+	for (lo = a->longopts; lo->name != NULL; lo++) {
+		if (strncmp(lo->name, opt + 2, len) != 0)
+			continue;
+		match = lo;
+		if (lo->name[len] == '\0') {
+			n = 1;
+			break;
+		}
+		n++;
+	}
+	if (n == 1 && opt[2 + len] == '=')
+		usage_error(a->obj, a->verb, "option takes no argument: --%s",
+		    match->name);
+	if (n > 1)
+		usage_error(a->obj, a->verb, "ambiguous option: --%.*s",
+		    (int)len, opt + 2);
+	usage_error(a->obj, a->verb, "unknown option: --%.*s", (int)len,
+	    opt + 2);
 }
 
 /* NAME in its canonical form into out; a bad one is a usage error. */
