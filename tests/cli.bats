@@ -270,6 +270,35 @@ usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]
 	done
 }
 
+@test "-J is --json wherever --json is, as in lsipc" {
+	local obj verb n=0
+	for obj in sem shm mq; do
+		for verb in $(verbs "$obj"); do
+			run -0 --separate-stderr ipcctl "$obj" "$verb" --help
+			[[ $output == *--json* ]] || continue
+			n=$((n + 1))
+			[[ $output == *"  -J, --json  "* ]] ||
+			    fail "$obj $verb --help: no -J: $output"
+		done
+	done
+	for verb in ls limits; do
+		run -0 --separate-stderr ipcctl "$verb" --help
+		[[ $output == *"  -J, --json  "* ]] ||
+		    fail "$verb --help: no -J: $output"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 10 ] || fail "only $n verbs with --json"
+	ipcctl sem create "$N" -v 2
+	run -0 --separate-stderr ipcctl sem info "$N" --json
+	local json=$output
+	run -0 --separate-stderr ipcctl sem info -J "$N"
+	assert_equal "$output$stderr" "$json"
+	ipcctl mq create "$N"
+	ipcctl mq send "$N" hi
+	run -0 --separate-stderr ipcctl mq receive "$N" -J
+	assert_equal "$output$stderr" '{"priority":0,"size":2,"data":"hi"}'
+}
+
 @test "-h and --help win wherever they stand, and nothing is done" {
 	run -0 --separate-stderr ipcctl sem create "$N" -v 3 --help
 	assert_equal "${lines[0]}" "$(usage_line sem create)"

@@ -161,7 +161,9 @@ struct out_opts {
 	enum out_format	 format;
 	bool		 noheadings;
 };
-enum { OPT_JSON = OPT_LONG_ONLY, OPT_PAIRS };
+/* -J: lsipc's short form of --json. */
+#define OPT_JSON	'J'
+enum { OPT_PAIRS = OPT_LONG_ONLY };
 #define OPTS_OUTPUT \
 	{ .name = "json", .val = OPT_JSON, .help = "one JSON document" }, \
 	{ .name = "raw", .val = 'r', .help = "raw table" }, \
