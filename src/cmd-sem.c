@@ -788,10 +788,11 @@ static const struct verb verbs_sem[] = {
 	  .summary = "print name, value, mode, owner and group",
 	  .usage = "NAME [--json | -r | --pairs]",
 	  .opts = opts_output, .operands = "name" },
-	{ .name = "unlink", .run = cmd_sem_unlink, .usage = "NAME...",
+	{ .name = "unlink", .run = cmd_sem_unlink, .usage = "[-f] NAME...",
 	  .summary = "remove semaphores",
-	  .operands = "name...",
-	  .notes = "Removes each NAME; exit 66 if one was missing.\n" },
+	  .opts = opts_unlink, .operands = "name...",
+	  .notes = "Removes each NAME; exit 66 if one was missing, 0 with "
+	  "-f.\n" },
 	{ .name = "run", .run = cmd_sem_run,
 	  .summary = "hold a token while a command runs",
 	  .usage = "NAME [-t T] [-E CODE] [--recover] [--lease T] [-c] [-x] "

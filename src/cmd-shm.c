@@ -397,10 +397,11 @@ static const struct verb verbs_shm[] = {
 	  .usage = "NAME [--json | -r | --pairs]",
 	  .opts = opts_output, .operands = "name",
 	  .notes = "A row per process: PID, USER, COMMAND, HOW (fd, map).\n" },
-	{ .name = "unlink", .run = cmd_shm_unlink, .usage = "NAME...",
+	{ .name = "unlink", .run = cmd_shm_unlink, .usage = "[-f] NAME...",
 	  .summary = "remove segments",
-	  .operands = "name...",
-	  .notes = "Removes each NAME; exit 66 if one was missing.\n" },
+	  .opts = opts_unlink, .operands = "name...",
+	  .notes = "Removes each NAME; exit 66 if one was missing, 0 with "
+	  "-f.\n" },
 	{ 0 }
 };
 

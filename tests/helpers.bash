@@ -226,7 +226,7 @@ usage_line() {
 	"sem info" | "sem holders" | "shm info" | "mq info" | "sem procs" | \
 	    "shm procs" | "mq procs")
 			u='NAME [--json | -r | --pairs]' ;;
-	"sem unlink" | "shm unlink" | "mq unlink")	u='NAME...' ;;
+	"sem unlink" | "shm unlink" | "mq unlink")	u='[-f] NAME...' ;;
 	"sem run")	u='NAME [-t T] [-E CODE] [--recover] [--lease T] [-c] [-x] [-m MODE] [-v N] [--] COMMAND [ARG...]' ;;
 	"shm create")	u='[NAME] -s SIZE [-x] [-m MODE] [--truncate]' ;;
 	"shm write")	u='NAME [-o OFFSET] [--grow] [FILE]' ;;

@@ -1051,6 +1051,22 @@ $N 0600 $u $g 4 64 0"
 	run -66 --separate-stderr ipcctl mq info "$(name c)"
 }
 
+@test "unlink -f: a missing NAME is no error, as rm -f" {
+	ipcctl mq create "$N"
+	ipcctl mq create "$(name c)"
+	run -0 --separate-stderr ipcctl mq unlink -f "$N" "$(name b)" "$(name c)"
+	assert_equal "$output$stderr" ""
+	run -66 --separate-stderr ipcctl mq info "$N"
+	run -66 --separate-stderr ipcctl mq info "$(name c)"
+	run -0 --separate-stderr ipcctl mq unlink "$(name b)" --force
+	assert_equal "$output$stderr" ""
+	run -0 --separate-stderr ipcctl mq unlink -f
+	assert_equal "$output$stderr" ""
+	# Only "missing" is forgiven: a bad name is still a usage error.
+	run -64 --separate-stderr ipcctl mq unlink -f ""
+	assert_usage_error "ipcctl: mq unlink: : empty name" mq unlink
+}
+
 @test "unlink: a bad name anywhere removes nothing; no NAME is a usage error" {
 	ipcctl mq create "$(name a)"
 	run -64 --separate-stderr ipcctl mq unlink "$(name a)" a/b

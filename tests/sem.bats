@@ -559,6 +559,22 @@ $N 3 0600 $u $g"
 	assert_sem_missing "$(name c)"
 }
 
+@test "unlink -f: a missing NAME is no error, as rm -f" {
+	ipcctl sem create "$N"
+	ipcctl sem create "$(name c)"
+	run -0 --separate-stderr ipcctl sem unlink -f "$N" "$(name b)" "$(name c)"
+	assert_equal "$output$stderr" ""
+	assert_sem_missing "$N"
+	assert_sem_missing "$(name c)"
+	run -0 --separate-stderr ipcctl sem unlink "$(name b)" --force
+	assert_equal "$output$stderr" ""
+	run -0 --separate-stderr ipcctl sem unlink -f
+	assert_equal "$output$stderr" ""
+	# Only "missing" is forgiven: a bad name is still a usage error.
+	run -64 --separate-stderr ipcctl sem unlink -f ""
+	assert_usage_error "ipcctl: sem unlink: : empty name" sem unlink
+}
+
 @test "unlink: a bad name removes nothing; no NAME is a usage error" {
 	ipcctl sem create "$N"
 	run -64 --separate-stderr ipcctl sem unlink "$N" ""

@@ -529,6 +529,22 @@ $N 1048576 0600 $u $g"
 	assert_shm_missing "$(name c)"
 }
 
+@test "unlink -f: a missing NAME is no error, as rm -f" {
+	ipcctl shm create "$N" -s 1
+	ipcctl shm create "$(name c)" -s 1
+	run -0 --separate-stderr ipcctl shm unlink -f "$N" "$(name b)" "$(name c)"
+	assert_equal "$output$stderr" ""
+	assert_shm_missing "$N"
+	assert_shm_missing "$(name c)"
+	run -0 --separate-stderr ipcctl shm unlink "$(name b)" --force
+	assert_equal "$output$stderr" ""
+	run -0 --separate-stderr ipcctl shm unlink -f
+	assert_equal "$output$stderr" ""
+	# Only "missing" is forgiven: a bad name is still a usage error.
+	run -64 --separate-stderr ipcctl shm unlink -f ""
+	assert_usage_error "ipcctl: shm unlink: : empty name" shm unlink
+}
+
 @test "unlink: a bad name anywhere removes nothing" {
 	ipcctl shm create "$(name a)" -s 1
 	run -64 --separate-stderr ipcctl shm unlink "$(name a)" a/b

@@ -115,6 +115,7 @@ void	 name_fresh(char [IPC_NAME_BUF], int (*)(const char *, void *),
 /* unlink.c: "unlink NAME...", for every object. */
 int	 unlink_names(int, char *[], const struct object *,
 	    const struct verb *, enum ipc_kind, int (*)(const char *));
+extern const struct opt opts_unlink[];	/* -f, --force */
 
 /* opt.c: numbers, sizes, modes; each returns NULL or the reason it failed. */
 const char *parse_int(const char *, long long, long long, long long *);

@@ -3,14 +3,23 @@
  * object's own unlink call.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
 
+const struct opt opts_unlink[] = {
+	{ .name = "force", .val = 'f',
+	  .help = "a missing NAME is no error (as rm -f)" },
+	{ 0 }
+};
+
 /*
- * "unlink NAME...": every name is checked before the first is removed; a
- * failure is reported and the rest are still tried. The status is the
- * first failure's.
+ * "unlink [-f] NAME...": every name is checked before the first is
+ * removed; a failure is reported and the rest are still tried. The status
+ * is the first failure's. With -f, as with rm -f, a name that is already
+ * gone is what the caller wanted: no message, no failure, and no NAME at
+ * all is no error either.
  */
 int
 unlink_names(int argc, char *argv[], const struct object *obj,
@@ -19,28 +28,32 @@ unlink_names(int argc, char *argv[], const struct object *obj,
 	char name[IPC_NAME_BUF];
 	const char *arg;
 	struct args a;
-	int ch, i, n = 0, status = 0;
-	bool dashdash = false;
+	int ch, i, n = 0, *pos, status = 0;
+	bool force = false;
 
+	if ((pos = calloc(argc, sizeof(*pos))) == NULL)
+		die(errno, NULL);
 	args_init(&a, argc, argv, obj, verb);
 	while ((ch = args_next(&a, &arg)) != -1) {
-		args_name(&a, arg, kind, name);
-		n++;
-	}
-	if (n == 0)
-		usage_error(obj, verb, "missing NAME");
-	/* Past the checks, argv[1..] holds only names and one "--". */
-	for (i = 1; i < argc; i++) {
-		if (!dashdash && strcmp(argv[i], "--") == 0) {
-			dashdash = true;
+		if (ch == 'f') {
+			force = true;
 			continue;
 		}
-		name_check(argv[i], kind, name);
-		if (unlink(name) == -1) {
+		if (ch != 1)
+			args_bad(&a, '?');
+		args_name(&a, arg, kind, name);
+		pos[n++] = a.pos;
+	}
+	if (n == 0 && !force)
+		usage_error(obj, verb, "missing NAME");
+	for (i = 0; i < n; i++) {
+		name_check(argv[pos[i]], kind, name);
+		if (unlink(name) == -1 && !(force && errno == ENOENT)) {
 			warn_errno(errno, name);
 			if (status == 0)
 				status = exit_status(errno);
 		}
 	}
+	free(pos);
 	return status;
 }
