@@ -273,6 +273,36 @@ assert_unavailable() {
 	assert_diag "ipcctl: sem value: $other: No such file or directory"
 }
 
+# ipcctl(1), ENVIRONMENT: etcdctl's variables where ipcctl's are unset;
+# never a password from the environment.
+@test "ETCDCTL_CACERT, _CERT, _KEY and _USER stand in for unset IPCCTL_ETCD_*" {
+	export ETCDCTL_CACERT=$IPCCTL_ETCD_CACERT \
+	    ETCDCTL_CERT=$IPCCTL_ETCD_CERT ETCDCTL_KEY=$IPCCTL_ETCD_KEY
+	# etcdctl's "user:password": the name only; the password is the file's.
+	export ETCDCTL_USER="alice:$WRONG_PW"
+	unset IPCCTL_ETCD_CACERT IPCCTL_ETCD_CERT IPCCTL_ETCD_KEY \
+	    IPCCTL_ETCD_USER
+	run -0 --separate-stderr ipcctl sem create "$E" -v 2
+	assert_equal "$output$stderr" ""
+	run -0 --separate-stderr ipcctl sem value "$E"
+	assert_equal "$output$stderr" 2
+	# ipcctl's own wins where set: bob has no role.
+	IPCCTL_ETCD_USER=bob IPCCTL_ETCD_PASSWORD_FILE="$PKI/bob.pw" \
+	    run -77 --separate-stderr ipcctl sem value "$E"
+	assert_diag "ipcctl: sem value: $E: etcd: etcdserver: permission denied"
+	# No password file: neither ETCDCTL_USER's nor ETCDCTL_PASSWORD is
+	# taken for one.
+	unset IPCCTL_ETCD_PASSWORD_FILE
+	ETCDCTL_USER="alice:$ALICE_PW" ETCDCTL_PASSWORD=$ALICE_PW \
+	    run -77 --separate-stderr ipcctl sem value "$E"
+	assert_diag "ipcctl: sem value: $E: etcd refused the user or password"
+	# Without ETCDCTL_CACERT the server is not trusted.
+	unset ETCDCTL_CACERT
+	IPCCTL_ETCD_PASSWORD_FILE="$PKI/alice.pw" \
+	    run -69 --separate-stderr ipcctl sem value "$E"
+	assert_equal "$output" ""
+}
+
 # ipcctl(1), Objects across hosts: etcd refusing the credentials is 77; a
 # request with none, where authentication is on, is refused.
 @test "no user where etcd's authentication is on: 77" {

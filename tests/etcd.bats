@@ -57,6 +57,29 @@ field() {
 	    fail "stderr: $stderr"
 }
 
+# ipcctl(1), ENVIRONMENT: etcdctl's variable where ipcctl's is unset.
+@test "ETCDCTL_ENDPOINTS stands in for an unset IPCCTL_ETCD_ENDPOINTS" {
+	local mine=$IPCCTL_ETCD_ENDPOINTS
+	unset IPCCTL_ETCD_ENDPOINTS
+	ETCDCTL_ENDPOINTS=$mine run -0 --separate-stderr ipcctl sem create "$E" -v 2
+	assert_equal "$output$stderr" ""
+	ETCDCTL_ENDPOINTS=$mine run -0 --separate-stderr ipcctl sem value "$E"
+	assert_equal "$output$stderr" 2
+	# Set but empty is unset.
+	IPCCTL_ETCD_ENDPOINTS= ETCDCTL_ENDPOINTS=$mine \
+	    run -0 --separate-stderr ipcctl sem value "$E"
+	assert_equal "$output$stderr" 2
+	ETCDCTL_ENDPOINTS=http://127.0.0.1:1 \
+	    run -69 --separate-stderr ipcctl sem value "$E"
+	[[ $output$stderr == "ipcctl: sem value: $E: no etcd endpoint answered (http://127.0.0.1:1): "?* ]] ||
+	    fail "stderr: $stderr"
+	# ipcctl's own wins where both are set.
+	IPCCTL_ETCD_ENDPOINTS=http://127.0.0.1:1 ETCDCTL_ENDPOINTS=$mine \
+	    run -69 --separate-stderr ipcctl sem value "$E"
+	[[ $output$stderr == "ipcctl: sem value: $E: no etcd endpoint answered (http://127.0.0.1:1): "?* ]] ||
+	    fail "stderr: $stderr"
+}
+
 # --------------------------------------------------- create, value, unlink
 
 @test "create, value, -x, -v 0, unlink; missing names: 66" {

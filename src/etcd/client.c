@@ -77,11 +77,35 @@ on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
 	return signal_noted() != 0;
 }
 
+/*
+ * IPCCTL_ETCD_NAME, or where it is unset etcdctl's ETCDCTL_NAME for
+ * ENDPOINTS, CACERT, CERT, KEY and USER: etcdctl's users have those set
+ * already. Never a password from the environment: ETCDCTL_USER's
+ * ":PASSWORD" is cut off, ETCDCTL_PASSWORD is not read.
+ */
 static const char *
 env(const char *name, const char *dflt)
 {
+	static const char *const etcdctl[] = {
+		"ENDPOINTS", "CACERT", "CERT", "KEY", "USER"
+	};
+	static char var[32], user[256];
 	const char *v = getenv(name);
+	size_t i;
 
+	for (i = 0; (v == NULL || v[0] == '\0') &&
+	    i < sizeof(etcdctl) / sizeof(etcdctl[0]) &&
+	    strncmp(name, "IPCCTL_ETCD_", 12) == 0; i++) {
+		if (strcmp(name + 12, etcdctl[i]) != 0)
+			continue;
+		snprintf(var, sizeof(var), "ETCDCTL_%s", etcdctl[i]);
+		v = getenv(var);
+		if (v != NULL && strcmp(etcdctl[i], "USER") == 0) {
+			snprintf(user, sizeof(user), "%.*s",
+			    (int)strcspn(v, ":"), v);
+			v = user;
+		}
+	}
 	return v != NULL && v[0] != '\0' ? v : dflt;
 }
 
