@@ -21,6 +21,7 @@
 
 struct table {
 	struct libscols_table	*tb;
+	enum out_format		 format;
 };
 
 /*
@@ -34,6 +35,7 @@ struct table {
 	F(scols_line_set_data) \
 	F(scols_new_table) \
 	F(scols_print_table) \
+	F(scols_print_table_to_string) \
 	F(scols_table_enable_export) \
 	F(scols_table_enable_json) \
 	F(scols_table_enable_noheadings) \
@@ -97,6 +99,7 @@ table_new(const char *name, const struct out_col *cols, size_t ncols,
 	if ((t = malloc(sizeof(*t))) == NULL ||
 	    (t->tb = sc.scols_new_table()) == NULL)
 		die(ENOMEM, NULL);
+	t->format = o->format;
 	sc.scols_table_set_name(t->tb, name);
 	sc.scols_table_enable_json(t->tb, o->format == OUT_JSON);
 	sc.scols_table_enable_raw(t->tb, o->format == OUT_RAW);
@@ -153,10 +156,33 @@ table_setf(struct table *t, struct libscols_line *ln, size_t col,
 	(void)t;
 }
 
+/*
+ * Plain and raw rows end where their last value does: libsmartcols pads
+ * an empty last cell (and raw separates it), and a row that ends in
+ * blanks trips diff, grep 'x$' and every editor. Values hold no trailing
+ * blank of their own: raw escapes blanks, plain cells are padded only.
+ */
 void
 table_print(struct table *t)
 {
-	sc.scols_print_table(t->tb);
+	char *s = NULL, *p, *e;
+	size_t len;
+
+	if (t->format == OUT_JSON || t->format == OUT_PAIRS)
+		sc.scols_print_table(t->tb);
+	else {
+		if (sc.scols_print_table_to_string(t->tb, &s) != 0)
+			die(ENOMEM, NULL);
+		for (p = s; p != NULL && *p != '\0'; p = e + (*e == '\n')) {
+			e = p + strcspn(p, "\n");
+			for (len = e - p; len > 0 && p[len - 1] == ' '; len--)
+				continue;
+			/* The string's last row has no newline of its own. */
+			fwrite(p, 1, len, stdout);
+			putchar('\n');
+		}
+		free(s);
+	}
 	sc.scols_unref_table(t->tb);
 	free(t);
 }
