@@ -34,25 +34,25 @@ enum {
 
 /* The column names are the --pairs keys; JSON has them in lower case. */
 static const struct out_col limit_cols[L_NLIMITS] = {
-	{ "PAGE_SIZE",			COL_NUM,  false },
+	{ "PAGE_SIZE",			COL_BYTES, false },
 	{ "SEM_VALUE_MAX",		COL_NUM,  false },
 	{ "SEM_VALUE_SUPPORTED",	COL_BOOL, false },
 	{ "SEM_TIMEOUT_SUPPORTED",	COL_BOOL, false },
 	{ "MQ_SUPPORTED",		COL_BOOL, false },
 	{ "MQ_PRIO_MAX",		COL_NUM,  false },
 	{ "MQ_MSG_DEFAULT",		COL_NUM,  false },
-	{ "MQ_MSGSIZE_DEFAULT",		COL_NUM,  false },
+	{ "MQ_MSGSIZE_DEFAULT",		COL_BYTES, false },
 	{ "MQ_MSG_MAX",			COL_NUM,  false },
-	{ "MQ_MSGSIZE_MAX",		COL_NUM,  false },
+	{ "MQ_MSGSIZE_MAX",		COL_BYTES, false },
 	{ "MQ_QUEUES_MAX",		COL_NUM,  false },
-	{ "RLIMIT_MSGQUEUE",		COL_NUM,  false },
-	{ "RLIMIT_MSGQUEUE_HARD",	COL_NUM,  false },
-	{ "RLIMIT_MSGQUEUE_USED",	COL_NUM,  false },
+	{ "RLIMIT_MSGQUEUE",		COL_BYTES, false },
+	{ "RLIMIT_MSGQUEUE_HARD",	COL_BYTES, false },
+	{ "RLIMIT_MSGQUEUE_USED",	COL_BYTES, false },
 	{ "USER_SIGNAL_MIN",		COL_NUM,  false },
 	{ "USER_SIGNAL_MAX",		COL_NUM,  false },
 	{ "SHM_DIR",			COL_STR,  false },
-	{ "SHM_SIZE",			COL_NUM,  false },
-	{ "SHM_FREE",			COL_NUM,  false },
+	{ "SHM_SIZE",			COL_BYTES, false },
+	{ "SHM_FREE",			COL_BYTES, false },
 	{ "MQ_DIR",			COL_STR,  false },
 	{ "MQ_MOUNTED",			COL_BOOL, false },
 };
@@ -190,7 +190,7 @@ print_row(const struct limits *l, const struct out_opts *out)
 	table_print(t);
 }
 
-/* KEY VALUE rows, the keys as JSON has them. */
+/* KEY VALUE rows, the keys as JSON has them; sizes as 8K unless -b. */
 static void
 print_list(const struct limits *l, const struct out_opts *out)
 {
@@ -200,7 +200,8 @@ print_list(const struct limits *l, const struct out_opts *out)
 	};
 	struct libscols_line *ln;
 	struct table *t;
-	char key[32];
+	char key[32], size[SIZE_BUF];
+	long long v;
 	size_t i, j;
 
 	t = table_new("limits", cols, 2, out);
@@ -211,12 +212,17 @@ print_list(const struct limits *l, const struct out_opts *out)
 		key[j] = '\0';
 		ln = table_row(t);
 		table_set(t, ln, 0, key);
-		table_set(t, ln, 1, l->v[i]);
+		if (l->cols[i].type == COL_BYTES && output_human(out) &&
+		    l->v[i] != NULL && parse_int(l->v[i], 0, LLONG_MAX, &v) ==
+		    NULL)
+			table_set(t, ln, 1, fmt_size(v, size));
+		else
+			table_set(t, ln, 1, l->v[i]);
 	}
 	table_print(t);
 }
 
-const struct opt opts_limits[] = { OPTS_OUTPUT, { 0 } };
+const struct opt opts_limits[] = { OPT_BYTES_DEF, OPTS_OUTPUT, { 0 } };
 
 int
 cmd_limits(int argc, char *argv[], const struct object *obj,

@@ -29,12 +29,12 @@ static const struct {
 	{ { "OWNER",		COL_STR, false }, "owner's user name, or uid" },
 	{ { "GROUP",		COL_STR, false }, "group name, or gid" },
 	{ { "MODE",		COL_STR, false }, "permissions in octal" },
-	{ { "SIZE",		COL_NUM, true },
+	{ { "SIZE",		COL_BYTES, true },
 	  "bytes: a segment's size, or what a queue's messages hold" },
 	{ { "VALUE",		COL_NUM, true }, "a semaphore's value" },
 	{ { "MESSAGES",		COL_NUM, true }, "messages in a queue" },
 	{ { "MAX_MESSAGES",	COL_NUM, true }, "messages a queue can hold" },
-	{ { "MESSAGE_SIZE",	COL_NUM, true },
+	{ { "MESSAGE_SIZE",	COL_BYTES, true },
 	  "bytes of a queue's largest message" },
 	{ { "HOLDERS",		COL_NUM, true },
 	  "holders a semaphore's ledger records" },
@@ -409,6 +409,7 @@ const struct opt opts_ls[] = {
 	{ .name = "unused", .val = OPT_UNUSED,
 	  .help = "only objects no process has open or mapped" },
 	{ .name = "noheadings", .val = 'n', .help = "no header line" },
+	OPT_BYTES_DEF,
 	OPTS_OUTPUT,
 	{ 0 }
 };

@@ -619,6 +619,7 @@ static const struct opt opts_receive[] = {
 };
 
 static const struct opt opts_output[] = { OPTS_OUTPUT, { 0 } };
+static const struct opt opts_info[] = { OPT_BYTES_DEF, OPTS_OUTPUT, { 0 } };
 
 static const struct opt opts_notify[] = {
 	OPT_TIMEOUT("give up after T; exit 75"),
@@ -645,8 +646,8 @@ static const struct verb verbs_mq[] = {
 	  .opts = opts_receive, .operands = "name" },
 	{ .name = "info", .run = cmd_mq_info,
 	  .summary = "print name, mode, owner, group, sizes and messages",
-	  .usage = "NAME [--json | -r | --pairs]",
-	  .opts = opts_output, .operands = "name" },
+	  .usage = "NAME [-b] [--json | -r | --pairs]",
+	  .opts = opts_info, .operands = "name" },
 	{ .name = "notify", .run = cmd_mq_notify,
 	  .summary = "wait until a queue holds a message, then run a command",
 	  .usage = "NAME [-t T] [[--] COMMAND [ARG...]]",

@@ -366,6 +366,7 @@ static const struct opt opts_read[] = {
 };
 
 static const struct opt opts_output[] = { OPTS_OUTPUT, { 0 } };
+static const struct opt opts_info[] = { OPT_BYTES_DEF, OPTS_OUTPUT, { 0 } };
 
 static const struct verb verbs_shm[] = {
 	{ .name = "create", .run = cmd_shm_create,
@@ -390,8 +391,8 @@ static const struct verb verbs_shm[] = {
 	  .notes = "Sets the segment's size (ftruncate).\n" },
 	{ .name = "info", .run = cmd_shm_info,
 	  .summary = "print name, size, mode, owner and group",
-	  .usage = "NAME [--json | -r | --pairs]",
-	  .opts = opts_output, .operands = "name" },
+	  .usage = "NAME [-b] [--json | -r | --pairs]",
+	  .opts = opts_info, .operands = "name" },
 	{ .name = "procs", .run = cmd_shm_procs,
 	  .summary = "list the processes that have it open or mapped",
 	  .usage = "NAME [--json | -r | --pairs]",

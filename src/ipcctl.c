@@ -17,14 +17,14 @@
 static const struct verb bare_verbs[] = {
 	{ .name = "limits", .run = cmd_limits,
 	  .summary = "print what this platform supports and its limits",
-	  .usage = "[etcd:] [--json | -r | --pairs]",
+	  .usage = "[etcd:] [-b] [--json | -r | --pairs]",
 	  .opts = opts_limits, .operands = "cluster",
 	  .notes = "What this platform supports and its limits; with etcd:, "
 	  "the etcd\ncluster's.\n" },
 	{ .name = "ls", .alias = "list", .run = cmd_ls,
 	  .summary = "list every semaphore, segment and queue",
 	  .usage = "[etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] "
-	  "[--json | -r | --pairs]",
+	  "[-b] [--json | -r | --pairs]",
 	  .opts = opts_ls, .operands = "cluster",
 	  .notes = "Every POSIX IPC object this host shows; with etcd:, every "
 	  "semaphore\nand queue the etcd cluster keeps.\n" },

@@ -92,8 +92,8 @@ objects:
   mq        message queues
 
 verbs without an object:
-  limits    [etcd:] [--json | -r | --pairs]
-  ls        [etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]
+  limits    [etcd:] [-b] [--json | -r | --pairs]
+  ls        [etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [-b] [--json | -r | --pairs]
 
 'ipcctl OBJECT --help' lists an object's verbs; see ipcctl(1)"
 }

@@ -200,6 +200,8 @@ info_table() {
 	ipcctl mq create "$Q"
 	run -0 --separate-stderr ipcctl mq info "$Q"
 	assert_equal "$stderr" ""
+	assert_equal "$output" "$(info_table "$Q" 10 8K 0)"
+	run -0 --separate-stderr ipcctl mq info "$Q" -b
 	assert_equal "$output" "$(info_table "$Q" 10 8192 0)"
 	run -0 --separate-stderr ipcctl mq info "$Q" --json
 	assert_equal "$stderr" ""
@@ -223,7 +225,7 @@ info_table() {
 	eval "$output"
 	assert_equal "$NAME:$MAX_MESSAGES:$MESSAGE_SIZE:$MESSAGES" "$Q:10:8192:3"
 	run -0 --separate-stderr ipcctl mq info "$Q"
-	assert_equal "$output" "$(info_table "$Q" 10 8192 3)"
+	assert_equal "$output" "$(info_table "$Q" 10 8K 3)"
 }
 
 # ipcctl(1), Objects across hosts: processes are a host's.

@@ -223,9 +223,10 @@ usage_line() {
 	"sem release")	u='NAME [-n N] [--holder PID] [-c] [-x] [-m MODE] [-v N]' ;;
 	"sem value")	u='NAME' ;;
 	"sem recover")	u='NAME [--host H]' ;;
-	"sem info" | "sem holders" | "shm info" | "mq info" | "sem procs" | \
-	    "shm procs" | "mq procs")
+	"sem info" | "sem holders" | "sem procs" | "shm procs" | "mq procs")
 			u='NAME [--json | -r | --pairs]' ;;
+	"shm info" | "mq info")
+			u='NAME [-b] [--json | -r | --pairs]' ;;
 	"sem unlink" | "shm unlink" | "mq unlink")	u='[-f] NAME...' ;;
 	"sem run")	u='NAME [-t T] [-E CODE] [--recover] [--lease T] [-c] [-x] [-m MODE] [-v N] [--] COMMAND [ARG...]' ;;
 	"shm create")	u='[NAME] -s SIZE [-x] [-m MODE] [--truncate]' ;;
@@ -236,8 +237,8 @@ usage_line() {
 	"mq send")	u='NAME [-p PRIO] [-t T] [--lines | -0] [MESSAGE...]' ;;
 	"mq receive")	u='NAME [-t T] [-n COUNT | -f] [-P] [-0] [--json]' ;;
 	"mq notify")	u='NAME [-t T] [[--] COMMAND [ARG...]]' ;;
-	"ls")		u='[etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]' ;;
-	"limits")	u='[etcd:] [--json | -r | --pairs]' ;;
+	"ls")		u='[etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [-b] [--json | -r | --pairs]' ;;
+	"limits")	u='[etcd:] [-b] [--json | -r | --pairs]' ;;
 	sem | shm | mq)	u='VERB [OPTIONS] [NAME] [ARGS]' ;;
 	*)		fail "usage_line: no usage known for '$*'"; return 1 ;;
 	esac

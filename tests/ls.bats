@@ -68,11 +68,41 @@ MQ_NOTE="ipcctl: ls: /dev/mqueue is not mounted, so no queue is listed; to mount
 	    'TYPE NAME OWNER MODE SIZE VALUE MESSAGES NOTE' \
 	    'sem  /a   root  0640          3' \
 	    'sem  /bad root  0644                     damaged' \
-	    'shm  /b   root  0600 4096' \
-	    'mq   /c   root  0600   11              2')"
+	    'shm  /b   root  0600   4K' \
+	    'mq   /c   root  0600  11B              2')"
 	# No row ends in blanks, whatever its last cells hold.
 	[[ $output != *" "$'\n'* && $output != *" " ]] ||
 	    fail "a trailing blank: $output"
+}
+
+@test "ls: sizes as lsipc shows them (8K, 1.5M), -b for bytes; no trailing blank" {
+	need_hermetic
+	local make='ipcctl shm create /a -s 1536K
+		ipcctl shm create /b -s 4K
+		ipcctl shm create /c -s 1000
+		ipcctl shm create /d -s 1048575
+		ipcctl shm create /e -s 3G'
+	run -0 --separate-stderr hermetic "$make"'
+		ipcctl ls -o NAME,SIZE
+		ipcctl ls -o NAME,SIZE -b
+		ipcctl ls -o NAME,SIZE,NOTE --bytes'
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$(printf '%s\n' \
+	    'NAME  SIZE' '/a    1.5M' '/b      4K' '/c   1000B' '/d   1024K' \
+	    '/e      3G' \
+	    'NAME       SIZE' '/a      1572864' '/b         4096' \
+	    '/c         1000' '/d      1048575' '/e   3221225472' \
+	    'NAME       SIZE NOTE' '/a      1572864' '/b         4096' \
+	    '/c         1000' '/d      1048575' '/e   3221225472')"
+	# Scripts' forms keep bytes.
+	run -0 --separate-stderr hermetic "$make; ipcctl ls -o NAME,SIZE -r"
+	assert_equal "$output" "$(printf '%s\n' 'NAME SIZE' '/a 1572864' \
+	    '/b 4096' '/c 1000' '/d 1048575' '/e 3221225472')"
+	run -0 --separate-stderr hermetic "$make; ipcctl ls -o NAME,SIZE --pairs"
+	assert_equal "${lines[0]}" 'NAME="/a" SIZE="1572864"'
+	run -0 --separate-stderr hermetic "$make; ipcctl ls -o NAME,SIZE -J"
+	assert_equal "$(jq -c '[.objects[].size]' <<<"$output")" \
+	    '[1572864,4096,1000,1048575,3221225472]'
 }
 
 @test "ls: an empty host prints nothing; --json an empty array" {
@@ -527,14 +557,14 @@ socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "/dev/shm/${PREFIX}sock"
 		assert_equal "$stderr" ""
 		case $verb in
 		limits) assert_equal "${lines[0]}" \
-			    "usage: ipcctl limits [etcd:] [--json | -r | --pairs]" ;;
+			    "usage: ipcctl limits [etcd:] [-b] [--json | -r | --pairs]" ;;
 		*) assert_equal "${lines[0]}" \
-			    "usage: ipcctl ls [etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]" ;;
+			    "usage: ipcctl ls [etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [-b] [--json | -r | --pairs]" ;;
 		esac
 	done
 	run -0 --separate-stderr ipcctl help ls
 	assert_equal "${lines[0]}" \
-	    "usage: ipcctl ls [etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [--json | -r | --pairs]"
+	    "usage: ipcctl ls [etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] [-b] [--json | -r | --pairs]"
 	assert_equal "${lines[1]}" "alias: list"
 }
 
@@ -584,9 +614,9 @@ raw_value() {
 	# this file alone decides it.
 	[[ $(raw_value mq_mounted) =~ ^(yes|no)$ ]] || fail "mq_mounted: $output"
 
-	# The plain table holds the same.
+	# The plain table with -b holds the same.
 	local raw=("${lines[@]}") a
-	run -0 --separate-stderr ipcctl limits
+	run -0 --separate-stderr ipcctl limits -b
 	assert_equal "${#lines[@]}" "${#raw[@]}"
 	for ((l = 0; l < ${#raw[@]}; l++)); do
 		read -ra a <<<"${lines[l]}"
@@ -595,6 +625,27 @@ raw_value() {
 		    continue
 		assert_equal "${a[*]}" "${raw[l]}"
 	done
+}
+
+@test "limits: sizes as lsipc shows them (4K), -b and -r in bytes" {
+	local page=$(($(getconf PAGESIZE) / 1024))K
+	run -0 --separate-stderr ipcctl limits
+	assert_equal "$stderr" ""
+	assert_equal "${lines[1]}" "page_size             $page"
+	assert_equal "${lines[2]}" "sem_value_max         $(getconf SEM_VALUE_MAX)"
+	local l
+	for l in "${lines[@]}"; do
+		[[ $l != *" " ]] || fail "a trailing blank: '$l'"
+		case $l in
+		mq_msgsize_*|rlimit_msgqueue\ *|rlimit_msgqueue_hard*|shm_size*)
+			[[ $l =~ \ [0-9]+(\.[0-9])?[BKMGTPE]$|\ unlimited$ ]] ||
+			    fail "not a size: $l" ;;
+		esac
+	done
+	run -0 --separate-stderr ipcctl limits --bytes
+	assert_equal "${lines[1]}" "page_size             $(getconf PAGESIZE)"
+	run -0 --separate-stderr ipcctl limits -r
+	assert_equal "${lines[1]}" "page_size $(getconf PAGESIZE)"
 }
 
 @test "limits --json: one object of typed values" {
@@ -699,13 +750,13 @@ bash_complete() {
 	assert_equal "${lines[*]}" "limits list ls"
 	run -0 bash_complete "ipcctl ls --"
 	assert_equal "${lines[*]}" \
-	    "--help --json --list-columns --long --noheadings --output --pairs --raw --type --unused"
+	    "--bytes --help --json --list-columns --long --noheadings --output --pairs --raw --type --unused"
 	run -0 bash_complete "ipcctl list -t "
 	assert_equal "${lines[*]}" "mq sem shm"
 	run -0 bash_complete "ipcctl ls -o M"
 	assert_equal "${lines[*]}" "MAX_MESSAGES MESSAGES MESSAGE_SIZE MODE MTIME"
 	run -0 bash_complete "ipcctl limits --"
-	assert_equal "${lines[*]}" "--help --json --pairs --raw"
+	assert_equal "${lines[*]}" "--bytes --help --json --pairs --raw"
 }
 
 @test "fish completion: ls, list and limits, their options and values" {
@@ -720,5 +771,5 @@ bash_complete() {
 	assert_equal "$(cut -f1 <<<"$output" | LC_ALL=C sort | xargs)" "mq sem shm"
 	run -0 fish -c 'source $argv[1]; complete -C "ipcctl limits --"' "$comp"
 	assert_equal "$(cut -f1 <<<"$output" | LC_ALL=C sort | xargs)" \
-	    "--help --json --pairs --raw"
+	    "--bytes --help --json --pairs --raw"
 }

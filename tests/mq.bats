@@ -986,10 +986,14 @@ ipcctl: mq receive: stdout: No space left on device"
 
 # ---------------------------------------------------------------- info
 
-@test "info: plain table" {
+@test "info: plain table, the message size as lsipc shows it; -b in bytes" {
 	ipcctl mq create "$N" --max-messages 5 --message-size 128 -m 0640
 	ipcctl mq send "$N" a b
 	run -0 --separate-stderr ipcctl mq info "$N"
+	assert_equal "$stderr" ""
+	assert_equal "$output" \
+	    "$(info_table "$N" 0640 "$(id -un)" "$(id -gn)" 5 128B 2)"
+	run -0 --separate-stderr ipcctl mq info "$N" -b
 	assert_equal "$stderr" ""
 	assert_equal "$output" \
 	    "$(info_table "$N" 0640 "$(id -un)" "$(id -gn)" 5 128 2)"

@@ -470,11 +470,19 @@ make_seg() {
 
 # ---------------------------------------------------------------- info
 
-@test "info: plain table" {
+@test "info: plain table, the size as lsipc shows it; -b in bytes" {
 	ipcctl shm create "$N" -s 4096 -m 0640
 	run -0 --separate-stderr ipcctl shm info "$N"
 	assert_equal "$stderr" ""
+	assert_equal "$output" "$(info_num_table SIZE "$N" 4K 0640 "$(id -un)" "$(id -gn)")"
+	run -0 --separate-stderr ipcctl shm info -b "$N"
+	assert_equal "$stderr" ""
 	assert_equal "$output" "$(info_num_table SIZE "$N" 4096 0640 "$(id -un)" "$(id -gn)")"
+	ipcctl shm resize "$N" 1.5M
+	run -0 --separate-stderr ipcctl shm info "$N"
+	assert_equal "$output" "$(info_num_table SIZE "$N" 1.5M 0640 "$(id -un)" "$(id -gn)")"
+	run -0 --separate-stderr ipcctl shm info "$N" --bytes -r
+	assert_equal "${lines[1]}" "$N 1572864 0640 $(id -un) $(id -gn)"
 }
 
 @test "info --json: one document, size a number" {

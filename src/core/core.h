@@ -152,7 +152,8 @@ bool	 deadline_slice(const struct deadline *, time_t, struct timespec *);
 
 /* output.c: plain, JSON, raw and pairs tables through libsmartcols. */
 enum out_format { OUT_PLAIN, OUT_JSON, OUT_RAW, OUT_PAIRS };
-enum out_type { COL_STR, COL_NUM, COL_BOOL };	/* COL_BOOL: "yes", "no" */
+/* COL_BOOL: "yes", "no"; COL_BYTES: a number, "8K" in a plain table. */
+enum out_type { COL_STR, COL_NUM, COL_BOOL, COL_BYTES };
 struct out_col {
 	const char	*name;
 	enum out_type	 type;
@@ -161,6 +162,7 @@ struct out_col {
 struct out_opts {
 	enum out_format	 format;
 	bool		 noheadings;
+	bool		 bytes;		/* -b: a plain table's sizes in bytes */
 };
 /* -J: lsipc's short form of --json. */
 #define OPT_JSON	'J'
@@ -169,8 +171,16 @@ enum { OPT_PAIRS = OPT_LONG_ONLY };
 	{ .name = "json", .val = OPT_JSON, .help = "one JSON document" }, \
 	{ .name = "raw", .val = 'r', .help = "raw table" }, \
 	{ .name = "pairs", .val = OPT_PAIRS, .help = "KEY=\"value\" pairs" }
+/* -b: only where a table shows sizes. */
+#define OPT_BYTES_DEF \
+	{ .name = "bytes", .val = 'b', \
+	  .help = "sizes in bytes, not 8K or 1.5M" }
 bool	 output_opt(int, struct out_opts *);
+bool	 output_human(const struct out_opts *);
+#define SIZE_BUF	48
+const char *fmt_size(uint64_t, char [SIZE_BUF]);
 struct table;
+/* The columns given to table_new are read until table_print. */
 struct table *table_new(const char *, const struct out_col *, size_t,
 	    const struct out_opts *);
 struct libscols_line *table_row(struct table *);
@@ -180,7 +190,7 @@ void	 table_setf(struct table *, struct libscols_line *, size_t,
 	    const char *, ...) __attribute__((__format__(__printf__, 4, 5)));
 void	 table_print(struct table *);
 struct info_num {
-	const char	*column;
+	const char	*column;	/* SIZE, MESSAGE_SIZE: bytes */
 	long long	 value;
 };
 #define INFO_MAX_NUMS	4

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <libsmartcols.h>
+#include <limits.h>
 #include <locale.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -22,6 +23,9 @@
 struct table {
 	struct libscols_table	*tb;
 	enum out_format		 format;
+	bool			 human;		/* sizes as 8K */
+	const struct out_col	*cols;		/* the caller's, as given */
+	size_t			 ncols;
 };
 
 /*
@@ -80,10 +84,75 @@ output_opt(int ch, struct out_opts *o)
 	case 'r':
 		o->format = OUT_RAW;
 		break;
+	case 'b':
+		o->bytes = true;
+		break;
 	default:
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Sizes as lsipc shows them, for people: a plain table unless -b. The
+ * forms scripts read (JSON, raw, pairs) keep bytes.
+ */
+bool
+output_human(const struct out_opts *o)
+{
+	return o->format == OUT_PLAIN && !o->bytes;
+}
+
+/*
+ * A size as util-linux's lsipc and lsblk print it: the largest binary
+ * unit it holds once, one decimal rounded half up and dropped where it is
+ * 0: "11B", "4K", "1.5M". Not libbsd's humanize_number, whose widths
+ * give "4096B" and "1536K" for what lsipc shows as "4K" and "1.5M".
+ */
+const char *
+fmt_size(uint64_t v, char buf[SIZE_BUF])
+{
+	static const char letters[] = "BKMGTPE";
+	uint64_t whole, frac;
+	int exp;
+
+	for (exp = 0; exp < 60 && v >> (exp + 10) != 0; exp += 10)
+		continue;
+	whole = v >> exp;
+	frac = exp == 0 ? 0 : v & ((1ULL << exp) - 1);
+	/* Tenths, rounded half up; from 1000ths as util-linux does. */
+	if (frac != 0) {
+		frac = frac >= UINT64_MAX / 1000 ?
+		    (frac >> 10) * 1000 >> (exp - 10) : frac * 1000 >> exp;
+		frac = (frac + 50) / 100;
+		if (frac == 10) {
+			whole++;
+			frac = 0;
+		}
+	}
+	if (frac != 0)
+		snprintf(buf, SIZE_BUF, "%ju%.4s%ju%c", (uintmax_t)whole,
+		    localeconv()->decimal_point, (uintmax_t)frac,
+		    letters[exp / 10]);
+	else
+		snprintf(buf, SIZE_BUF, "%ju%c", (uintmax_t)whole,
+		    letters[exp / 10]);
+	return buf;
+}
+
+/* value as the table shows it: a size of a COL_BYTES column, humanly. */
+static const char *
+cell(const struct table *t, size_t col, const char *value,
+    char buf[SIZE_BUF])
+{
+	long long v;
+
+	if (value == NULL || !t->human || col >= t->ncols ||
+	    t->cols[col].type != COL_BYTES)
+		return value;
+	if (parse_int(value, 0, LLONG_MAX, &v) != NULL)
+		return value;		/* "unlimited" */
+	return fmt_size(v, buf);
 }
 
 struct table *
@@ -100,6 +169,9 @@ table_new(const char *name, const struct out_col *cols, size_t ncols,
 	    (t->tb = sc.scols_new_table()) == NULL)
 		die(ENOMEM, NULL);
 	t->format = o->format;
+	t->human = output_human(o);
+	t->cols = cols;
+	t->ncols = ncols;
 	sc.scols_table_set_name(t->tb, name);
 	sc.scols_table_enable_json(t->tb, o->format == OUT_JSON);
 	sc.scols_table_enable_raw(t->tb, o->format == OUT_RAW);
@@ -112,7 +184,7 @@ table_new(const char *name, const struct out_col *cols, size_t ncols,
 		    cols[i].right ? SCOLS_FL_RIGHT : 0);
 		if (cl == NULL)
 			die(ENOMEM, NULL);
-		if (cols[i].type == COL_NUM)
+		if (cols[i].type == COL_NUM || cols[i].type == COL_BYTES)
 			sc.scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
 		else if (cols[i].type == COL_BOOL)
 			sc.scols_column_set_json_type(cl, SCOLS_JSON_BOOLEAN);
@@ -135,7 +207,9 @@ void
 table_set(struct table *t, struct libscols_line *ln, size_t col,
     const char *value)
 {
-	(void)t;
+	char buf[SIZE_BUF];
+
+	value = cell(t, col, value, buf);
 	if (value != NULL && sc.scols_line_set_data(ln, col, value) != 0)
 		die(ENOMEM, NULL);
 }
@@ -144,6 +218,7 @@ void
 table_setf(struct table *t, struct libscols_line *ln, size_t col,
     const char *fmt, ...)
 {
+	char buf[SIZE_BUF];
 	va_list ap;
 	char *s;
 
@@ -151,9 +226,11 @@ table_setf(struct table *t, struct libscols_line *ln, size_t col,
 	if (vasprintf(&s, fmt, ap) == -1)
 		die(ENOMEM, NULL);
 	va_end(ap);
-	if (sc.scols_line_refer_data(ln, col, s) != 0)
+	if (cell(t, col, s, buf) != s) {
+		table_set(t, ln, col, s);
+		free(s);
+	} else if (sc.scols_line_refer_data(ln, col, s) != 0)
 		die(ENOMEM, NULL);
-	(void)t;
 }
 
 /*
@@ -238,6 +315,14 @@ fmt_name(const char *name, char buf[SAFE_NAME_BUF])
 	return safe_text(buf, name, strnlen(name, IPC_NAME_BUF - 1));
 }
 
+/* An info number's type: the sizes are named alike in every table. */
+static enum out_type
+info_type(const char *column)
+{
+	return strcmp(column, "SIZE") == 0 ||
+	    strcmp(column, "MESSAGE_SIZE") == 0 ? COL_BYTES : COL_NUM;
+}
+
 /*
  * The table every "info" verb prints: NAME, the object's numbers, then
  * MODE, OWNER and GROUP from st -- or the numbers last (numbers_last), in
@@ -257,7 +342,8 @@ info_print(const char *table, const char *name, const struct stat *st,
 
 	cols[c++] = (struct out_col){ "NAME", COL_STR, false };
 	for (i = 0; !numbers_last && i < n; i++)
-		cols[c++] = (struct out_col){ nums[i].column, COL_NUM, true };
+		cols[c++] = (struct out_col){ nums[i].column,
+		    info_type(nums[i].column), true };
 	if (st != NULL) {
 		cols[c++] = (struct out_col){ "MODE", COL_STR, false };
 		cols[c++] = (struct out_col){ "OWNER", COL_STR, false };
@@ -265,7 +351,8 @@ info_print(const char *table, const char *name, const struct stat *st,
 	} else
 		first = 1;
 	for (i = 0; numbers_last && i < n; i++)
-		cols[c++] = (struct out_col){ nums[i].column, COL_NUM, true };
+		cols[c++] = (struct out_col){ nums[i].column,
+		    info_type(nums[i].column), true };
 
 	t = table_new(table, cols, c, o);
 	ln = table_row(t);
