@@ -18,33 +18,47 @@ enum {
 	LS_MTIME, LS_NOTE, LS_NCOLS
 };
 
-/* Every column; -o takes any of them for every type. */
+#define SEM	IPC_KIND_BIT(IPC_SEM)
+#define SHM	IPC_KIND_BIT(IPC_SHM)
+#define MQ	IPC_KIND_BIT(IPC_MQ)
+#define ALL	0
+
+/*
+ * Every column; -o takes any of them for every type. Those of the
+ * default and -l sets that apply to some types only (kinds) are left out
+ * where -t lists none of those.
+ */
 static const struct {
 	struct out_col	 col;
 	const char	*help;
+	unsigned	 kinds;		/* the types it applies to, or ALL */
 } ls_cols[LS_NCOLS] = {
-	{ { "TYPE",		COL_STR, false }, "sem, shm or mq" },
+	{ { "TYPE",		COL_STR, false }, "sem, shm or mq", ALL },
 	{ { "NAME",		COL_STR, false },
-	  "name with its leading slash, control characters escaped" },
-	{ { "OWNER",		COL_STR, false }, "owner's user name, or uid" },
-	{ { "GROUP",		COL_STR, false }, "group name, or gid" },
-	{ { "MODE",		COL_STR, false }, "permissions in octal" },
+	  "name with its leading slash, control characters escaped", ALL },
+	{ { "OWNER",		COL_STR, false }, "owner's user name, or uid",
+	  ALL },
+	{ { "GROUP",		COL_STR, false }, "group name, or gid", ALL },
+	{ { "MODE",		COL_STR, false }, "permissions in octal", ALL },
 	{ { "SIZE",		COL_BYTES, true },
-	  "bytes: a segment's size, or what a queue's messages hold" },
-	{ { "VALUE",		COL_NUM, true }, "a semaphore's value" },
-	{ { "MESSAGES",		COL_NUM, true }, "messages in a queue" },
-	{ { "MAX_MESSAGES",	COL_NUM, true }, "messages a queue can hold" },
+	  "bytes: a segment's size, or what a queue's messages hold",
+	  SHM | MQ },
+	{ { "VALUE",		COL_NUM, true }, "a semaphore's value", SEM },
+	{ { "MESSAGES",		COL_NUM, true }, "messages in a queue", MQ },
+	{ { "MAX_MESSAGES",	COL_NUM, true }, "messages a queue can hold",
+	  MQ },
 	{ { "MESSAGE_SIZE",	COL_BYTES, true },
-	  "bytes of a queue's largest message" },
+	  "bytes of a queue's largest message", MQ },
 	{ { "HOLDERS",		COL_NUM, true },
-	  "holders a semaphore's ledger records" },
+	  "holders a semaphore's ledger records", SEM },
 	{ { "PROCS",		COL_NUM, true },
-	  "processes with it open or mapped; 3+: at least 3 (see ipcctl(1))" },
+	  "processes with it open or mapped; 3+: at least 3 (see ipcctl(1))",
+	  ALL },
 	{ { "MTIME",		COL_STR, false },
-	  "last modification, ISO 8601" },
+	  "last modification, ISO 8601", ALL },
 	{ { "NOTE",		COL_STR, false },
 	  "damaged (a sem.* file no semaphore can be) or denied (may "
-	  "not be opened: values unknown)" },
+	  "not be opened: values unknown)", ALL },
 };
 
 static const int default_cols[] = {
@@ -147,7 +161,10 @@ add_col(struct ls_opts *lo, int col)
 	lo->cols[lo->ncols++] = col;
 }
 
-/* The columns: -o's, after the default or -l's set if it starts with +. */
+/*
+ * The columns: -o's, after the default or -l's set if it starts with +;
+ * of those sets, only what applies to the types listed.
+ */
 static void
 choose_cols(struct ls_opts *lo)
 {
@@ -158,7 +175,9 @@ choose_cols(struct ls_opts *lo)
 
 	if (spec == NULL || spec[0] == '+') {
 		for (; *set != -1; set++)
-			add_col(lo, *set);
+			if (ls_cols[*set].kinds == ALL ||
+			    (ls_cols[*set].kinds & lo->kinds) != 0)
+				add_col(lo, *set);
 		if (spec == NULL)
 			return;
 		spec++;
@@ -318,15 +337,14 @@ ls_parse(struct ls_opts *lo)
 			args_bad(&lo->args, '?');
 		}
 	}
+	if (lo->kinds == 0)
+		lo->kinds = SEM | SHM | MQ;
 	choose_cols(lo);
 	if (lo->backend != NULL && lo->unused)
 		usage_error(lo->args.obj, lo->args.verb,
 		    "--unused: processes are per host");
 	if (lo->backend == NULL)
 		lo->backend = backend_for(NULL);
-	if (lo->kinds == 0)
-		lo->kinds = IPC_KIND_BIT(IPC_SEM) | IPC_KIND_BIT(IPC_SHM) |
-		    IPC_KIND_BIT(IPC_MQ);
 }
 
 /*

@@ -105,6 +105,42 @@ MQ_NOTE="ipcctl: ls: /dev/mqueue is not mounted, so no queue is listed; to mount
 	    '[1572864,4096,1000,1048575,3221225472]'
 }
 
+@test "ls -t TYPE: only the columns that apply to TYPE, unless -o says" {
+	need_hermetic
+	run -0 --separate-stderr hermetic '
+		ipcctl sem create /a -v 3
+		ipcctl shm create /b -s 4K
+		ipcctl mq create /c --max-messages 5 --message-size 64
+		ipcctl mq send /c hello
+		ipcctl ls -t shm
+		ipcctl ls -t sem
+		ipcctl ls -t mq
+		ipcctl ls -t sem,shm
+		ipcctl ls -t sem -o +SIZE
+		ipcctl ls -t mq -l | head -n 1
+		ipcctl ls -t sem -l | head -n 1'
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$(printf '%s\n' \
+	    'TYPE NAME OWNER MODE SIZE NOTE' \
+	    'shm  /b   root  0600   4K' \
+	    'TYPE NAME OWNER MODE VALUE NOTE' \
+	    'sem  /a   root  0600     3' \
+	    'TYPE NAME OWNER MODE SIZE MESSAGES NOTE' \
+	    'mq   /c   root  0600   5B        1' \
+	    'TYPE NAME OWNER MODE SIZE VALUE NOTE' \
+	    'sem  /a   root  0600          3' \
+	    'shm  /b   root  0600   4K' \
+	    'TYPE NAME OWNER MODE VALUE NOTE SIZE' \
+	    'sem  /a   root  0600     3' \
+	    'TYPE NAME OWNER GROUP MODE SIZE MESSAGES PROCS MTIME                    NOTE' \
+	    'TYPE NAME OWNER GROUP MODE VALUE HOLDERS PROCS MTIME                    NOTE')"
+	run -0 --separate-stderr hermetic '
+		ipcctl sem create /a -v 3
+		ipcctl ls -t sem --json'
+	assert_equal "$(jq -c . <<<"$output")" \
+	    '{"objects":[{"type":"sem","name":"/a","owner":"root","mode":"0600","value":3,"note":null}]}'
+}
+
 @test "ls: an empty host prints nothing; --json an empty array" {
 	need_hermetic
 	run -0 --separate-stderr hermetic 'ipcctl ls'
@@ -198,10 +234,10 @@ MQ_NOTE="ipcctl: ls: /dev/mqueue is not mounted, so no queue is listed; to mount
 	plus=$(procs_plus)
 	run -0 --separate-stderr ipcctl ls -l -t sem,shm -r
 	assert_equal "${lines[0]}" \
-	    "TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES HOLDERS PROCS MTIME NOTE"
+	    "TYPE NAME OWNER GROUP MODE SIZE VALUE HOLDERS PROCS MTIME NOTE"
 	assert_equal "$(mine)" "$(printf '%s\n' \
-	    "sem $(name s) $me $group 0600  2   0$plus $mtime" \
-	    "shm $(name m) $me $group 0600 100    0$plus $mtime")"
+	    "sem $(name s) $me $group 0600  2  0$plus $mtime" \
+	    "shm $(name m) $me $group 0600 100   0$plus $mtime")"
 
 	# A holder recorded in the semaphore's ledger: still a healthy
 	# semaphore, its file longer now.

@@ -425,10 +425,10 @@ $pid $me ${IPCCTL// /\\x20}\\x20sem\\x20acquire\\x20$N fd,map"
 	run -0 --separate-stderr ipcctl ls -l -t sem -r
 	assert_equal "$stderr" ""
 	assert_equal "${lines[0]}" \
-	    "TYPE NAME OWNER GROUP MODE SIZE VALUE MESSAGES HOLDERS PROCS MTIME NOTE"
+	    "TYPE NAME OWNER GROUP MODE VALUE HOLDERS PROCS MTIME NOTE"
 	assert_equal "$(mine)" "$(printf '%s\n' \
-	    "sem $(name unused) $me $group 0600  0   0$plus $mtime" \
-	    "sem $(name used) $me $group 0600  0   1$plus $mtime")"
+	    "sem $(name unused) $me $group 0600 0  0$plus $mtime" \
+	    "sem $(name used) $me $group 0600 0  1$plus $mtime")"
 
 	# JSON: a number, and procs_partial, a boolean.
 	local partial=false
