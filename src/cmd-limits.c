@@ -2,10 +2,9 @@
  * ipcctl limits: what this platform supports and its limits, the shell's
  * view of posix_ipc's constants.
  *
- * People read a KEY VALUE list; scripts get every limit as a typed column
- * of one row, the shape "info" has: --json is {"limits":[{...}]}, so
- * "jq .limits[0].sem_value_max" is a number, and --pairs is one line a
- * script can eval.
+ * People read a KEY VALUE list; scripts get every limit typed: --json is
+ * one object, so "jq .sem_value_max" is a number, and --pairs is one line
+ * a script can eval.
  */
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -174,7 +173,59 @@ gather(struct limits *l)
 	set_bool(l, L_MQ_MOUNTED, queue_mounted());
 }
 
-/* One row, a typed column per limit: JSON with null for "unlimited". */
+/* A key as JSON has it: the column's name in lower case. */
+static void
+json_key(const char *name, char key[32])
+{
+	size_t j;
+
+	for (j = 0; name[j] != '\0' && j < 31; j++)
+		key[j] = tolower((unsigned char)name[j]);
+	key[j] = '\0';
+}
+
+/*
+ * One JSON object, not libsmartcols' {"limits":[{...}]}: there is one
+ * of each limit, and jq .page_size reads better than .limits[0]. Laid
+ * out as libsmartcols lays out JSON; null for unknown and "unlimited".
+ */
+static void
+print_json(const struct limits *l)
+{
+	char key[32], *safe, *esc;
+	long long v;
+	size_t i, len;
+
+	printf("{");
+	for (i = 0; i < l->n; i++) {
+		json_key(l->cols[i].name, key);
+		printf("%s\n   \"%s\": ", i == 0 ? "" : ",", key);
+		if (l->v[i] == NULL || l->unlimited[i])
+			printf("null");
+		else if (l->cols[i].type == COL_BOOL)
+			printf("%s", strcmp(l->v[i], "yes") == 0 ? "true" :
+			    "false");
+		else if (l->cols[i].type != COL_STR &&
+		    parse_int(l->v[i], LLONG_MIN, LLONG_MAX, &v) == NULL)
+			printf("%lld", v);
+		else {
+			/* Text from elsewhere (etcd's version): safe first. */
+			len = strlen(l->v[i]);
+			if ((safe = malloc(4 * len + 1)) == NULL ||
+			    (esc = malloc(6 * 4 * len + 1)) == NULL)
+				die(ENOMEM, NULL);
+			safe_text(safe, l->v[i], len);
+			esc[json_escape((unsigned char *)safe, strlen(safe),
+			    esc)] = '\0';
+			printf("\"%s\"", esc);
+			free(safe);
+			free(esc);
+		}
+	}
+	printf("\n}\n");
+}
+
+/* One row, a typed column per limit: pairs, one line to eval. */
 static void
 print_row(const struct limits *l, const struct out_opts *out)
 {
@@ -185,8 +236,7 @@ print_row(const struct limits *l, const struct out_opts *out)
 	t = table_new("limits", l->cols, l->n, out);
 	ln = table_row(t);
 	for (i = 0; i < l->n; i++)
-		table_set(t, ln, i, out->format == OUT_JSON &&
-		    l->unlimited[i] ? NULL : l->v[i]);
+		table_set(t, ln, i, l->v[i]);
 	table_print(t);
 }
 
@@ -202,14 +252,11 @@ print_list(const struct limits *l, const struct out_opts *out)
 	struct table *t;
 	char key[32], size[SIZE_BUF];
 	long long v;
-	size_t i, j;
+	size_t i;
 
 	t = table_new("limits", cols, 2, out);
 	for (i = 0; i < l->n; i++) {
-		for (j = 0; l->cols[i].name[j] != '\0' &&
-		    j < sizeof(key) - 1; j++)
-			key[j] = tolower((unsigned char)l->cols[i].name[j]);
-		key[j] = '\0';
+		json_key(l->cols[i].name, key);
 		ln = table_row(t);
 		table_set(t, ln, 0, key);
 		if (l->cols[i].type == COL_BYTES && output_human(out) &&
@@ -252,7 +299,9 @@ cmd_limits(int argc, char *argv[], const struct object *obj,
 		b->limits(&l);
 	else
 		gather(&l);
-	if (out.format == OUT_JSON || out.format == OUT_PAIRS)
+	if (out.format == OUT_JSON)
+		print_json(&l);
+	else if (out.format == OUT_PAIRS)
 		print_row(&l, &out);
 	else
 		print_list(&l, &out);

@@ -203,6 +203,10 @@ field() {
 	IPCCTL_ETCD_MAX_REQUEST=64K run -0 --separate-stderr \
 	    ipcctl limits etcd: --pairs
 	assert_equal "$output" "ETCD_VERSION=\"$version\" ETCD_MAX_REQUEST=\"65536\" MQ_PRIO_MAX=\"32768\" MQ_MSG_DEFAULT=\"10\" MQ_MSGSIZE_DEFAULT=\"8192\" MQ_MSGSIZE_MAX=\"47616\""
+	# One JSON object, the version a string.
+	IPCCTL_ETCD_MAX_REQUEST=64K run -0 --separate-stderr \
+	    ipcctl limits etcd: -J
+	assert_equal "$(jq -c . <<<"$output")" "{\"etcd_version\":\"$version\",\"etcd_max_request\":65536,\"mq_prio_max\":32768,\"mq_msg_default\":10,\"mq_msgsize_default\":8192,\"mq_msgsize_max\":47616}"
 	IPCCTL_ETCD_MAX_REQUEST=1x run -64 --separate-stderr ipcctl limits etcd:
 	run -64 --separate-stderr ipcctl limits etcd:/x
 	assert_usage_error "ipcctl: limits: unexpected operand: etcd:/x" limits

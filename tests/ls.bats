@@ -687,10 +687,14 @@ raw_value() {
 @test "limits --json: one object of typed values" {
 	run -0 --separate-stderr ipcctl limits --json
 	assert_equal "$stderr" ""
+	# Not {"limits":[{...}]}: jq .page_size, not .limits[0].page_size.
+	assert_equal "${lines[0]}" "{"
+	assert_equal "${lines[1]}" "   \"page_size\": $(getconf PAGESIZE),"
+	assert_equal "${lines[-1]}" "}"
 	jq -e --arg keys "$LIMIT_KEYS" '
-	    (.limits | length) == 1 and
-	    (.limits[0] | keys_unsorted | join(" ")) == $keys and
-	    (.limits[0] | to_entries | all(
+	    type == "object" and
+	    (keys_unsorted | join(" ")) == $keys and
+	    (to_entries | all(
 	        if (.key | test("supported|mounted")) then
 	            (.value | type) == "boolean"
 	        elif (.key | test("_dir$")) then
@@ -700,11 +704,11 @@ raw_value() {
 	        else
 	            (.value | type) == "number"
 	        end))' <<<"$output" >/dev/null || fail "unexpected JSON: $output"
-	assert_equal "$(jq '.limits[0].sem_value_max' <<<"$output")" \
+	assert_equal "$(jq '.sem_value_max' <<<"$output")" \
 	    "$(getconf SEM_VALUE_MAX)"
-	assert_equal "$(jq '.limits[0].page_size' <<<"$output")" \
+	assert_equal "$(jq '.page_size' <<<"$output")" \
 	    "$(getconf PAGESIZE)"
-	assert_equal "$(jq -c '.limits[0] | [.sem_value_supported,
+	assert_equal "$(jq -c '. | [.sem_value_supported,
 	    .sem_timeout_supported, .mq_supported, .shm_dir, .mq_dir]' \
 	    <<<"$output")" '[true,true,true,"/dev/shm","/dev/mqueue"]'
 }
@@ -727,7 +731,7 @@ raw_value() {
 	    skip "RLIMIT_MSGQUEUE cannot be lifted here"
 	run -0 --separate-stderr bash -c 'ulimit -q unlimited &&
 	    exec "$IPCCTL" limits --json'
-	assert_equal "$(jq -c '.limits[0] | [.rlimit_msgqueue,
+	assert_equal "$(jq -c '[.rlimit_msgqueue,
 	    .rlimit_msgqueue_hard]' <<<"$output")" '[null,null]'
 	run -0 --separate-stderr bash -c 'ulimit -q unlimited &&
 	    exec "$IPCCTL" limits -r'
