@@ -481,6 +481,7 @@ cmd_sem_holders(int argc, char *argv[], const struct object *obj,
 		    "--holder record them)", so.v.name);
 	t = hosts ? table_new("holders", across, 7, &out) :
 	    table_new("holders", local, 4, &out);
+	table_header_always(t);
 	for (i = 0; i < n; i++)
 		holder_row(t, &h[i], hosts);
 	table_print(t);

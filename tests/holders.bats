@@ -124,19 +124,41 @@ holder_dead() {
 
 # ------------------------------------------------------------- untracked
 
+# assert_untracked: after "run --separate-stderr ipcctl sem holders $N"
+# (plain or -r): the header alone on stdout, the note on stderr.
+assert_untracked() {
+	assert_equal "$output" "PID STATE SINCE COMMAND" "stdout" &&
+	assert_equal "$stderr" "ipcctl: sem holders: $N: $UNTRACKED" "stderr"
+}
+
 @test "holders: never used with run or --holder: untracked note, exit 0" {
 	need_jq
 	ipcctl sem create "$N" -v 1
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+	assert_untracked
 	run -0 --separate-stderr ipcctl sem holders "$N" --json
 	assert_equal "$stderr" "ipcctl: sem holders: $N: $UNTRACKED"
 	assert_equal "$(jq -c . <<<"$output")" '{"holders":[]}'
 	jq -e '.holders | length == 0' <<<"$output" >/dev/null
 	run -0 --separate-stderr ipcctl sem holders "$N" -r
-	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+	assert_untracked
 	run -0 --separate-stderr ipcctl sem holders "$N" --pairs
 	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+}
+
+@test "holders: none left prints the header; --json an empty array" {
+	ipcctl sem create "$N" -v 1
+	ipcctl sem acquire "$N" --holder $$
+	ipcctl sem release "$N" --holder $$
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
+	run -0 --separate-stderr ipcctl sem holders "$N" -r
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
+	run -0 --separate-stderr ipcctl sem holders "$N" -J
+	assert_equal "$stderr" ""
+	assert_equal "$(jq -c . <<<"$output")" '{"holders":[]}'
+	run -0 --separate-stderr ipcctl sem holders "$N" --pairs
+	assert_equal "$output$stderr" ""
 }
 
 @test "plain acquire and release touch no ledger" {
@@ -150,7 +172,7 @@ holder_dead() {
 	assert_equal "$(stat -c %s "$(sem_file "$N")")" "$size" "file size"
 	assert_equal "$(ledger_head "$N")" "- 0"
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+	assert_untracked
 	# recover on an untracked semaphore: nothing to do, nothing made.
 	run -0 --separate-stderr ipcctl sem recover "$N"
 	assert_equal "$output$stderr" ""
@@ -204,11 +226,11 @@ holder_dead() {
 	assert_equal "$(cat err)" ""
 	assert_value "$N" 1
 
-	# A tracked, empty ledger: nothing at all on stdout or stderr.
+	# A tracked, empty ledger: the header alone, no note on stderr.
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 	run -0 --separate-stderr ipcctl sem holders "$N" -r
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 	run -0 --separate-stderr ipcctl sem holders "$N" --json
 	assert_equal "$stderr" ""
 	jq -e '.holders | length == 0' <<<"$output" >/dev/null
@@ -228,7 +250,7 @@ holder_dead() {
 	    fail "not ipcctl's own pid $ppid: ${lines[2]}"
 	assert_value "$N" 1
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 }
 
 @test "run: a recorded COMMAND is cut to 207 bytes" {
@@ -289,7 +311,7 @@ holder_dead() {
 	assert_equal "$output$stderr" ""
 	assert_value "$N" 2
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 }
 
 @test "release --holder PID that holds nothing: exit 66, value unchanged" {
@@ -314,7 +336,7 @@ holder_dead() {
 	assert_diag "ipcctl: sem release: $N: pid $SLEEP_PID held only 1 of the 2 tokens; released those"
 	assert_value "$N" 1
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 }
 
 @test "acquire --holder with no such process: exit 64, nothing taken" {
@@ -375,7 +397,7 @@ holder_dead() {
 	    "$N: recovered the token of pid $pid, dead, held since $since: sleep 30"
 	assert_value "$N" 1
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 	# Once is enough: a second recover finds nothing.
 	run -0 --separate-stderr ipcctl sem recover "$N"
 	assert_equal "$output$stderr" ""
@@ -429,7 +451,7 @@ holder_dead() {
 	    fail "stderr: $stderr"
 	assert_value "$N" 1
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 }
 
 @test "--recover on acquire: recovers first, then takes the token" {
@@ -445,7 +467,7 @@ holder_dead() {
 	assert_value "$N" 0
 	# Without --holder, the token taken is not recorded.
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 	# With nothing dead, --recover says nothing.
 	ipcctl sem release "$N"
 	run -0 --separate-stderr ipcctl sem acquire "$N" -t 0 --recover
@@ -482,7 +504,7 @@ holder_dead() {
 	assert_value "$N" 1
 	kill -0 "$SLEEP_PID" || fail "the sleep that reused the pid was killed"
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 }
 
 # ------------------------------------------------------------ concurrency
@@ -517,7 +539,7 @@ holder_dead() {
 	assert_equal "$(cat counter)" 160
 	assert_value "$N" 1
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 	run -0 --separate-stderr ipcctl sem holders "$N" --json
 	jq -e '.holders | length == 0' <<<"$output" >/dev/null
 	# One token, so one slot, used again and again.
@@ -544,7 +566,7 @@ holder_dead() {
 	# A semaphore made again under the name starts untracked.
 	ipcctl sem create "$N" -v 1
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+	assert_untracked
 }
 
 @test "the ledger has the semaphore's permissions" {
@@ -561,7 +583,7 @@ holder_dead() {
 	need_jq
 	ipcctl sem create "$N" -v 1 -m 0644
 	run -0 --separate-stderr as_nobody "$IPCCTL" sem holders "$N"
-	assert_diag "ipcctl: sem holders: $N: $UNTRACKED"
+	assert_untracked
 	bg_sleep
 	ipcctl sem acquire "$N" --holder "$SLEEP_PID"
 	run -0 --separate-stderr as_nobody "$IPCCTL" sem holders "$N" --json
@@ -768,7 +790,7 @@ json_command() {
 	wait_for gone "$(cat detached)"
 	wait_for value_is "$N" 1
 	run -0 --separate-stderr ipcctl sem holders "$N"
-	assert_equal "$output$stderr" ""
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 }
 
 # value_is NAME N: the value of NAME is N.

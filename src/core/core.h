@@ -183,6 +183,7 @@ struct table;
 /* The columns given to table_new are read until table_print. */
 struct table *table_new(const char *, const struct out_col *, size_t,
 	    const struct out_opts *);
+void	 table_header_always(struct table *);
 struct libscols_line *table_row(struct table *);
 void	 table_set(struct table *, struct libscols_line *, size_t,
 	    const char *);

@@ -24,6 +24,8 @@ struct table {
 	struct libscols_table	*tb;
 	enum out_format		 format;
 	bool			 human;		/* sizes as 8K */
+	bool			 noheadings;
+	bool			 header_always;	/* even with no row */
 	const struct out_col	*cols;		/* the caller's, as given */
 	size_t			 ncols;
 };
@@ -170,6 +172,8 @@ table_new(const char *name, const struct out_col *cols, size_t ncols,
 		die(ENOMEM, NULL);
 	t->format = o->format;
 	t->human = output_human(o);
+	t->noheadings = o->noheadings;
+	t->header_always = false;
 	t->cols = cols;
 	t->ncols = ncols;
 	sc.scols_table_set_name(t->tb, name);
@@ -200,6 +204,16 @@ table_row(struct table *t)
 	if ((ln = sc.scols_table_new_line(t->tb, NULL)) == NULL)
 		die(ENOMEM, NULL);
 	return ln;
+}
+
+/*
+ * Print the header of a table with no row, as a list the user asked for
+ * does; by default an empty table prints nothing, as lsipc's does.
+ */
+void
+table_header_always(struct table *t)
+{
+	t->header_always = true;
 }
 
 /* A NULL value stays absent: blank in a table, null in JSON. */
@@ -243,13 +257,19 @@ void
 table_print(struct table *t)
 {
 	char *s = NULL, *p, *e;
-	size_t len;
+	size_t i, len;
 
 	if (t->format == OUT_JSON || t->format == OUT_PAIRS)
 		sc.scols_print_table(t->tb);
 	else {
 		if (sc.scols_print_table_to_string(t->tb, &s) != 0)
 			die(ENOMEM, NULL);
+		/* No row: libsmartcols prints nothing, not even the header. */
+		if ((s == NULL || s[0] == '\0') && t->header_always &&
+		    !t->noheadings)
+			for (i = 0; i < t->ncols; i++)
+				printf("%s%s", t->cols[i].name,
+				    i + 1 < t->ncols ? " " : "\n");
 		for (p = s; p != NULL && *p != '\0'; p = e + (*e == '\n')) {
 			e = p + strcspn(p, "\n");
 			for (len = e - p; len > 0 && p[len - 1] == ' '; len--)
