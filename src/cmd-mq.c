@@ -524,7 +524,7 @@ queue_look(int argc, char *argv[], const struct object *obj,
 	    (struct info_num[]){
 	    { "MAX_MESSAGES", attr.mq_maxmsg },
 	    { "MESSAGE_SIZE", attr.mq_msgsize },
-	    { "MESSAGES", attr.mq_curmsgs } }, 3, true, &mo.out);
+	    { "MESSAGES", attr.mq_curmsgs } }, 3, true, NULL, 0, &mo.out);
 	return 0;
 }
 

@@ -28,7 +28,8 @@ struct sem_opts {
 	long			 lease_ms;	/* --lease T, or 0 */
 };
 
-enum { OPT_HOLDER = OPT_LONG_ONLY + 0x10, OPT_RECOVER, OPT_LEASE, OPT_HOST };
+enum { OPT_HOLDER = OPT_LONG_ONLY + 0x10, OPT_RECOVER, OPT_LEASE, OPT_HOST,
+    OPT_ONCE_PER, OPT_ONCE_KEY };
 
 static void
 so_init(struct sem_opts *so, int argc, char *argv[],
@@ -366,6 +367,34 @@ cmd_sem_value(int argc, char *argv[], const struct object *obj,
 }
 
 /*
+ * The last run of --once-per or --once-key, where there is one: ONCE
+ * (slot or key), RUN_HOST, RUN_PID, RUN_START, RUN_END and RUN_STATUS
+ * (none while it runs), after info's own columns.
+ */
+static void
+more_run(struct semobj *s, struct run_record *r, struct info_more *more,
+    size_t *n, char buf[4][48])
+{
+	*n = 0;
+	if (s->ops->once_get == NULL || s->ops->once_get(s, r) != 0)
+		return;
+	snprintf(buf[0], sizeof(buf[0]), "%d", (int)r->pid);
+	more[0] = (struct info_more){ "ONCE", COL_STR, r->once };
+	more[1] = (struct info_more){ "RUN_HOST", COL_STR, r->host };
+	more[2] = (struct info_more){ "RUN_PID", COL_NUM, buf[0] };
+	more[3] = (struct info_more){ "RUN_START", COL_STR,
+	    fmt_since(r->start, buf[1], sizeof(buf[1])) };
+	more[4] = (struct info_more){ "RUN_END", COL_STR, NULL };
+	more[5] = (struct info_more){ "RUN_STATUS", COL_NUM, NULL };
+	if (r->status != RUN_RUNNING) {
+		more[4].value = fmt_since(r->end, buf[2], sizeof(buf[2]));
+		snprintf(buf[3], sizeof(buf[3]), "%d", (int)r->status);
+		more[5].value = buf[3];
+	}
+	*n = 6;
+}
+
+/*
  * info and procs: what the backend knows of the semaphore, then one or
  * the other. Processes are a host's: a semaphore with no file on this
  * host (in etcd) has none to list.
@@ -375,18 +404,20 @@ semaphore_look(int argc, char *argv[], const struct object *obj,
     const struct verb *verb, bool procs)
 {
 	struct info_num nums[INFO_MAX_NUMS];
+	struct info_more more[INFO_MAX_MORE];
 	struct out_opts out = { 0 };
+	struct run_record r;
 	struct sem_opts so;
 	struct sem_info i;
 	struct semobj s;
-	size_t n = 0;
+	char buf[4][48];
+	size_t n = 0, nmore = 0;
 	int e;
 
 	so_name_only(&so, argc, argv, obj, verb, &out);
 	so_open(&so, &s, O_RDONLY);
 	if ((e = s.ops->info(&s, &i)) != 0)
 		die(e, so.v.name);
-	s.ops->close(&s);
 	if (procs && !i.has_stat)
 		die(error_set(E_UNAVAILABLE, "processes are per host"),
 		    so.v.name);
@@ -398,8 +429,10 @@ semaphore_look(int argc, char *argv[], const struct object *obj,
 		nums[n++] = (struct info_num){ "HELD", i.held };
 		nums[n++] = (struct info_num){ "WAITING", i.waiting };
 	}
+	more_run(&s, &r, more, &nmore, buf);
+	s.ops->close(&s);
 	info_print("semaphores", so.v.name, i.has_stat ? &i.st : NULL, nums, n,
-	    false, &out);
+	    false, more, nmore, &out);
 	return 0;
 }
 
@@ -518,15 +551,84 @@ static const int forwarded[] = {
 	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2
 };
 
+/*
+ * run --once-per and --once-key: at most one run with success per slot of
+ * a period (aligned to the epoch, in UTC) or per key. what names it in
+ * the record: "slot START/PERIOD" or "key KEY".
+ */
+struct once {
+	long long	 period_ms;	/* --once-per, or 0 */
+	const char	*key;		/* --once-key, or NULL */
+	char		 what[RUN_ONCE_MAX];
+};
+
+static void
+once_per(struct sem_opts *so, struct once *o, const char *arg)
+{
+	struct args *a = &so->v.args;
+	struct timespec ts;
+	const char *errstr;
+
+	if ((errstr = parse_duration(arg, &ts)) != NULL)
+		usage_error(a->obj, a->verb, "once-per %s: %s", arg, errstr);
+	if (ts.tv_sec < 1)
+		usage_error(a->obj, a->verb, "once-per %s: at least 1s", arg);
+	o->period_ms = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void
+once_key(struct sem_opts *so, struct once *o, const char *arg)
+{
+	struct args *a = &so->v.args;
+	const char *p;
+
+	if (*arg == '\0' || strlen(arg) > 100)
+		usage_error(a->obj, a->verb, "once-key: from 1 to 100 bytes");
+	for (p = arg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			usage_error(a->obj, a->verb, "once-key: no control "
+			    "characters");
+	o->key = arg;
+}
+
+/* The slot or key this call is for, as the record names it. */
+static void
+once_what(struct once *o)
+{
+	struct timespec now;
+	long long ms;
+	time_t start;
+	struct tm tm;
+	char iso[32];
+
+	if (o->key != NULL) {
+		snprintf(o->what, sizeof(o->what), "key %s", o->key);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+	start = (ms - ms % o->period_ms) / 1000;
+	gmtime_r(&start, &tm);
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (o->period_ms % 1000 == 0)
+		snprintf(o->what, sizeof(o->what), "slot %s/%llds", iso,
+		    o->period_ms / 1000);
+	else
+		snprintf(o->what, sizeof(o->what), "slot %s/%lldms", iso,
+		    o->period_ms);
+}
+
 /* Parse sem run's options; COMMAND into *command, -E into *conflict. */
 static void
-run_parse(struct sem_opts *so, char ***command, long long *conflict)
+run_parse(struct sem_opts *so, char ***command, long long *conflict,
+    struct once *o)
 {
 	struct args *a = &so->v.args;
 	const char *arg, *errstr;
 	int ch;
 
 	*command = NULL;
+	memset(o, 0, sizeof(*o));
 	while (*command == NULL && (ch = args_next(a, &arg)) != -1) {
 		if (so_opt(so, ch, arg))
 			continue;
@@ -534,10 +636,17 @@ run_parse(struct sem_opts *so, char ***command, long long *conflict)
 			*command = &a->argv[a->pos];
 			break;
 		}
-		if ((errstr = parse_int(arg, 0, 255, conflict)) != NULL)
+		if (ch == OPT_ONCE_PER)
+			once_per(so, o, arg);
+		else if (ch == OPT_ONCE_KEY)
+			once_key(so, o, arg);
+		else if ((errstr = parse_int(arg, 0, 255, conflict)) != NULL)
 			usage_error(a->obj, a->verb, "conflict exit code %s: %s",
 			    arg, errstr);
 	}
+	if (o->period_ms != 0 && o->key != NULL)
+		usage_error(a->obj, a->verb, "--once-per and --once-key: one "
+		    "or the other");
 	verb_need_name(&so->v);
 	if (*command == NULL)
 		usage_error(a->obj, a->verb, "missing COMMAND");
@@ -586,6 +695,64 @@ run_release(void *arg)
 	h->s->ops->release_token(h->s, h->t);
 }
 
+/* Whether record r is of this call's slot or key, and done or running. */
+static bool
+once_in_hand(const struct run_record *r, const struct once *o)
+{
+	return strcmp(r->once, o->what) == 0 && (r->status == 0 || r->alive);
+}
+
+/*
+ * Holding token t: claim the slot (EAGAIN where another run has it in
+ * hand meanwhile, or ended it with success), recording this run in *mine.
+ */
+static int
+once_claim(struct semobj *s, const struct token *t, const struct once *o,
+    struct run_record *mine)
+{
+	struct run_record seen;
+	struct timespec now;
+	int e;
+
+	if ((e = s->ops->once_get(s, &seen)) != 0 && e != ENOENT)
+		return e;
+	if (e == 0 && once_in_hand(&seen, o))
+		return EAGAIN;
+	memset(mine, 0, sizeof(*mine));
+	snprintf(mine->once, sizeof(mine->once), "%s", o->what);
+	mine->pid = getpid();
+	mine->pid_start = proc_start(mine->pid);
+	mine->status = RUN_RUNNING;
+	clock_gettime(CLOCK_REALTIME, &now);
+	mine->start = now.tv_sec;
+	return s->ops->once_put(s, t, mine, e == 0 ? &seen : NULL);
+}
+
+/* COMMAND ended: its outcome on record, while this run's claim stands. */
+static void
+once_end(struct semobj *s, const struct token *t, struct run_record *mine,
+    int e, int status, bool lost)
+{
+	struct run_record claim = *mine;
+	struct timespec now;
+	int pe;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	mine->end = now.tv_sec;
+	if (lost)
+		mine->status = EX_TEMPFAIL;
+	else if (e == E_GUARD)
+		mine->status = EX_OSERR;
+	else if (e != 0)
+		mine->status = e == ENOENT ? 127 : 126;
+	else if (WIFSIGNALED(status))
+		mine->status = 128 + WTERMSIG(status);
+	else
+		mine->status = WEXITSTATUS(status);
+	if ((pe = s->ops->once_put(s, t, mine, &claim)) != 0 && pe != EAGAIN)
+		warn_errno(pe, s->name);
+}
+
 /*
  * Holding token t: run COMMAND and give the token back however it ends.
  * Signals in set (and SIGCHLD) are blocked; old is the mask COMMAND gets.
@@ -594,7 +761,8 @@ run_release(void *arg)
  */
 static int
 run_holding(struct semobj *s, struct runner *r, const struct token *t,
-    char **command, const sigset_t *set, const sigset_t *old, int *status)
+    char **command, const sigset_t *set, const sigset_t *old, int *status,
+    struct run_record *mine)
 {
 	struct held h = { s, t };
 	int e = 0, re;
@@ -609,6 +777,8 @@ run_holding(struct semobj *s, struct runner *r, const struct token *t,
 	/* Noted only before the caller blocked what run passes on. */
 	if (signal_noted() == 0 && (e = run_start(r, command, set, old)) == 0)
 		e = run_wait(r, s->ops->lost_fd(s, t), status);
+	if (mine != NULL)
+		once_end(s, t, mine, e, *status, r->lost);
 	if ((re = s->ops->release_token(s, t)) != 0)
 		warn_errno(re, s->name);
 	run_finish(r);
@@ -619,33 +789,89 @@ run_holding(struct semobj *s, struct runner *r, const struct token *t,
 }
 
 /*
- * Take a token recorded as held by this process. A signal that ends the
- * wait ends it with nothing taken. False where the semaphore stayed busy:
- * the wait is told, with whom it waited behind.
+ * Take a token recorded as held by this process, by the deadline. A
+ * signal that ends the wait ends it with nothing taken. 0, or EAGAIN or
+ * ETIMEDOUT where the semaphore stayed busy.
  */
-static bool
+static int
 run_acquire(struct sem_opts *so, struct semobj *s, char **command,
-    struct token *t)
+    struct token *t, const struct deadline *d)
 {
 	struct ledger_slot slot;
-	struct deadline d;
 	char cmdline[sizeof(slot.command)];
 	int e;
 
 	command_line(command, cmdline, sizeof(cmdline));
 	ledger_slot_init(&slot, getpid(), proc_start(getpid()), cmdline);
-	deadline_start(&d, so->v.timed ? &so->v.timeout : NULL);
 	t->leased = true;	/* kept while COMMAND runs, where leases exist */
 	t->lease_ms = so->lease_ms;
-	if ((e = s->ops->acquire(s, &d, &slot, t)) == EINTR && signal_noted())
+	if ((e = s->ops->acquire(s, d, &slot, t)) == EINTR && signal_noted())
 		die_signal(signal_noted());
-	if (e == EAGAIN || e == ETIMEDOUT) {
-		busy(s, so->v.name);
-		return false;
-	}
-	if (e != 0)
+	if (e != 0 && e != EAGAIN && e != ETIMEDOUT)
 		die(e, so->v.name);
+	return e;
+}
+
+/*
+ * Sleep a tenth of a second, or less where the deadline comes first;
+ * false where it has come.
+ */
+static bool
+once_nap(const struct deadline *d)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 }, left;
+
+	if (!d->forever) {
+		if (!deadline_left(d, &left))
+			return false;
+		if (left.tv_sec == 0 && left.tv_nsec < ts.tv_nsec)
+			ts = left;
+	}
+	nanosleep(&ts, NULL);
 	return true;
+}
+
+/*
+ * --once-per, --once-key: 1 where this call is to run COMMAND, holding the
+ * token in *t and its claim on record in *mine; 0 where the slot's run
+ * succeeded, or still goes on when the deadline comes (the slot is in
+ * hand); -1 where the semaphore stayed busy for another reason (told). A
+ * run that failed, or whose runner died, leaves the slot open.
+ */
+static int
+once_turn(struct sem_opts *so, struct semobj *s, char **command,
+    struct token *t, const struct once *o, const struct deadline *d,
+    struct run_record *mine)
+{
+	struct run_record r;
+	int e;
+
+	for (;;) {
+		if ((e = s->ops->once_get(s, &r)) != 0 && e != ENOENT)
+			die(e, so->v.name);
+		if (e == 0 && strcmp(r.once, o->what) == 0 && r.status == 0)
+			return 0;
+		if (e == 0 && once_in_hand(&r, o)) {
+			/* Its outcome, polled: its runner holds a token. */
+			if (signal_noted())
+				die_signal(signal_noted());
+			if (!once_nap(d))
+				return 0;
+			continue;
+		}
+		if (run_acquire(so, s, command, t, d) != 0) {
+			if (s->ops->once_get(s, &r) == 0 && once_in_hand(&r, o))
+				return 0;
+			busy(s, so->v.name);
+			return -1;
+		}
+		if ((e = once_claim(s, t, o, mine)) == 0)
+			return 1;
+		/* Taken meanwhile (capacity over 1), or the record failed. */
+		s->ops->release_token(s, t);
+		if (e != EAGAIN)
+			die(e, so->v.name);
+	}
 }
 
 static int
@@ -656,14 +882,17 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	struct semobj s;
 	struct runner r;
 	struct token t = { 0 };
+	struct run_record mine;
+	struct deadline d;
+	struct once once;
 	sigset_t set, old, noted;
 	long long conflict = EX_TEMPFAIL;
 	char **command;
 	size_t i;
-	int e, status;
+	int e, status = 0;
 
 	so_init(&so, argc, argv, obj, verb);
-	run_parse(&so, &command, &conflict);
+	run_parse(&so, &command, &conflict, &once);
 	so_open(&so, &s, O_RDWR);
 	if (so.recover)
 		recover_dead(&s, NULL, stderr);
@@ -674,8 +903,16 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	 */
 	sigemptyset(&noted);
 	signals_note(ending_signals, nending_signals, &noted);
-	if (!run_acquire(&so, &s, command, &t))
+	deadline_start(&d, so.v.timed ? &so.v.timeout : NULL);
+	if (once.period_ms != 0 || once.key != NULL) {
+		once_what(&once);
+		if ((e = once_turn(&so, &s, command, &t, &once, &d, &mine)) !=
+		    1)
+			return e == 0 ? 0 : conflict;
+	} else if ((e = run_acquire(&so, &s, command, &t, &d)) != 0) {
+		busy(&s, so.v.name);
 		return conflict;
+	}
 	sigemptyset(&set);
 	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
 		sigaddset(&set, forwarded[i]);
@@ -686,8 +923,8 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	sigprocmask(SIG_BLOCK, &set, &old);
 	/* Those not passed on end us again as they would; we are recorded. */
 	signals_default(&noted);
-	if ((e = run_holding(&s, &r, &t, command, &set, &old, &status)) ==
-	    E_GUARD)
+	if ((e = run_holding(&s, &r, &t, command, &set, &old, &status,
+	    once.what[0] != '\0' ? &mine : NULL)) == E_GUARD)
 		errx(EX_OSERR, "%s: the guard of COMMAND (pid %d) died: COMMAND "
 		    "and its processes were ended, the token given back",
 		    so.v.name, (int)r.guard);
@@ -753,6 +990,10 @@ static const struct opt opts_run[] = {
 	    "(10s)"),
 	{ .name = "conflict-exit-code", .val = 'E', .arg = "CODE",
 	  .help = "exit CODE instead of 75 when busy" },
+	{ .name = "once-per", .val = OPT_ONCE_PER, .arg = "PERIOD",
+	  .help = "at most one run with success per slot of PERIOD" },
+	{ .name = "once-key", .val = OPT_ONCE_KEY, .arg = "KEY",
+	  .help = "at most one run with success per KEY" },
 	OPTS_CREATE_IF_MISSING("1"),
 	{ 0 }
 };
@@ -796,8 +1037,9 @@ static const struct verb verbs_sem[] = {
 	  "-f.\n" },
 	{ .name = "run", .run = cmd_sem_run,
 	  .summary = "hold a token while a command runs",
-	  .usage = "NAME [-t T] [-E CODE] [--recover] [--lease T] [-c] [-x] "
-	  "[-m MODE] [-v N] [--] COMMAND [ARG...]",
+	  .usage = "NAME [-t T] [-E CODE] [--recover] [--lease T] "
+	  "[--once-per PERIOD | --once-key KEY] [-c] [-x] [-m MODE] [-v N] "
+	  "[--] COMMAND [ARG...]",
 	  .opts = opts_run, .operands = "name command",
 	  .notes = "Holds the semaphore while COMMAND runs, recorded as its "
 	  "holder;\nexits with COMMAND's status.\n" },

@@ -312,7 +312,8 @@ cmd_shm_info(int argc, char *argv[], const struct object *obj,
 	so_parse(&so, NULL);
 	so_fstat(&so, so_open(&so, O_RDONLY), &st);
 	info_print("segments", so.v.name, &st,
-	    &(struct info_num){ "SIZE", st.st_size }, 1, false, &so.out);
+	    &(struct info_num){ "SIZE", st.st_size }, 1, false, NULL, 0,
+	    &so.out);
 	return 0;
 }
 

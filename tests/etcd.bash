@@ -239,16 +239,6 @@ waiting_is() {
 	"$IPCCTL" sem info "$E" --pairs 2>/dev/null | grep -q " WAITING=\"$1\"\$"
 }
 
-# wait_secs SECONDS CONDITION...: poll (every 50 ms) until it holds.
-wait_secs() {
-	local end=$(($(now_ms) + $1 * 1000))
-	shift
-	while (($(now_ms) < end)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	fail "timed out waiting for: $*"
-}
 
 # run_holding [RUN_OPTION...]: "sem run $E" holding a "sleep 300" in the
 # background, out and err its output; RUN_PID is sem run's pid, CHILD the

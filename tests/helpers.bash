@@ -228,7 +228,7 @@ usage_line() {
 	"shm info" | "mq info")
 			u='NAME [-b] [--json | -r | --pairs]' ;;
 	"sem unlink" | "shm unlink" | "mq unlink")	u='[-f] NAME...' ;;
-	"sem run")	u='NAME [-t T] [-E CODE] [--recover] [--lease T] [-c] [-x] [-m MODE] [-v N] [--] COMMAND [ARG...]' ;;
+	"sem run")	u='NAME [-t T] [-E CODE] [--recover] [--lease T] [--once-per PERIOD | --once-key KEY] [-c] [-x] [-m MODE] [-v N] [--] COMMAND [ARG...]' ;;
 	"shm create")	u='[NAME] -s SIZE [-x] [-m MODE] [--truncate]' ;;
 	"shm write")	u='NAME [-o OFFSET] [--grow] [FILE]' ;;
 	"shm read")	u='NAME [-o OFFSET] [-l LENGTH]' ;;
@@ -277,6 +277,17 @@ wait_for() {
 	for ((i = 0; i < 250; i++)); do
 		"$@" && return 0
 		sleep 0.02
+	done
+	fail "timed out waiting for: $*"
+}
+
+# wait_secs SECONDS CONDITION...: poll (every 50 ms) until it holds.
+wait_secs() {
+	local end=$(($(now_ms) + $1 * 1000))
+	shift
+	while (($(now_ms) < end)); do
+		"$@" && return 0
+		sleep 0.05
 	done
 	fail "timed out waiting for: $*"
 }

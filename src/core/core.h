@@ -195,8 +195,15 @@ struct info_num {
 	long long	 value;
 };
 #define INFO_MAX_NUMS	4
+struct info_more {				/* after the others */
+	const char	*column;
+	enum out_type	 type;
+	const char	*value;		/* NULL: none */
+};
+#define INFO_MAX_MORE	6
 void	 info_print(const char *, const char *, const struct stat *,
-	    const struct info_num *, size_t, bool, const struct out_opts *);
+	    const struct info_num *, size_t, bool, const struct info_more *,
+	    size_t, const struct out_opts *);
 void	 fmt_mode(mode_t, char [8]);
 const char *fmt_user(uid_t, char *, size_t);
 const char *fmt_group(gid_t, char *, size_t);
@@ -282,11 +289,16 @@ int	 ledger_slot_init(struct ledger_slot *, pid_t, uint64_t,
 	    const char *);
 int	 ledger_add(int, const struct ledger_slot *);
 int	 ledger_note(int, pid_t, uint64_t, pid_t, uint64_t, pid_t, uint64_t);
+struct run_record;
+int	 ledger_once_get(int, struct run_record *);
+int	 ledger_once_put(int, const struct run_record *,
+	    const struct run_record *);
 int	 ledger_remove(int, bool (*)(const struct ledger_slot *, void *),
 	    void (*)(const struct ledger_slot *, void *), void *, int, int *);
 uint64_t proc_start(pid_t);
 bool	 is_pid(const char *, long *);
 bool	 holder_alive(const struct ledger_slot *);
+bool	 proc_alive(pid_t, uint64_t);
 void	 command_line(char *const [], char *, size_t);
 
 /*
@@ -302,6 +314,23 @@ struct token {				/* a token taken; leased: asked */
 	const char	*id;		/* what names it (a key), or NULL */
 	long		 lease_ms;	/* asked: its lease's time; 0: default */
 	long		 grace_ms;	/* lost: SIGTERM, SIGKILL after; 0: any */
+};
+/*
+ * The last run of sem run --once-per or --once-key, kept beside the
+ * semaphore: which slot or key, who ran it, and how it ended.
+ */
+#define RUN_ONCE_MAX	160
+#define RUN_RUNNING	(-1)		/* status: not ended (yet) */
+struct run_record {
+	char		 once[RUN_ONCE_MAX];	/* "slot ...", or "key KEY" */
+	char		 host[64];
+	int32_t		 pid;
+	int32_t		 status;	/* exit status, 128+N: signal N */
+	uint64_t	 pid_start;	/* the runner's start, clock ticks */
+	int64_t		 start, end;	/* epoch seconds; end 0: running */
+	/* Filled by once_get, not kept: */
+	bool		 alive;		/* running, and its runner holds */
+	long long	 rev;		/* names this version (etcd); put sets */
 };
 struct sem_info {
 	int		 value;
@@ -333,6 +362,14 @@ struct sem_ops {
 	int	(*holders)(struct semobj *, struct holder **, uint32_t *, bool *,
 		    bool *);
 	int	(*lost_fd)(struct semobj *, const struct token *);
+	/*
+	 * sem run --once-per and --once-key: the last run on record (ENOENT
+	 * where none), and recording one while holding token t: only where
+	 * the record on file is still seen (NULL: none was), else EAGAIN.
+	 */
+	int	(*once_get)(struct semobj *, struct run_record *);
+	int	(*once_put)(struct semobj *, const struct token *,
+		    struct run_record *, const struct run_record *);
 	/* sem run, before COMMAND is executed: its guard and it; or NULL. */
 	int	(*note_run)(struct semobj *, const struct token *, pid_t,
 		    uint64_t, pid_t, uint64_t);

@@ -32,6 +32,18 @@
 #define LEDGER_OFF	4096
 #define LEDGER_MAGIC	"ipcctlH1"
 #define SLOTS_OFF	(LEDGER_OFF + sizeof(struct ledger_head))
+/*
+ * The last run of --once-per or --once-key: in the first page, far past
+ * the sem_t that glibc uses, and before the ledger, which is always made
+ * first (a run's entry is written before its record).
+ */
+#define RECORD_OFF	2048
+#define RECORD_MAGIC	"ipcctlR1"
+
+struct record_disk {
+	char		 magic[8];
+	struct run_record r;
+};
 
 struct ledger_head {
 	char		magic[8];
@@ -216,7 +228,7 @@ proc_start(pid_t pid)
  * (hidepid, another pid namespace) is taken as alive: recovering a live
  * holder's token would break the count.
  */
-static bool
+bool
 proc_alive(pid_t pid, uint64_t start)
 {
 	uint64_t now;
@@ -432,6 +444,79 @@ ledger_remove(int fd, bool (*pick)(const struct ledger_slot *, void *),
 	}
 	free(all);
 out:
+	unlock(fd);
+	return e;
+}
+
+/*
+ * The last run on record into *r; ENOENT where there is none. alive: it
+ * runs, and its runner lives.
+ */
+static int
+record_read(int fd, struct run_record *r)
+{
+	struct record_disk d;
+	size_t got;
+	int e;
+
+	if ((e = io_read(fd, &d, sizeof(d), RECORD_OFF, &got)) != 0)
+		return io_error(e);
+	if (got != sizeof(d) || memcmp(d.magic, RECORD_MAGIC, 8) != 0)
+		return ENOENT;
+	*r = d.r;
+	r->once[sizeof(r->once) - 1] = r->host[sizeof(r->host) - 1] = '\0';
+	r->alive = r->status == RUN_RUNNING && proc_alive(r->pid,
+	    r->pid_start);
+	r->rev = 0;
+	return 0;
+}
+
+int
+ledger_once_get(int fd, struct run_record *r)
+{
+	int e;
+
+	if ((e = lock(fd, F_RDLCK)) != 0)
+		return io_error(e);
+	e = record_read(fd, r);
+	unlock(fd);
+	return e;
+}
+
+/* The same run: what the record keeps, the judgement aside. */
+static bool
+same_run(const struct run_record *a, const struct run_record *b)
+{
+	return strcmp(a->once, b->once) == 0 && strcmp(a->host, b->host) == 0 &&
+	    a->pid == b->pid && a->pid_start == b->pid_start &&
+	    a->status == b->status && a->start == b->start &&
+	    a->end == b->end;
+}
+
+/* Record r where the record on file is still seen (NULL: none). */
+int
+ledger_once_put(int fd, const struct run_record *r,
+    const struct run_record *seen)
+{
+	struct record_disk d;
+	struct run_record now;
+	int e;
+
+	if ((e = lock(fd, F_WRLCK)) != 0)
+		return io_error(e);
+	e = record_read(fd, &now);
+	if (e == ENOENT ? seen != NULL : e == 0 && (seen == NULL ||
+	    !same_run(&now, seen)))
+		e = EAGAIN;
+	else if (e == 0 || e == ENOENT) {
+		memset(&d, 0, sizeof(d));
+		memcpy(d.magic, RECORD_MAGIC, 8);
+		d.r = *r;
+		d.r.alive = false;
+		d.r.rev = 0;
+		if ((e = io_write(fd, &d, sizeof(d), RECORD_OFF, NULL)) != 0)
+			e = io_error(e);
+	}
 	unlock(fd);
 	return e;
 }

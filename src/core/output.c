@@ -352,13 +352,13 @@ info_type(const char *column)
 void
 info_print(const char *table, const char *name, const struct stat *st,
     const struct info_num *nums, size_t n, bool numbers_last,
-    const struct out_opts *o)
+    const struct info_more *more, size_t nmore, const struct out_opts *o)
 {
-	struct out_col cols[4 + INFO_MAX_NUMS];
+	struct out_col cols[4 + INFO_MAX_NUMS + INFO_MAX_MORE];
 	struct libscols_line *ln;
 	struct table *t;
 	char buf[32], mode[8];
-	size_t i, c = 0, first = numbers_last ? 4 : 1;
+	size_t i, c = 0, first = numbers_last ? 4 : 1, last;
 
 	cols[c++] = (struct out_col){ "NAME", COL_STR, false };
 	for (i = 0; !numbers_last && i < n; i++)
@@ -373,20 +373,27 @@ info_print(const char *table, const char *name, const struct stat *st,
 	for (i = 0; numbers_last && i < n; i++)
 		cols[c++] = (struct out_col){ nums[i].column,
 		    info_type(nums[i].column), true };
+	last = c;
+	for (i = 0; i < nmore && i < INFO_MAX_MORE; i++)
+		cols[c++] = (struct out_col){ more[i].column, more[i].type,
+		    more[i].type == COL_NUM };
 
 	t = table_new(table, cols, c, o);
 	ln = table_row(t);
 	table_set(t, ln, 0, name);
 	for (i = 0; i < n; i++)
 		table_setf(t, ln, first + i, "%lld", nums[i].value);
+	for (i = 0; i < nmore && i < INFO_MAX_MORE; i++)
+		if (more[i].value != NULL)
+			table_set(t, ln, last + i, more[i].value);
 	c = numbers_last ? 1 : 1 + n;
-	if (st == NULL) {
-		table_print(t);
-		return;
+	if (st != NULL) {
+		fmt_mode(st->st_mode, mode);
+		table_set(t, ln, c, mode);
+		table_set(t, ln, c + 1, fmt_user(st->st_uid, buf,
+		    sizeof(buf)));
+		table_set(t, ln, c + 2, fmt_group(st->st_gid, buf,
+		    sizeof(buf)));
 	}
-	fmt_mode(st->st_mode, mode);
-	table_set(t, ln, c, mode);
-	table_set(t, ln, c + 1, fmt_user(st->st_uid, buf, sizeof(buf)));
-	table_set(t, ln, c + 2, fmt_group(st->st_gid, buf, sizeof(buf)));
 	table_print(t);
 }

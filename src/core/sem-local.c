@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -218,6 +219,22 @@ local_note_run(struct semobj *s, const struct token *t, pid_t guard,
 	    cmd_start);
 }
 
+static int
+local_once_get(struct semobj *s, struct run_record *r)
+{
+	return ledger_once_get(s->p.fd, r);
+}
+
+static int
+local_once_put(struct semobj *s, const struct token *t,
+    struct run_record *r, const struct run_record *seen)
+{
+	(void)t;
+	if (r->host[0] == '\0' && gethostname(r->host, sizeof(r->host)) == -1)
+		r->host[0] = '\0';
+	return ledger_once_put(s->p.fd, r, seen);
+}
+
 const struct sem_ops semops_local = {
 	.open = local_open,
 	.close = local_close,
@@ -231,5 +248,7 @@ const struct sem_ops semops_local = {
 	.holders = local_holders,
 	.lost_fd = local_lost_fd,
 	.note_run = local_note_run,
+	.once_get = local_once_get,
+	.once_put = local_once_put,
 	.unlink = local_unlink,
 };

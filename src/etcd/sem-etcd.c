@@ -772,12 +772,15 @@ etcd_lost_fd(struct semobj *s, const struct token *t)
 	return m->keeper != NULL ? keeper_fd(m->keeper) : -1;
 }
 
+static char	*once_key(const struct esem *);
+
 /* Remove the capacity and every key; ENOENT where there was none. */
 static int
 etcd_unlink(const char *name)
 {
 	struct esem m = { 0 };
 	json_t *resp;
+	char *k;
 	long long deleted = 0;
 	int e;
 
@@ -792,11 +795,151 @@ etcd_unlink(const char *name)
 	    "key", j_str(m.pfx), "range_end", j_str(m.pfx_end)), &resp)) != 0)
 		goto out;
 	json_decref(resp);
-	e = deleted > 0 ? 0 : ENOENT;
+	/* The last run goes too: a semaphore made again starts afresh. */
+	if ((k = once_key(&m)) == NULL)
+		e = ENOMEM;
+	else if ((e = etcd_call(m.c, "kv/deleterange", json_pack("{s:o}",
+	    "key", j_str(k)), &resp)) == 0)
+		json_decref(resp);
+	free(k);
+	if (e == 0)
+		e = deleted > 0 ? 0 : ENOENT;
 out:
 	free(m.cap_key);
 	free(m.pfx);
 	free(m.pfx_end);
+	return e;
+}
+
+/*
+ * run --once-per and --once-key: the last run is PREFIX semrun/NAME,
+ * outside the token range (etcdctl lock on the name still works), a JSON
+ * object with the runner's key and its create revision: the run is in
+ * hand while that key still stands.
+ */
+static char *
+once_key(const struct esem *m)
+{
+	char *k;
+	size_t plen = strlen(etcd_prefix(m->c));
+
+	/* cap_key is PREFIX "sem/" NAME. */
+	if (asprintf(&k, "%ssemrun/%s", etcd_prefix(m->c),
+	    m->cap_key + plen + 4) == -1)
+		return NULL;
+	return k;
+}
+
+/* Whether key still stands with create revision rev. */
+static int
+key_stands(struct esem *m, const char *key, long long rev, bool *stands)
+{
+	json_t *resp, *kvs;
+	int e;
+
+	*stands = false;
+	if ((e = etcd_call(m->c, "kv/range", json_pack("{s:o, s:b}", "key",
+	    j_str(key), "keys_only", 1), &resp)) != 0)
+		return e;
+	kvs = json_object_get(resp, "kvs");
+	*stands = json_array_size(kvs) == 1 &&
+	    j_get_int(json_array_get(kvs, 0), "create_revision") == rev;
+	json_decref(resp);
+	return 0;
+}
+
+static int
+etcd_once_get(struct semobj *s, struct run_record *r)
+{
+	struct esem *m = s->priv;
+	json_t *resp, *kv, *v = NULL;
+	char *k, *text = NULL;
+	const char *once, *host, *key;
+	json_int_t pid, status, rev, start, end, pid_start;
+	json_error_t je;
+	int e;
+
+	if ((k = once_key(m)) == NULL)
+		return ENOMEM;
+	e = etcd_call(m->c, "kv/range", json_pack("{s:o}", "key", j_str(k)),
+	    &resp);
+	free(k);
+	if (e != 0)
+		return e;
+	memset(r, 0, sizeof(*r));
+	if ((kv = json_array_get(json_object_get(resp, "kvs"), 0)) == NULL)
+		e = ENOENT;
+	else if ((text = j_get_bytes(kv, "value", NULL)) == NULL ||
+	    (v = json_loads(text, 0, &je)) == NULL ||
+	    json_unpack(v, "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I}",
+	    "once", &once, "host", &host, "pid", &pid, "start", &start,
+	    "end", &end, "status", &status, "pid_start", &pid_start,
+	    "key", &key, "key_rev", &rev) != 0)
+		e = error_set(E_DAMAGED, "the record of the last run is not "
+		    "ipcctl's");
+	else {
+		snprintf(r->once, sizeof(r->once), "%s", once);
+		snprintf(r->host, sizeof(r->host), "%s", host);
+		r->pid = pid;
+		r->status = status;
+		r->start = start;
+		r->end = end;
+		r->pid_start = pid_start;
+		r->rev = j_get_int(kv, "mod_revision");
+		if (r->status == RUN_RUNNING)
+			e = key_stands(m, key, rev, &r->alive);
+	}
+	json_decref(v);
+	free(text);
+	json_decref(resp);
+	return e;
+}
+
+/*
+ * One transaction: the record is put only where it is still the one seen
+ * (by its mod revision; none: never made) and our key still stands.
+ */
+static int
+etcd_once_put(struct semobj *s, const struct token *t,
+    struct run_record *r, const struct run_record *seen)
+{
+	struct esem *m = s->priv;
+	json_t *req, *resp, *v;
+	char *k, *text;
+	int e;
+
+	(void)t;
+	if (r->host[0] == '\0')
+		snprintf(r->host, sizeof(r->host), "%s", etcd_host(m->c));
+	if ((k = once_key(m)) == NULL)
+		return ENOMEM;
+	v = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:i, s:s, s:I}",
+	    "once", r->once, "host", r->host, "pid", (int)r->pid, "pid_start",
+	    (json_int_t)r->pid_start, "start", (json_int_t)r->start, "end",
+	    (json_int_t)r->end, "status", (int)r->status, "key",
+	    m->key != NULL ? m->key : "", "key_rev", (json_int_t)m->fence);
+	text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_decref(v);
+	req = text == NULL ? NULL : json_pack("{s:[{s:o, s:s, s:s, s:o}, "
+	    "{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:o}}]}",
+	    "compare",
+	    "key", j_str(k), "result", "EQUAL", "target", seen != NULL ?
+	    "MOD" : "CREATE", seen != NULL ? "mod_revision" :
+	    "create_revision", j_int(seen != NULL ? seen->rev : 0),
+	    "key", j_str(m->key != NULL ? m->key : ""), "result", "EQUAL",
+	    "target", "CREATE", "create_revision", j_int(m->fence),
+	    "success", "request_put", "key", j_str(k), "value", j_str(text));
+	free(text);
+	free(k);
+	if (req == NULL)
+		return ENOMEM;
+	if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
+		return e;
+	if (!json_is_true(json_object_get(resp, "succeeded")))
+		e = EAGAIN;
+	else
+		r->rev = j_get_int(json_object_get(resp, "header"), "revision");
+	json_decref(resp);
 	return e;
 }
 
@@ -812,5 +955,7 @@ const struct sem_ops semops_etcd = {
 	.info = etcd_info,
 	.holders = etcd_holders,
 	.lost_fd = etcd_lost_fd,
+	.once_get = etcd_once_get,
+	.once_put = etcd_once_put,
 	.unlink = etcd_unlink,
 };
