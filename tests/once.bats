@@ -45,7 +45,7 @@ expect_host() {
 	once_in_hand
 }
 
-@test "once: --once-per 2s: the next slot runs again" {
+@test "once: --once-per 5s: the next slot runs again" {
 	once_next_slot
 }
 
