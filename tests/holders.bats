@@ -96,24 +96,34 @@ set_slot_start() {
 	    8 "$3"
 }
 
+# run_sleeping NAME SECONDS [OPTION...]: "sem run NAME OPTION... -- sleep
+# SECONDS" in the background, once its sleep runs: RUN_PID is sem run's
+# pid, GUARD its guard's, CHILD the sleep's.
+run_sleeping() {
+	local name=$1 secs=$2
+	shift 2
+	"$IPCCTL" sem run "$name" "$@" -- sleep "$secs" 3>&- &
+	RUN_PID=$!
+	bg_track "$RUN_PID"
+	wait_for has_child "$RUN_PID"
+	orphan_track "$CHILD"
+	wait_exec "$CHILD" sleep
+	GUARD=$(ps -o ppid= -p "$CHILD")
+	GUARD=${GUARD//[[:space:]]/}
+}
+
 # run_killed NAME: "sem run NAME -- sleep 30" with its guard and COMMAND
 # killed by SIGKILL at once, as "pkill -9" would: nobody is left to give
 # the token back (ipcctl-sem(1), sem run), so the entry stays for recover.
 # Sets KILLED_PID to ipcctl's pid.
 run_killed() {
-	local child guard st=0
-	"$IPCCTL" sem run "$1" -- sleep 30 3>&- &
-	KILLED_PID=$!
-	bg_track "$KILLED_PID"
-	wait_for has_child "$KILLED_PID"
-	child=$CHILD
-	orphan_track "$child"
-	wait_exec "$child" sleep
-	guard=$(ps -o ppid= -p "$child")
-	kill -KILL "$KILLED_PID" $guard "$child"
+	local st=0
+	run_sleeping "$1" 30
+	KILLED_PID=$RUN_PID
+	kill -KILL "$RUN_PID" "$GUARD" "$CHILD"
 	wait "$KILLED_PID" || st=$?
 	assert_equal "$st" 137 "status of the killed sem run" || return 1
-	wait_for gone "$child" && wait_for holder_dead "$1"
+	wait_for gone "$CHILD" && wait_for holder_dead "$1"
 }
 
 # holder_dead NAME: the first holder of NAME is dead.
@@ -803,15 +813,9 @@ value_is() {
 # nothing back); once COMMAND is gone, recover gives the token back.
 @test "run and its guard killed at once: no recover while COMMAND runs" {
 	need_jq
-	"$IPCCTL" sem run "$N" -c -- sleep 300 3>&- &
-	local pid=$! child guard st=0
-	bg_track "$pid"
-	wait_for has_child "$pid"
-	child=$CHILD
-	orphan_track "$child"
-	wait_exec "$child" sleep
-	guard=$(ps -o ppid= -p "$child")
-	kill -KILL "$pid" $guard
+	run_sleeping "$N" 300 -c
+	local pid=$RUN_PID child=$CHILD guard=$GUARD st=0
+	kill -KILL "$pid" "$guard"
 	wait "$pid" || st=$?
 	assert_equal "$st" 137 "status of the killed sem run"
 	wait_for gone $guard

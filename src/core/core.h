@@ -149,6 +149,7 @@ const char *parse_duration(const char *, struct timespec *);
 void	 deadline_start(struct deadline *, const struct timespec *);
 bool	 deadline_left(const struct deadline *, struct timespec *);
 bool	 deadline_slice(const struct deadline *, time_t, struct timespec *);
+long long mono_ms(void);
 
 /* output.c: plain, JSON, raw and pairs tables through libsmartcols. */
 enum out_format { OUT_PLAIN, OUT_JSON, OUT_RAW, OUT_PAIRS };

@@ -112,3 +112,13 @@ deadline_slice(const struct deadline *d, time_t max_s, struct timespec *at)
 	*at = d->at;
 	return true;
 }
+
+/* Milliseconds on the monotonic clock. */
+long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}

@@ -362,15 +362,6 @@ post(struct etcd *c, const char *path, const char *req, struct body *b,
 	    "");
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /*
  * Each endpoint in turn, from the one in use, until one answers, within
  * timeout_ms in all. Where a member answered that it has no leader (an
@@ -382,7 +373,7 @@ request(struct etcd *c, const char *path, json_t *req, struct body *b,
     long timeout_ms)
 {
 	char *text = json_dumps(req, JSON_COMPACT);
-	long long end = now_ms() + timeout_ms, left;
+	long long end = mono_ms() + timeout_ms, left;
 	bool electing = true;
 	size_t tried;
 	int e = -1;
@@ -393,7 +384,7 @@ request(struct etcd *c, const char *path, json_t *req, struct body *b,
 	while (e < 0 && electing) {
 		electing = false;
 		for (tried = 0; tried < c->n && e < 0; tried++) {
-			if ((left = end - now_ms()) <= 0)
+			if ((left = end - mono_ms()) <= 0)
 				break;
 			free(b->p);
 			b->p = NULL;
@@ -402,7 +393,7 @@ request(struct etcd *c, const char *path, json_t *req, struct body *b,
 				c->cur = (c->cur + 1) % c->n;
 			electing |= e == -2;
 		}
-		if (e < 0 && electing && end - now_ms() > 100)
+		if (e < 0 && electing && end - mono_ms() > 100)
 			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 		else if (e < 0)
 			break;
