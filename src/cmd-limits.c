@@ -209,7 +209,7 @@ print_json(const struct limits *l)
 		    parse_int(l->v[i], LLONG_MIN, LLONG_MAX, &v) == NULL)
 			printf("%lld", v);
 		else {
-			/* Text from elsewhere (etcd's version): safe first. */
+			/* Text from elsewhere (a cluster's version): safe. */
 			len = strlen(l->v[i]);
 			if ((safe = malloc(4 * len + 1)) == NULL ||
 			    (esc = malloc(6 * 4 * len + 1)) == NULL)
@@ -287,8 +287,8 @@ cmd_limits(int argc, char *argv[], const struct object *obj,
 	while ((ch = args_next(&a, &arg)) != -1) {
 		if (output_opt(ch, &out))
 			continue;
-		/* "etcd:": the limits of the cluster that keeps such names. */
-		if (ch == 1 && b == NULL && strcmp(arg, ETCD_SCHEME) == 0)
+		/* SCHEME (etcd:): the limits of what keeps such names. */
+		if (ch == 1 && b == NULL && backend_scheme(arg) != NULL)
 			b = backend_for(arg);
 		else if (ch == 1)
 			usage_error(obj, verb, "unexpected operand: %s", arg);

@@ -85,7 +85,8 @@ struct ls_opts {
 	bool		 unused;	/* --unused: only what no process uses */
 	bool		 procs;		/* count the processes: PROCS, --unused */
 	bool		 partial;	/* the counts are lower bounds */
-	const struct backend *backend;	/* "etcd:": that one's; else local */
+	const struct backend_row *row;	/* SCHEME given: its; else local */
+	const struct backend *backend;
 	const char	*output;	/* -o as given */
 	int		 cols[MAX_COLS];
 	size_t		 ncols;
@@ -307,12 +308,10 @@ ls_parse(struct ls_opts *lo)
 			continue;
 		switch (ch) {
 		case 1:
-			/* "etcd:": what the cluster keeps. */
-			if (lo->backend == NULL &&
-			    strcmp(arg, ETCD_SCHEME) == 0) {
-				lo->backend = backend_for(arg);
+			/* SCHEME (etcd:): what that backend keeps. */
+			if (lo->row == NULL &&
+			    (lo->row = backend_scheme(arg)) != NULL)
 				break;
-			}
 			usage_error(lo->args.obj, lo->args.verb,
 			    "unexpected operand: %s", arg);
 		case 'l':
@@ -340,11 +339,12 @@ ls_parse(struct ls_opts *lo)
 	if (lo->kinds == 0)
 		lo->kinds = SEM | SHM | MQ;
 	choose_cols(lo);
-	if (lo->backend != NULL && lo->unused)
+	if (lo->row == NULL)
+		lo->row = backend_row(NULL);
+	if (lo->unused && !(lo->row->can & CAN_PROCS))
 		usage_error(lo->args.obj, lo->args.verb,
 		    "--unused: processes are per host");
-	if (lo->backend == NULL)
-		lo->backend = backend_for(NULL);
+	lo->backend = backend_for(lo->row->scheme);
 }
 
 /*
@@ -384,7 +384,7 @@ ls_print(struct ls_opts *lo)
 	/* Processes are a host's: none counted for objects kept elsewhere. */
 	for (n = 0; n < lo->ncols; n++) {
 		cols[n] = ls_cols[lo->cols[n]].col;
-		if (lo->cols[n] == LS_PROCS && lo->backend == backend_for(NULL))
+		if (lo->cols[n] == LS_PROCS && (lo->row->can & CAN_PROCS))
 			lo->procs = true;
 	}
 	if (lo->procs && lo->out.format == OUT_JSON)

@@ -153,7 +153,7 @@ mo_parse(struct mq_opts *mo, int flags)
 		else if (!mo_operand(mo, flags, arg))
 			return;
 	}
-	/* Where NAME is optional: checked if given (-m on an etcd name). */
+	/* Where NAME is optional: checked if given (-m, by its backend). */
 	if (!(flags & MO_NONAME) || mo->v.named)
 		verb_need_name(&mo->v);
 }
@@ -514,8 +514,7 @@ queue_look(int argc, char *argv[], const struct object *obj,
 	if ((e = m.ops->info(&m, &attr, &st)) != 0)
 		die(e, mo.v.name);
 	m.ops->close(&m);
-	/* No file stands for a queue kept elsewhere: no mode, no owner. */
-	if (procs && st.st_mode == 0)
+	if (procs && !backend_can(mo.v.name, CAN_PROCS))
 		die(error_set(E_UNAVAILABLE, "processes are per host"),
 		    mo.v.name);
 	if (procs)

@@ -40,7 +40,7 @@ so_init(struct sem_opts *so, int argc, char *argv[],
 	verb_opts_init(&so->v, argc, argv, obj, verb);
 }
 
-/* --lease T: a time of whole milliseconds, at least 2 s (etcd's floor). */
+/* --lease T: a time of whole milliseconds, at least 2 s (a lease's floor). */
 static void
 so_lease(struct sem_opts *so, const char *arg)
 {
@@ -103,12 +103,12 @@ so_open(struct sem_opts *so, struct semobj *s, int access)
 {
 	int e;
 
-	if (so->lease_ms != 0 && !name_is_etcd(so->v.name))
+	if (so->lease_ms != 0 && !backend_can(so->v.name, CAN_LEASE))
 		usage_error(so->v.args.obj, so->v.args.verb, "%s: --lease: only "
-		    "a semaphore in etcd has a lease", so->v.name);
-	if (so->host != NULL && !name_is_etcd(so->v.name))
+		    "a semaphore kept across hosts has a lease", so->v.name);
+	if (so->host != NULL && !backend_can(so->v.name, CAN_HOSTS))
 		usage_error(so->v.args.obj, so->v.args.verb, "%s: --host: only "
-		    "a semaphore in etcd has other hosts", so->v.name);
+		    "a semaphore kept across hosts has other hosts", so->v.name);
 	s->ops = semops_for(so->v.name);
 	if ((e = s->ops->open(s, so->v.name, &so->v.open, so->value,
 	    access)) != 0)
@@ -418,7 +418,7 @@ semaphore_look(int argc, char *argv[], const struct object *obj,
 	so_open(&so, &s, O_RDONLY);
 	if ((e = s.ops->info(&s, &i)) != 0)
 		die(e, so.v.name);
-	if (procs && !i.has_stat)
+	if (procs && !backend_can(so.v.name, CAN_PROCS))
 		die(error_set(E_UNAVAILABLE, "processes are per host"),
 		    so.v.name);
 	if (procs)
@@ -970,7 +970,7 @@ static const struct opt opts_acquire[] = {
 	    "exit 75"),
 	OPT_HOLDER_DEF("record PID (e.g. the script's $$) as holder"),
 	OPT_RECOVER_DEF,
-	OPT_LEASE_DEF("etcd: the token comes back by itself after T"),
+	OPT_LEASE_DEF("across hosts: the token comes back by itself after T"),
 	OPTS_CREATE_IF_MISSING("1"),
 	{ 0 }
 };
@@ -986,7 +986,7 @@ static const struct opt opts_release[] = {
 static const struct opt opts_run[] = {
 	OPT_TIMEOUT("give up after T; exit 75"),
 	OPT_RECOVER_DEF,
-	OPT_LEASE_DEF("etcd: the lease kept alive while COMMAND runs "
+	OPT_LEASE_DEF("across hosts: the lease kept alive while COMMAND runs "
 	    "(10s)"),
 	{ .name = "conflict-exit-code", .val = 'E', .arg = "CODE",
 	  .help = "exit CODE instead of 75 when busy" },
@@ -1002,7 +1002,7 @@ static const struct opt opts_output[] = { OPTS_OUTPUT, { 0 } };
 
 static const struct opt opts_recover[] = {
 	{ .name = "host", .val = OPT_HOST, .arg = "H",
-	  .help = "etcd: the tokens recorded on host H, a host that is gone" },
+	  .help = "the tokens recorded on host H, a host that is gone" },
 	{ 0 }
 };
 

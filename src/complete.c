@@ -190,6 +190,19 @@ scan_opt(struct cstate *c, const char *w)
 		}
 }
 
+/* The schemes whose backends list what they keep (ls and limits). */
+static void
+offer_schemes(const struct cstate *c)
+{
+	const struct backend_row *r;
+	size_t i, n;
+
+	r = backend_rows(&n);
+	for (i = 0; i < n; i++)
+		if (r[i].what != NULL)
+			offer(c, "", r[i].scheme, r[i].what);
+}
+
 /*
  * The kind of operand number i in the verb's list ("name", "file", "-",
  * "command", "cluster"; one that ends in "..." stands for all that
@@ -230,7 +243,7 @@ complete_operand(const struct cstate *c, int at)
 	else if (strcmp(kind, "command") == 0)
 		printf("@command %d\n", at);
 	else if (strcmp(kind, "cluster") == 0)
-		offer(c, "", ETCD_SCHEME, "what the etcd cluster keeps");
+		offer_schemes(c);
 }
 
 /* The words after the verb (w[first] on, the last one being completed). */

@@ -17,17 +17,17 @@
 static const struct verb bare_verbs[] = {
 	{ .name = "limits", .run = cmd_limits,
 	  .summary = "print what this platform supports and its limits",
-	  .usage = "[etcd:] [-b] [--json | -r | --pairs]",
+	  .usage = "[SCHEME:] [-b] [--json | -r | --pairs]",
 	  .opts = opts_limits, .operands = "cluster",
-	  .notes = "What this platform supports and its limits; with etcd:, "
-	  "the etcd\ncluster's.\n" },
+	  .notes = "What this platform supports and its limits; with SCHEME:, "
+	  "those of\nwhat keeps such names.\n" },
 	{ .name = "ls", .alias = "list", .run = cmd_ls,
 	  .summary = "list every semaphore, segment and queue",
-	  .usage = "[etcd:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] [--unused] "
-	  "[-b] [--json | -r | --pairs]",
+	  .usage = "[SCHEME:] [-t sem,shm,mq] [-l] [-o COLUMNS] [-n] "
+	  "[--unused] [-b] [--json | -r | --pairs]",
 	  .opts = opts_ls, .operands = "cluster",
-	  .notes = "Every POSIX IPC object this host shows; with etcd:, every "
-	  "semaphore\nand queue the etcd cluster keeps.\n" },
+	  .notes = "Every POSIX IPC object this host shows; with SCHEME:, "
+	  "every\nsemaphore and queue that what keeps such names keeps.\n" },
 	{ 0 }
 };
 
@@ -63,8 +63,11 @@ top_help(FILE *fp)
 	for (o = objects; *o != NULL; o++)
 		fprintf(fp, "  %-9s %s\n", (*o)->name, (*o)->summary);
 	fputs("\nverbs without an object:\n", fp);
-	for (v = bare_verbs; v->name != NULL; v++)
-		fprintf(fp, "  %-9s %s\n", v->name, v->usage);
+	for (v = bare_verbs; v->name != NULL; v++) {
+		fprintf(fp, "  %-9s ", v->name);
+		print_text(fp, v->usage);
+		fputc('\n', fp);
+	}
 	fputs("\n'ipcctl OBJECT --help' lists an object's verbs; "
 	    "see ipcctl(1)\n", fp);
 }

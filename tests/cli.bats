@@ -679,3 +679,33 @@ offers_every_option() {
 	run -0 "$IPCCTL" --completion-helper ipcctl ls -o NAME,MO
 	assert_equal "$output" "NAME,MODE"
 }
+
+# ipcctl(1), Names: "SCHEME:NAME" is kept by the backend of SCHEME; a
+# scheme no backend has is refused, so that one added later never
+# changes what an existing name means. A local name with a colon keeps
+# its meaning when written with its leading slash.
+@test "names: an unknown scheme is refused (64), nothing made; /redis:x is local" {
+	local n=redis:$PREFIX
+	run -64 --separate-stderr ipcctl sem create "$n"
+	assert_equal "${stderr%%$'\n'*}" "ipcctl: sem create: $n: unknown scheme redis:; a local name with a colon is written /$n"
+	[ ! -e "/dev/shm/sem.$n" ] || fail "sem.$n was made"
+	run -64 --separate-stderr ipcctl shm create "$n" -s 1
+	run -64 --separate-stderr ipcctl mq send "$n" hi
+	run -0 --separate-stderr ipcctl sem create "/$n"
+	assert_equal "$output$stderr" ""
+	[ -e "/dev/shm/sem.$n" ] || fail "sem.$n was not made"
+	run -0 --separate-stderr ipcctl sem value "/$n"
+	assert_equal "$output" 0
+}
+
+# ipcctl(1), Names: one call unlinks the names of one backend; names of
+# two are refused before anything is removed.
+@test "unlink: names of two backends: 64, nothing removed, in either order" {
+	ipcctl sem create "$N"
+	run -64 --separate-stderr ipcctl sem unlink "$N" "etcd:$N"
+	assert_equal "${stderr%%$'\n'*}" "ipcctl: sem unlink: $N, etcd:$N: names kept by two backends: unlink them in two calls"
+	run -64 --separate-stderr ipcctl sem unlink "etcd:$N" "$N"
+	assert_equal "${stderr%%$'\n'*}" "ipcctl: sem unlink: etcd:$N, $N: names kept by two backends: unlink them in two calls"
+	run -0 --separate-stderr ipcctl sem value "$N"
+	assert_equal "$output" 0
+}

@@ -565,7 +565,7 @@ field() {
 	track "$N"
 	run -64 --separate-stderr ipcctl sem acquire "$N" --lease 5
 	assert_usage_error \
-	    "ipcctl: sem acquire: $N: --lease: only a semaphore in etcd has a lease" \
+	    "ipcctl: sem acquire: $N: --lease: only a semaphore kept across hosts has a lease" \
 	    sem acquire
 	assert_value "$N" 0
 }

@@ -129,12 +129,13 @@ args_name(struct args *a, const char *arg, enum ipc_kind kind,
     char out[IPC_NAME_BUF])
 {
 	const char *errstr;
+	const struct backend_row *r;
 
 	if ((errstr = name_check(arg, kind, out)) != NULL)
 		usage_error(a->obj, a->verb, "%s: %s", arg, errstr);
-	if (kind == IPC_SHM && name_is_etcd(out))
-		die(error_set(E_UNAVAILABLE, "shared memory is per host"),
-		    out);
+	r = backend_row(out);
+	if (kind == IPC_SHM && !(r->can & CAN_SHM))
+		die(error_set(E_UNAVAILABLE, "%s", r->no_shm), out);
 }
 
 void
@@ -180,7 +181,7 @@ verb_need_name(struct verb_opts *v)
 {
 	if (!v->named)
 		usage_error(v->args.obj, v->args.verb, "missing NAME");
-	if (v->open.mode_set && name_is_etcd(v->name))
-		usage_error(v->args.obj, v->args.verb, "%s: -m: in etcd, its "
-		    "roles govern access", v->name);
+	if (v->open.mode_set && !backend_can(v->name, CAN_MODE))
+		usage_error(v->args.obj, v->args.verb, "%s: -m: %s", v->name,
+		    backend_row(v->name)->no_mode);
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <getopt.h>
+#include <limits.h>
 #include <mqueue.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -91,6 +92,7 @@ __dead void usage_error(const struct object *, const struct verb *,
 /* help.c: usage and help texts from the dispatch table. */
 void	 print_help(const struct object *, const struct verb *);
 void	 print_usage(FILE *, const struct object *, const struct verb *);
+void	 print_text(FILE *, const char *);
 
 /* signals.c: signals noted, and dying by one. */
 __dead void die_signal(int);
@@ -104,9 +106,8 @@ extern const size_t nending_signals;
 
 /* name.c: canonical names, checked before any system call. */
 enum ipc_kind { IPC_SEM, IPC_SHM, IPC_MQ };
-#define IPC_NAME_BUF	263	/* "etcd:", '/', up to NAME_MAX bytes, NUL */
-#define ETCD_SCHEME	"etcd:"	/* a name kept in etcd, across hosts */
-bool	 name_is_etcd(const char *);
+#define SCHEME_MAX	16	/* a backend's scheme, its ':' included */
+#define IPC_NAME_BUF	(SCHEME_MAX + NAME_MAX + 2)	/* scheme, '/', NUL */
 const char *name_check(const char *, enum ipc_kind, char [IPC_NAME_BUF]);
 void	 name_random(char [IPC_NAME_BUF]);
 void	 name_fresh(char [IPC_NAME_BUF], int (*)(const char *, void *),
@@ -417,24 +418,46 @@ struct mqobj {
 	long long	 want;		/* receive: messages still wanted */
 };
 extern const struct mq_ops mqops_local;
+extern const struct backend backend_local;
 
 /*
- * backend.c: where an object is kept, by its name. Each backend has its
- * semaphores, its queues, its listing and its limits (NULL: the verb's
- * own, this host's); the local one is POSIX IPC on this host, the etcd
- * one (etcd/) keeps names written "etcd:NAME".
+ * backend.c: the one table of backends, by the scheme a name starts with
+ * ("SCHEME:NAME"; any other name is local). A row says what its backend
+ * can do, known before its code is loaded: the verbs ask the row, never
+ * a scheme. Each backend has its semaphores, its queues, its listing and
+ * its limits.
  */
 struct ipc_list;
 struct limits;
 struct backend {
-	const char		*scheme;	/* the names' prefix: "" local */
 	const struct sem_ops	*sem;
 	const struct mq_ops	*mq;
 	void			(*list)(struct ipc_list *, unsigned);
-	void			(*limits)(struct limits *);	/* or NULL */
+	void			(*limits)(struct limits *);
 };
+enum {
+	CAN_SHM		= 1 << 0,	/* shared memory */
+	CAN_MODE	= 1 << 1,	/* permissions of its own (-m) */
+	CAN_PROCS	= 1 << 2,	/* processes using an object (procs) */
+	CAN_LEASE	= 1 << 3,	/* tokens under a lease (--lease) */
+	CAN_HOSTS	= 1 << 4,	/* other hosts (recover --host) */
+};
+struct backend_row {
+	const char		*scheme;	/* "etcd:"; "" local */
+	const char		*helper;	/* the program it is in; NULL: us */
+	const char		*what;		/* ls and limits SCHEME: what */
+	const char		*no_mode;	/* why -m is refused */
+	const char		*no_shm;	/* why there is no shared memory */
+	unsigned		 can;
+	bool			 built;		/* its helper, where it has one */
+	const struct backend	*impl;		/* NULL: in the helper */
+};
+const struct backend_row *backend_row(const char *);
+const struct backend_row *backend_scheme(const char *);
+const struct backend_row *backend_rows(size_t *);
+bool	 backend_can(const char *, unsigned);
 const struct backend *backend_for(const char *);
-extern char **backend_argv;		/* main's argv: the etcd helper's */
+extern char **backend_argv;		/* main's argv: a helper's */
 const struct sem_ops *semops_for(const char *);
 const struct mq_ops *mqops_for(const char *);
 

@@ -3,17 +3,44 @@
  * usage error print.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "core.h"
+
+/*
+ * Text of the dispatch table, with each "SCHEME:" written as the schemes
+ * the backend table lists objects for ("etcd:", or "a: | b:").
+ */
+void
+print_text(FILE *fp, const char *text)
+{
+	const struct backend_row *r;
+	const char *p;
+	size_t i, n, said;
+
+	r = backend_rows(&n);
+	while ((p = strstr(text, "SCHEME:")) != NULL) {
+		fwrite(text, 1, p - text, fp);
+		for (i = said = 0; i < n; i++)
+			if (r[i].what != NULL)
+				fprintf(fp, "%s%s", said++ ? " | " : "",
+				    r[i].scheme);
+		text = p + strlen("SCHEME:");
+	}
+	fputs(text, fp);
+}
 
 void
 print_usage(FILE *fp, const struct object *obj, const struct verb *verb)
 {
 	const char *sep = obj->name[0] != '\0' ? " " : "";
 
-	if (verb != NULL)
-		fprintf(fp, "usage: ipcctl %s%s%s %s\n", obj->name, sep,
-		    verb->name, verb->usage);
+	if (verb != NULL) {
+		fprintf(fp, "usage: ipcctl %s%s%s ", obj->name, sep,
+		    verb->name);
+		print_text(fp, verb->usage);
+		fputc('\n', fp);
+	}
 	else
 		fprintf(fp, "usage: ipcctl %s%sVERB [OPTIONS] [NAME] [ARGS]\n",
 		    obj->name, sep);
@@ -66,11 +93,14 @@ print_help(const struct object *obj, const struct verb *verb)
 			printf("alias: %s\n", verb->alias);
 		print_opts(verb->opts);
 		if (verb->notes != NULL)
-			fputs(verb->notes, stdout);
+			print_text(stdout, verb->notes);
 		return;
 	}
 	printf("%s\n\nverbs:\n", obj->summary);
-	for (v = obj->verbs; v->name != NULL; v++)
-		printf("  %-9s %s\n", v->name, v->usage);
+	for (v = obj->verbs; v->name != NULL; v++) {
+		printf("  %-9s ", v->name);
+		print_text(stdout, v->usage);
+		putchar('\n');
+	}
 	printf("\n'ipcctl %s VERB --help' describes one verb\n", obj->name);
 }

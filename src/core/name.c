@@ -13,31 +13,35 @@
 
 #include "core.h"
 
-/* Whether name s is kept in etcd: "etcd:NAME" or "etcd:/NAME". */
-bool
-name_is_etcd(const char *s)
-{
-	return strncmp(s, ETCD_SCHEME, strlen(ETCD_SCHEME)) == 0;
-}
-
 /*
  * Returns NULL and the canonical "/name" in out, or the reason the name
  * cannot be used. Semaphores live in /dev/shm as "sem.NAME", so their
- * names are four bytes shorter. A name in etcd follows the same rules
- * and keeps its scheme: "etcd:/name".
+ * names are four bytes shorter. A name kept by another backend follows
+ * the same rules and keeps its scheme: "etcd:/name". A scheme no backend
+ * has is refused, so that one added later changes no name's meaning.
  */
 const char *
 name_check(const char *s, enum ipc_kind kind, char out[IPC_NAME_BUF])
 {
+	static char why[SCHEME_MAX + 96];
 	size_t max = kind == IPC_SEM ? NAME_MAX - 4 : NAME_MAX;
+	const struct backend_row *r = backend_row(s);
 	const char *p;
 	size_t len;
 
-	if (name_is_etcd(s)) {
-		s += strlen(ETCD_SCHEME);
-		memcpy(out, ETCD_SCHEME, strlen(ETCD_SCHEME));
-		out += strlen(ETCD_SCHEME);
+	if (r == NULL) {
+		len = strcspn(s, ":") + 1;
+		if (len > SCHEME_MAX)
+			return "unknown scheme; a local name with a colon is "
+			    "written with its leading '/'";
+		snprintf(why, sizeof(why), "unknown scheme %.*s; a local name "
+		    "with a colon is written /%s", (int)len, s, s);
+		return why;
 	}
+	len = strlen(r->scheme);
+	memcpy(out, s, len);
+	s += len;
+	out += len;
 	p = s[0] == '/' ? s + 1 : s;
 
 	if (*p == '\0')

@@ -15,8 +15,8 @@ const struct opt opts_unlink[] = {
 };
 
 /*
- * "unlink [-f] NAME...": every name is checked before the first is
- * removed; a failure is reported and the rest are still tried. The status
+ * "unlink [-f] NAME...": every name is checked, and must be kept by one
+ * backend, before the first is removed; a failure is reported and the rest are still tried. The status
  * is the first failure's. With -f, as with rm -f, a name that is already
  * gone is what the caller wanted: no message, no failure, and no NAME at
  * all is no error either.
@@ -42,6 +42,11 @@ unlink_names(int argc, char *argv[], const struct object *obj,
 		if (ch != 1)
 			args_bad(&a, '?');
 		args_name(&a, arg, kind, name);
+		/* One backend a call: a second may need another program. */
+		if (n > 0 && backend_row(name) != backend_row(argv[pos[0]]))
+			usage_error(obj, verb, "%s, %s: names kept by two "
+			    "backends: unlink them in two calls", argv[pos[0]],
+			    arg);
 		pos[n++] = a.pos;
 	}
 	if (n == 0 && !force)

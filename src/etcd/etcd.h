@@ -10,6 +10,8 @@
 
 #include "core/core.h"
 
+#define ETCD_SCHEME	"etcd:"		/* its row's, in core/backend.c */
+
 /* client.c: one connection to the cluster, from the environment. */
 struct etcd;
 int	 etcd_connect(struct etcd **);

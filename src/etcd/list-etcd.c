@@ -226,6 +226,6 @@ etcd_limits(struct limits *l)
 }
 
 const struct backend backend_etcd = {
-	.scheme = ETCD_SCHEME, .sem = &semops_etcd, .mq = &mqops_etcd,
+	.sem = &semops_etcd, .mq = &mqops_etcd,
 	.list = etcd_list, .limits = etcd_limits,
 };
