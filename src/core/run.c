@@ -393,8 +393,7 @@ run_wait(struct runner *r, int lost_fd, int *status)
 		    run_signal(r, &si))
 			break;
 	}
-	/* What the guard left is ours now: end it all. */
-	kill(r->guard, SIGKILL);
+	/* The guard is gone; what it left is ours now: end it all. */
 	end_children(GRACE_MS, r->cmd, status);
 	return E_GUARD;
 }
