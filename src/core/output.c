@@ -32,8 +32,11 @@ struct table {
 
 /*
  * libsmartcols is loaded when a table is first made, not at start-up:
- * mapping and relocating it cost every "sem acquire" a sixth of its time,
- * and only info, ls and limits print tables.
+ * linked, it cost every "sem value" and "sem run" 0.1 ms more (measured:
+ * bench/README.md), and only info, ls, limits and holders print tables. A library that
+ * cannot be loaded is exit 69, naming it. A static program (configure's
+ * SMARTCOLS_LINKED) has it linked in: a static program's dlopen() would
+ * load a second libc, whose stdout is never flushed.
  */
 #define SCOLS_FUNCS \
 	F(scols_column_set_json_type) \
@@ -57,6 +60,15 @@ static struct {
 #undef F
 } sc;
 
+#ifdef SMARTCOLS_LINKED
+static void
+scols_load(void)
+{
+#define F(f)	sc.f = f;
+	SCOLS_FUNCS
+#undef F
+}
+#else
 static void
 scols_load(void)
 {
@@ -72,6 +84,7 @@ scols_load(void)
 	SCOLS_FUNCS
 #undef F
 }
+#endif
 
 bool
 output_opt(int ch, struct out_opts *o)

@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# The libraries ipcctl needs (ipcctl(1): EXIT STATUS, 69): libbsd is a
+# shared library unless configure was given --enable-static-libbsd, and
+# libsmartcols, loaded when a table is first printed, is exit 69 naming it
+# when it cannot be loaded, never a silent empty table.
+#
+# make check exports IPCCTL_LIBBSD_LINK and IPCCTL_SMARTCOLS_LINK, how
+# configure chose to link them.
+
+load helpers
+
+# needed: the shared libraries $IPCCTL needs, one a line; none for a
+# static program.
+needed() {
+	objdump -p "$IPCCTL" | sed -n 's/^ *NEEDED *//p'
+}
+
+need_objdump() {
+	command -v objdump >/dev/null 2>&1 ||
+	    skip "objdump (binutils) is not installed"
+	head -c 4 "$IPCCTL" | grep -q ELF || skip "$IPCCTL is not a program"
+}
+
+@test "libs: libbsd is a shared library unless --enable-static-libbsd" {
+	need_objdump
+	run -0 needed
+	case ${IPCCTL_LIBBSD_LINK-} in
+	*-static*|*-Bstatic*)
+		[[ $output != *libbsd* ]] || fail "libbsd linked shared: $output" ;;
+	*)	[[ $output == *libbsd.so.* ]] || fail "no libbsd.so: $output" ;;
+	esac
+}
+
+@test "libs: ls, ls --json and limits print their tables" {
+	run -0 "$IPCCTL" limits
+	[[ ${lines[0]} == 'KEY '*VALUE ]] || fail "limits: $output"
+	[ "${#lines[@]}" -gt 3 ]
+	run -0 "$IPCCTL" limits --json
+	[[ $output == '{'* ]] || fail "limits --json: $output"
+	run -0 --separate-stderr "$IPCCTL" ls -o type,name
+	[[ ${lines[0]} == 'TYPE '*NAME ]] || fail "ls: $output"
+	run -0 --separate-stderr "$IPCCTL" ls --json
+	[[ $output == '{'* ]] || fail "ls --json: $output"
+}
+
+@test "libs: a libsmartcols that cannot be loaded is exit 69, naming it" {
+	need_objdump
+	[ -z "${IPCCTL_SMARTCOLS_LINK-}" ] || skip "libsmartcols is linked in"
+	mkdir lib
+	: >lib/libsmartcols.so.1	# found first, and no library
+	export LD_LIBRARY_PATH="$PWD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	run -69 --separate-stderr "$IPCCTL" limits
+	[ -z "$output" ]
+	[[ $stderr == "ipcctl: limits: $PWD/lib/libsmartcols.so.1: "* ]] ||
+	    fail "limits: $stderr"
+	for args in ls 'ls --json' 'ls -t sem' 'limits --json'; do
+		# shellcheck disable=SC2086
+		run -69 --separate-stderr "$IPCCTL" $args
+		[ -z "$output" ]
+		[[ $stderr == *"/libsmartcols.so.1: "* ]] || fail "$args: $stderr"
+	done
+}
+
+@test "libs: the sem fast path does not load libsmartcols" {
+	need_objdump
+	[ -z "${IPCCTL_SMARTCOLS_LINK-}" ] || skip "libsmartcols is linked in"
+	run -0 needed
+	[[ $output != *libsmartcols* ]] || fail "libsmartcols is needed: $output"
+	mkdir lib
+	: >lib/libsmartcols.so.1
+	export LD_LIBRARY_PATH="$PWD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	track "$N"
+	run -0 "$IPCCTL" sem create "$N" -v 1
+	run -0 "$IPCCTL" sem run "$N" -- true
+	run -0 "$IPCCTL" sem value "$N"
+	[ "$output" = 1 ]
+}
