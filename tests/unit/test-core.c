@@ -936,8 +936,7 @@ test_file_check(void)
 	fd = open(path, O_RDWR | O_CREAT, 0600);
 	ok(file_check(fd, "a semaphore", 32, &st) == E_DAMAGED,
 	    "file_check: a 0-byte file is shorter than a semaphore");
-	ftruncate(fd, 32);
-	ok(file_check(fd, "a semaphore", 32, &st) == 0,
+	ok(ftruncate(fd, 32) == 0 && file_check(fd, "a semaphore", 32, &st) == 0,
 	    "file_check: 32 bytes are enough");
 	close(fd);
 	unlink(path);
@@ -956,7 +955,11 @@ ledger_file(void)
 	int fd = mkstemp(path);
 
 	unlink(path);
-	ftruncate(fd, 32);	/* a semaphore's sem_t, and nothing else */
+	/* A semaphore's sem_t, and nothing else. */
+	if (fd == -1 || ftruncate(fd, 32) == -1) {
+		perror(path);
+		exit(1);
+	}
 	return fd;
 }
 
@@ -996,7 +999,7 @@ test_ledger(void)
 	/* A slot that cannot be written leaves no entry behind. */
 	ok(ledger_remove(fd, pick_all, NULL, NULL, 9, &removed) == 0 &&
 	    removed == 1, "ledger: emptied");
-	ftruncate(fd, 32);
+	ok(ftruncate(fd, 32) == 0, "ledger: cut back to a bare semaphore");
 	signal(SIGXFSZ, SIG_IGN);
 	getrlimit(RLIMIT_FSIZE, &old);
 	setrlimit(RLIMIT_FSIZE, &lim);
@@ -1006,8 +1009,9 @@ test_ledger(void)
 	    "ledger_add past a file size limit: EFBIG, and no entry (%d)", e);
 
 	/* A head that counts more slots than can be: corrupt, 65. */
-	ok(ledger_add(fd, &slot) == 0, "ledger: an entry again");
-	pwrite(fd, &bad, sizeof(bad), 4096 + 8);
+	ok(ledger_add(fd, &slot) == 0 &&
+	    pwrite(fd, &bad, sizeof(bad), 4096 + 8) == sizeof(bad),
+	    "ledger: an entry again, its head made to count 5000 slots");
 	ok(ledger_read(fd, &sl, &n, &tracked) == E_DAMAGED,
 	    "ledger_read: 5000 slots is a corrupt ledger");
 	free(sl);
@@ -1015,7 +1019,8 @@ test_ledger(void)
 	    ledger_remove(fd, pick_all, NULL, NULL, 1, &removed) == E_DAMAGED,
 	    "ledger_add, ledger_remove: a corrupt ledger is left alone");
 	bad = 3;
-	pwrite(fd, &bad, sizeof(bad), 4096 + 8);
+	ok(pwrite(fd, &bad, sizeof(bad), 4096 + 8) == sizeof(bad),
+	    "ledger: its head made to count 3 slots");
 	ok(ledger_read(fd, &sl, &n, &tracked) == E_DAMAGED,
 	    "ledger_read: more slots than the file holds is corrupt");
 	free(sl);
