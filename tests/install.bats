@@ -15,7 +15,12 @@ setup_file() {
 	# make check's own make must not steer these.
 	unset MAKEFLAGS MFLAGS MAKELEVEL DESTDIR
 	mkdir -p "$src" "$BATS_FILE_TMPDIR/home"
-	cp -Rp "$IPCCTL_SRCDIR"/. "$src"
+	# A source tree being built and tested: logs come and go meanwhile.
+	cp -Rp "$IPCCTL_SRCDIR"/. "$src" 2>/dev/null || true
+	[ -x "$src/configure" ] && [ -f "$src/Makefile.in" ] || {
+		echo "cannot copy $IPCCTL_SRCDIR" >&3
+		return 1
+	}
 	rm -rf "$src/.git"
 	chmod -R u+w "$src"	# make distcheck's source is read-only
 	cd "$src" || return 1
