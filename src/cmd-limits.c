@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ipcctl.h"
+#include "local/local.h"
 
 enum {
 	L_PAGE_SIZE, L_SEM_VALUE_MAX, L_SEM_VALUE_SUPPORTED,

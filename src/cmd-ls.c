@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "ipcctl.h"
+#include "local/local.h"
 
 enum {
 	LS_TYPE, LS_NAME, LS_OWNER, LS_GROUP, LS_MODE, LS_SIZE, LS_VALUE,

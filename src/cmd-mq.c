@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ipcctl.h"
+#include "local/local.h"
 
 enum {
 	OPT_MAXMSG = OPT_LONG_ONLY + 0x10, OPT_MSGSIZE, OPT_LINES

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ipcctl.h"
+#include "local/local.h"
 
 /* What the verbs that open a semaphore share. */
 struct sem_opts {

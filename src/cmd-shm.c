@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ipcctl.h"
+#include "local/local.h"
 
 enum { OPT_GROW = OPT_LONG_ONLY + 0x10, OPT_TRUNCATE };
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ipcctl.h"
+#include "local/local.h"
 
 struct cstate {
 	const char		*cur;		/* the word being completed */

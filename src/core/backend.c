@@ -31,10 +31,6 @@ extern const struct backend backend_etcd __attribute__((__weak__));
 
 char **backend_argv;
 
-const struct backend backend_local = {
-	.sem = &semops_local, .mq = &mqops_local, .list = list_objects,
-};
-
 static const struct backend_row rows[] = {
 	{ .scheme = "", .can = CAN_SHM | CAN_MODE | CAN_PROCS, .built = true,
 	  .impl = &backend_local },

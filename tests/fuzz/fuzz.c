@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "local/local.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -54,10 +54,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			if (name_check(s, k, out) != NULL)
 				continue;
 			/*
-			 * Canonical: one leading slash (after "etcd:" for a
-			 * name kept in etcd), no other, stable.
+			 * Canonical: one leading slash (after the scheme of a
+			 * name another backend keeps), no other, stable; a
+			 * scheme only where the table has it.
 			 */
-			const char *p = name_is_etcd(out) ? out + 5 : out;
+			const struct backend_row *r = backend_row(out);
+			const char *p;
+
+			assert(r != NULL);
+			p = out + strlen(r->scheme);
 
 			assert(p[0] == '/' && strchr(p + 1, '/') == NULL);
 			assert(strlen(p) <= (k == IPC_SEM ? 252u : 256u));
@@ -73,8 +78,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 		if (parse_int(s, -1000, 1000, &v) == NULL)
 			assert(v >= -1000 && v <= 1000);
+		/* A size starts with a digit or a decimal point: no sign. */
 		if (parse_size(s, &u) == NULL)
-			assert(s[0] >= '0' && s[0] <= '9');
+			assert((s[0] >= '0' && s[0] <= '9') || s[0] == '.');
 	}
 #endif
 #ifdef FUZZ_MODE

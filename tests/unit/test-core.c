@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/core.h"
+#include "local/local.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------- names */

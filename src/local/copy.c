@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "local/local.h"
 
 #define CHUNK	(1 << 30)	/* one sendfile/splice call at most */
 #define BUF	(1 << 16)	/* a copy through user space */

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "core.h"
+#include "local/local.h"
 
 /* "a FIFO": what a file of this mode is, for a diagnostic. */
 static const char *

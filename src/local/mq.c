@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "local/local.h"
 
 /* attr: the sizes for a queue this call creates, or NULL: the defaults. */
 static int

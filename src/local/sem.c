@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "local/local.h"
 
 static int
 local_open(struct semobj *s, const char *name, const struct open_opts *o,

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "local/local.h"
 
 #define WHAT	"a shared memory segment"
 

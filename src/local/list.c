@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "local/local.h"
 
 #ifndef MQUEUE_MAGIC
 #define MQUEUE_MAGIC	0x19800202	/* <linux/magic.h> */

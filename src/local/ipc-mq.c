@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "local/local.h"
 
 /* -1 where the file cannot be read. */
 long
