@@ -159,26 +159,16 @@ mo_parse(struct mq_opts *mo, int flags)
 		verb_need_name(&mo->v);
 }
 
-/* One size given: the other is the system's default. */
-static void
-mo_attr_defaults(struct mq_opts *mo)
-{
-	if (mo->attr.mq_maxmsg == 0 && mo->attr.mq_msgsize == 0)
-		return;
-	if (mo->attr.mq_maxmsg == 0)
-		mo->attr.mq_maxmsg = queue_sysctl("msg_default");
-	if (mo->attr.mq_msgsize == 0)
-		mo->attr.mq_msgsize = queue_sysctl("msgsize_default");
-}
-
 /* Open (or create) queue name through its backend: 0 or an error code. */
 static int
 mo_open_name(struct mq_opts *mo, struct mqobj *m, const char *name,
     int access)
 {
 	m->ops = mqops_for(name);
+	/* A size not given (0): the backend's default. */
 	return m->ops->open(m, name, &mo->v.open, access,
-	    mo->attr.mq_maxmsg != 0 ? &mo->attr : NULL);
+	    mo->attr.mq_maxmsg != 0 || mo->attr.mq_msgsize != 0 ? &mo->attr :
+	    NULL);
 }
 
 /* Open the queue, O_RDONLY or O_WRONLY; die where it fails. */
@@ -187,7 +177,6 @@ mo_open(struct mq_opts *mo, struct mqobj *m, int access)
 {
 	int e;
 
-	mo_attr_defaults(mo);
 	if ((e = mo_open_name(mo, m, mo->v.name, access)) != 0)
 		die(e, mo->v.name);
 }
@@ -236,7 +225,6 @@ cmd_mq_create(int argc, char *argv[], const struct object *obj,
 	mo_init(&mo, argc, argv, obj, verb);
 	mo_parse(&mo, MO_NONAME);
 	mo.v.open.flags |= O_CREAT;
-	mo_attr_defaults(&mo);
 	if (mo.v.named) {
 		if (mo_try_create(mo.v.name, &mo) == -1)
 			die(errno, mo.v.name);

@@ -874,3 +874,19 @@ ipcctl: mq send: $Q: Resource temporarily unavailable"
 	assert_messages "$Q" 0
 	assert_equal "$(keys "$MSGS")" "" "message keys"
 }
+
+# ipcctl-mq(1), create: a size not given is the backend's default, never
+# this host's: in an IPC namespace whose msgsize_default is 1024, a queue
+# in etcd still gets 8192 (and a local one 1024).
+@test "create: a size not given is the backend's default, not this host's" {
+	unshare -i true 2>/dev/null ||
+	    skip "unshare -i (an IPC namespace) needs privileges"
+	local ns
+	printf -v ns 'echo 1024 >/proc/sys/fs/mqueue/msgsize_default && %q mq create %q --max-messages 5 && %q mq info %q -r && %q mq create %q --max-messages 5 && %q mq info %q -r && %q mq unlink %q' \
+	    "$IPCCTL" "$Q" "$IPCCTL" "$Q" "$IPCCTL" "$N" "$IPCCTL" "$N" \
+	    "$IPCCTL" "$N"
+	run -0 --separate-stderr unshare -i sh -c "$ns"
+	assert_equal "$stderr" ""
+	assert_equal "${lines[1]}" "$Q 5 8192 0"
+	assert_equal "${lines[3]}" "$N 0600 root root 5 1024 0"
+}

@@ -173,7 +173,7 @@ read_sizes(struct emq *m, const json_t *resp, size_t i)
 }
 
 /*
- * Open, or with O_CREAT make (sizes attr, or 10 and 8192): one
+ * Open, or with O_CREAT make (sizes attr, 10 and 8192 for none or 0): one
  * transaction that puts the sizes only if the key was never made, and
  * reads them and counts the messages either way.
  */
@@ -181,8 +181,10 @@ static int
 emq_open(struct emq *m, const char *name, const struct open_opts *o,
     const struct mq_attr *attr)
 {
-	long maxmsg = attr != NULL ? attr->mq_maxmsg : MQ_MSG_DEFAULT;
-	long msgsize = attr != NULL ? attr->mq_msgsize : MQ_MSGSIZE_DEFAULT;
+	long maxmsg = attr != NULL && attr->mq_maxmsg != 0 ? attr->mq_maxmsg :
+	    MQ_MSG_DEFAULT;
+	long msgsize = attr != NULL && attr->mq_msgsize != 0 ?
+	    attr->mq_msgsize : MQ_MSGSIZE_DEFAULT;
 	json_t *req, *resp, *read;
 	uint64_t id;
 	char sizes[64];

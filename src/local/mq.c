@@ -18,11 +18,18 @@
 
 #include "local/local.h"
 
-/* attr: the sizes for a queue this call creates, or NULL: the defaults. */
+/*
+ * attr: the sizes for a queue this call creates, or NULL: the defaults;
+ * a size of 0 is this host's default (/proc/sys/fs/mqueue).
+ */
 static int
 local_open(struct mqobj *m, const char *name, const struct open_opts *o,
     int access, struct mq_attr *attr)
 {
+	if (attr != NULL && attr->mq_maxmsg == 0)
+		attr->mq_maxmsg = queue_sysctl("msg_default");
+	if (attr != NULL && attr->mq_msgsize == 0)
+		attr->mq_msgsize = queue_sysctl("msgsize_default");
 	m->name = name;
 	m->back = (mqd_t)-1;
 	if ((m->q = queue_open(name, o, access, attr)) != (mqd_t)-1)
