@@ -6,4 +6,5 @@
 
 const struct backend backend_local = {
 	.sem = &semops_local, .mq = &mqops_local, .list = list_objects,
+	.limits = local_limits,
 };

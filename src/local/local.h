@@ -83,6 +83,9 @@ bool	 procs_count(struct ipc_list *);
 void	 procs_free(struct proc_scan *);
 int	 procs_print(const struct stat *, const struct out_opts *);
 
+/* limits.c: this host's limits. */
+void	 local_limits(struct limits *);
+
 /* sem.c, mq.c: the local backend's operations. */
 extern const struct sem_ops semops_local;
 extern const struct mq_ops mqops_local;
