@@ -120,9 +120,9 @@ cmd_limits(int argc, char *argv[], const struct object *obj,
 	struct out_opts out = { 0 };
 	struct limits l;
 	struct args a;
-	const char *arg;
+	const char *arg, *scheme = NULL;
 	size_t i;
-	int ch;
+	int ch, e;
 
 	args_init(&a, argc, argv, obj, verb);
 	while ((ch = args_next(&a, &arg)) != -1) {
@@ -130,7 +130,7 @@ cmd_limits(int argc, char *argv[], const struct object *obj,
 			continue;
 		/* SCHEME (etcd:): the limits of what keeps such names. */
 		if (ch == 1 && b == NULL && backend_scheme(arg) != NULL)
-			b = backend_for(arg);
+			b = backend_for(scheme = arg);
 		else if (ch == 1)
 			usage_error(obj, verb, "unexpected operand: %s", arg);
 		else
@@ -138,7 +138,8 @@ cmd_limits(int argc, char *argv[], const struct object *obj,
 	}
 	if (b == NULL)
 		b = backend_for(NULL);
-	b->limits(&l);
+	if ((e = b->limits(&l)) != 0)
+		die(e, scheme);
 	if (out.format == OUT_JSON)
 		print_json(&l);
 	else if (out.format == OUT_PAIRS)

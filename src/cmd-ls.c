@@ -380,7 +380,7 @@ ls_print(struct ls_opts *lo)
 	struct ipc_list list;
 	struct table *t;
 	size_t i, n;
-	int status;
+	int e, status;
 
 	/* Processes are a host's: none counted for objects kept elsewhere. */
 	for (n = 0; n < lo->ncols; n++) {
@@ -392,7 +392,8 @@ ls_print(struct ls_opts *lo)
 		cols[n++] = (struct out_col){ "PROCS_PARTIAL", COL_BOOL, false };
 	/* First: it sets the locale that fmt_name escapes names for. */
 	t = table_new("objects", cols, n, &lo->out);
-	lo->backend->list(&list, lo->kinds);
+	if ((e = lo->backend->list(&list, lo->kinds)) != 0)
+		die(e, lo->row->scheme[0] != '\0' ? lo->row->scheme : NULL);
 	status = ls_dir_errors(&list);
 	if (lo->procs || lo->unused)
 		lo->partial = procs_count(&list);

@@ -162,8 +162,9 @@ struct limits;
 struct backend {
 	const struct sem_ops	*sem;
 	const struct mq_ops	*mq;
-	void			(*list)(struct ipc_list *, unsigned);
-	void			(*limits)(struct limits *);
+	/* Each 0 or an error code, as every operation. */
+	int			(*list)(struct ipc_list *, unsigned);
+	int			(*limits)(struct limits *);
 };
 enum {
 	CAN_SHM		= 1 << 0,	/* shared memory */

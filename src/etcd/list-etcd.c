@@ -37,12 +37,13 @@ add(struct ipc_list *l, size_t *cap, enum ipc_kind kind, const char *name,
 	return e;
 }
 
-/* The kvs of a range over the keys under prefix; dies where it fails. */
-static json_t *
-range(struct etcd *c, const char *prefix, bool keys_only, long long *rev)
+/* The kvs of a range over the keys under prefix into *kvs: 0 or an error. */
+static int
+range(struct etcd *c, const char *prefix, bool keys_only, long long *rev,
+    json_t **kvs)
 {
 	char *end = range_end(prefix);
-	json_t *resp, *kvs;
+	json_t *resp;
 	int e;
 
 	e = etcd_call(c, "kv/range", json_pack("{s:o, s:o, s:b, s:I}", "key",
@@ -50,11 +51,13 @@ range(struct etcd *c, const char *prefix, bool keys_only, long long *rev)
 	    "revision", (json_int_t)*rev), &resp);
 	free(end);
 	if (e != 0)
-		die(e, ETCD_SCHEME);
+		return e;
 	*rev = j_get_int(json_object_get(resp, "header"), "revision");
-	kvs = json_incref(json_object_get(resp, "kvs"));
+	*kvs = json_incref(json_object_get(resp, "kvs"));
 	json_decref(resp);
-	return kvs != NULL ? kvs : json_array();
+	if (*kvs == NULL)
+		*kvs = json_array();
+	return 0;
 }
 
 /*
@@ -75,7 +78,7 @@ split(const json_t *kv, const char *prefix, char **key, size_t *len,
 }
 
 /* Semaphores: a capacity key, then the keys of its tokens, in key order. */
-static void
+static int
 list_sems(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 {
 	char *prefix, *key, *v;
@@ -86,9 +89,14 @@ list_sems(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 	size_t i, len;
 	bool own;
 
+	int err;
+
 	if (asprintf(&prefix, "%ssem/", etcd_prefix(c)) == -1)
 		die(ENOMEM, NULL);
-	kvs = range(c, prefix, false, rev);
+	if ((err = range(c, prefix, false, rev, &kvs)) != 0) {
+		free(prefix);
+		return err;
+	}
 	for (i = 0; i <= json_array_size(kvs); i++) {
 		name = i < json_array_size(kvs) ? split(json_array_get(kvs, i),
 		    prefix, &key, &len, &own) : (key = NULL, own = true, "");
@@ -109,10 +117,11 @@ list_sems(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 	}
 	json_decref(kvs);
 	free(prefix);
+	return 0;
 }
 
 /* Queues: sizes keys and messages, then every queue's sizes read. */
-static void
+static int
 list_queues(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 {
 	char *prefix, *key, *v;
@@ -125,7 +134,10 @@ list_queues(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 
 	if (asprintf(&prefix, "%smq/", etcd_prefix(c)) == -1)
 		die(ENOMEM, NULL);
-	kvs = range(c, prefix, true, rev);
+	if ((err = range(c, prefix, true, rev, &kvs)) != 0) {
+		free(prefix);
+		return err;
+	}
 	for (i = 0; i < json_array_size(kvs); i++) {
 		name = split(json_array_get(kvs, i), prefix, &key, &len, &own);
 		if (own) {
@@ -150,8 +162,10 @@ list_queues(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 			free(key);
 		}
 		if ((err = etcd_call(c, "kv/txn", json_pack("{s:o}", "success",
-		    ops), &resp)) != 0)
-			die(err, ETCD_SCHEME);
+		    ops), &resp)) != 0) {
+			free(prefix);
+			return err;
+		}
 		for (j = i; j < l->n && j < i + TXN_OPS; j++) {
 			json_t *kv = json_array_get(json_object_get(json_object_get(
 			    json_array_get(json_object_get(resp, "responses"),
@@ -169,10 +183,11 @@ list_queues(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 		json_decref(resp);
 	}
 	free(prefix);
+	return 0;
 }
 
 /* Every semaphore and queue the cluster keeps, as kinds asks. */
-static void
+static int
 etcd_list(struct ipc_list *l, unsigned kinds)
 {
 	struct etcd *c;
@@ -182,11 +197,13 @@ etcd_list(struct ipc_list *l, unsigned kinds)
 
 	memset(l, 0, sizeof(*l));
 	if ((e = etcd_shared(&c)) != 0)
-		die(e, ETCD_SCHEME);
-	if (kinds & IPC_KIND_BIT(IPC_SEM))
-		list_sems(c, l, &cap, &rev);
+		return e;
+	if ((kinds & IPC_KIND_BIT(IPC_SEM)) &&
+	    (e = list_sems(c, l, &cap, &rev)) != 0)
+		return e;
 	if (kinds & IPC_KIND_BIT(IPC_MQ))
-		list_queues(c, l, &cap, &rev);
+		e = list_queues(c, l, &cap, &rev);
+	return e;
 }
 
 static const struct out_col etcd_limit_cols[] = {
@@ -200,7 +217,7 @@ static const struct out_col etcd_limit_cols[] = {
 #define NCOLS	(sizeof(etcd_limit_cols) / sizeof(etcd_limit_cols[0]))
 
 /* The cluster's version (of the member that answered) and sizes. */
-static void
+static int
 etcd_limits(struct limits *l)
 {
 	static char *v[NCOLS];
@@ -212,7 +229,7 @@ etcd_limits(struct limits *l)
 	*l = (struct limits){ etcd_limit_cols, NCOLS, v, unlimited };
 	if ((e = etcd_shared(&c)) != 0 || (e = etcd_call(c,
 	    "maintenance/status", json_object(), &resp)) != 0)
-		die(e, ETCD_SCHEME);
+		return e;
 	if (json_string_value(json_object_get(resp, "version")) != NULL)
 		v[0] = strdup(json_string_value(json_object_get(resp,
 		    "version")));
@@ -223,6 +240,7 @@ etcd_limits(struct limits *l)
 	    asprintf(&v[4], "%d", MQ_MSGSIZE_DEFAULT) == -1 ||
 	    asprintf(&v[5], "%ld", mq_message_max(etcd_max_request(c))) == -1)
 		die(ENOMEM, NULL);
+	return 0;
 }
 
 const struct backend backend_etcd = {

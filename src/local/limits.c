@@ -123,7 +123,7 @@ mq_used(void)
 }
 
 /* This host's limits, for limits with no SCHEME:. */
-void
+int
 local_limits(struct limits *l)
 {
 	static char *v[L_NLIMITS];
@@ -166,4 +166,5 @@ local_limits(struct limits *l)
 	}
 	set_str(l, L_MQ_DIR, MQ_DIR);
 	set_bool(l, L_MQ_MOUNTED, queue_mounted());
+	return 0;
 }

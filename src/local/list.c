@@ -250,9 +250,10 @@ entry_cmp(const void *a, const void *b)
 /*
  * The objects of the kinds in the mask kinds (IPC_KIND_BIT), sorted. A
  * directory that could not be read leaves its errno in the list, ENOENT
- * for a /dev/mqueue that is missing or not mounted.
+ * for a /dev/mqueue that is missing or not mounted, and 0 is returned:
+ * such a directory is a note beside the listing, not a failure.
  */
-void
+int
 list_objects(struct ipc_list *l, unsigned kinds)
 {
 	size_t cap = 0;
@@ -264,6 +265,7 @@ list_objects(struct ipc_list *l, unsigned kinds)
 		l->mq_errno = read_dir(l, &cap, MQ_DIR, true, kinds);
 	if (l->n > 1)
 		qsort(l->entries, l->n, sizeof(*l->entries), entry_cmp);
+	return 0;
 }
 
 void

@@ -59,7 +59,7 @@ int	 queue_wait(mqd_t, short, const struct deadline *, const sigset_t *);
 #define SHM_DIR		"/dev/shm"
 #define MQ_DIR		"/dev/mqueue"
 #define MQ_MOUNT	"mount -t mqueue none " MQ_DIR
-void	 list_objects(struct ipc_list *, unsigned);
+int	 list_objects(struct ipc_list *, unsigned);
 void	 list_free(struct ipc_list *);
 bool	 queue_mounted(void);
 long long queue_charge(const struct ipc_entry *);
@@ -84,7 +84,7 @@ void	 procs_free(struct proc_scan *);
 int	 procs_print(const struct stat *, const struct out_opts *);
 
 /* limits.c: this host's limits. */
-void	 local_limits(struct limits *);
+int	 local_limits(struct limits *);
 
 /* sem.c, mq.c: the local backend's operations. */
 extern const struct sem_ops semops_local;
