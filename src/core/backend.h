@@ -29,12 +29,6 @@ int	 ledger_slot_init(struct ledger_slot *, pid_t, uint64_t,
 	    const char *);
 bool	 holder_alive(const struct ledger_slot *);
 
-/* The local backend's semaphore, embedded in struct semobj. */
-struct psem {
-	sem_t		*sem;		/* the file's first bytes, mapped */
-	int		 fd;		/* the file; the holders ledger's too */
-};
-
 /*
  * The seam between the sem verbs and where a semaphore is kept: the verbs
  * reach one only through its backend's sem_ops (sem-local.c for POSIX
@@ -112,8 +106,7 @@ struct sem_ops {
 struct semobj {
 	const struct sem_ops *ops;
 	const char	*name;
-	struct psem	 p;		/* the local backend's */
-	void		*priv;		/* another backend's */
+	void		*priv;		/* the backend's own */
 };
 
 /*
@@ -144,8 +137,7 @@ struct mq_ops {
 struct mqobj {
 	const struct mq_ops *ops;
 	const char	*name;
-	mqd_t		 q, back;	/* the local backend's */
-	void		*priv;		/* another backend's */
+	void		*priv;		/* the backend's own */
 	long long	 want;		/* receive: messages still wanted */
 };
 extern const struct backend backend_local;

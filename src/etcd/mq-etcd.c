@@ -237,7 +237,6 @@ etcd_mq_open(struct mqobj *q, const char *name, const struct open_opts *o,
 
 	(void)access;
 	q->name = name;
-	q->q = q->back = (mqd_t)-1;
 	if ((q->priv = m = calloc(1, sizeof(*m))) == NULL)
 		return ENOMEM;
 	if ((e = emq_open(m, name, o, attr)) != 0) {

@@ -15,6 +15,10 @@ int	 file_check(int, const char *, off_t, struct stat *);
 int	 file_open_error(int, const char *);
 
 /* ipc-sem.c: semaphores, mapped by ipcctl; a fault is an error. */
+struct psem {
+	sem_t		*sem;		/* the file's first bytes, mapped */
+	int		 fd;		/* the file; the holders ledger's too */
+};
 int	 psem_file(const char *, int);
 int	 psem_open(struct psem *, const char *, const struct open_opts *,
 	    unsigned, int);

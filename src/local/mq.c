@@ -22,17 +22,31 @@
  * attr: the sizes for a queue this call creates, or NULL: the defaults;
  * a size of 0 is this host's default (/proc/sys/fs/mqueue).
  */
+/* The queue an mqobj stands for, and its put-back descriptor: one open
+ * at a time in a process, reachable for its life. */
+struct pmq {
+	mqd_t		 q, back;
+};
+static struct pmq one_pmq;
+
+static struct pmq *
+mq(struct mqobj *m)
+{
+	return m->priv;
+}
+
 static int
 local_open(struct mqobj *m, const char *name, const struct open_opts *o,
     int access, struct mq_attr *attr)
 {
+	m->priv = &one_pmq;
 	if (attr != NULL && attr->mq_maxmsg == 0)
 		attr->mq_maxmsg = queue_sysctl("msg_default");
 	if (attr != NULL && attr->mq_msgsize == 0)
 		attr->mq_msgsize = queue_sysctl("msgsize_default");
 	m->name = name;
-	m->back = (mqd_t)-1;
-	if ((m->q = queue_open(name, o, access, attr)) != (mqd_t)-1)
+	mq(m)->back = (mqd_t)-1;
+	if ((mq(m)->q = queue_open(name, o, access, attr)) != (mqd_t)-1)
 		return 0;
 	return (o->flags & O_CREAT) ? queue_create_error(errno, attr) : errno;
 }
@@ -41,29 +55,29 @@ local_open(struct mqobj *m, const char *name, const struct open_opts *o,
 static int
 local_open_put_back(struct mqobj *m)
 {
-	m->back = mq_open(m->name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	return m->back == (mqd_t)-1 ? errno : 0;
+	mq(m)->back = mq_open(m->name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	return mq(m)->back == (mqd_t)-1 ? errno : 0;
 }
 
 static void
 local_close(struct mqobj *m)
 {
-	mq_close(m->q);
-	if (m->back != (mqd_t)-1)
-		mq_close(m->back);
+	mq_close(mq(m)->q);
+	if (mq(m)->back != (mqd_t)-1)
+		mq_close(mq(m)->back);
 }
 
 static int
 local_attr(struct mqobj *m, struct mq_attr *attr)
 {
-	return mq_getattr(m->q, attr) == -1 ? errno : 0;
+	return mq_getattr(mq(m)->q, attr) == -1 ? errno : 0;
 }
 
 /* On Linux a queue is a descriptor on the mqueue file system. */
 static int
 local_info(struct mqobj *m, struct mq_attr *attr, struct stat *st)
 {
-	if (mq_getattr(m->q, attr) == -1 || fstat(m->q, st) == -1)
+	if (mq_getattr(mq(m)->q, attr) == -1 || fstat(mq(m)->q, st) == -1)
 		return errno;
 	return 0;
 }
@@ -75,10 +89,10 @@ local_send(struct mqobj *m, const char *msg, size_t len, unsigned prio,
 {
 	int e;
 
-	while (mq_send(m->q, msg, len, prio) == -1) {
+	while (mq_send(mq(m)->q, msg, len, prio) == -1) {
 		e = errno;
 		if (e == EAGAIN && !d->once)
-			e = queue_wait(m->q, POLLOUT, d, NULL);
+			e = queue_wait(mq(m)->q, POLLOUT, d, NULL);
 		if (e != EINTR && e != 0)
 			return e;
 	}
@@ -98,7 +112,7 @@ local_take(struct mqobj *m, char *buf, size_t cap, size_t *len,
 	int e;
 
 	for (;;) {
-		if ((n = mq_receive(m->q, buf, cap, prio)) >= 0) {
+		if ((n = mq_receive(mq(m)->q, buf, cap, prio)) >= 0) {
 			*len = n;
 			return 0;
 		}
@@ -106,7 +120,7 @@ local_take(struct mqobj *m, char *buf, size_t cap, size_t *len,
 			continue;
 		if (e != EAGAIN || d->once)
 			return e;
-		if ((e = queue_wait(m->q, POLLIN, d, mask)) != 0)
+		if ((e = queue_wait(mq(m)->q, POLLIN, d, mask)) != 0)
 			return e;
 	}
 }
@@ -131,9 +145,9 @@ local_put_back(struct mqobj *m, const char *msg, size_t len, unsigned prio)
 	static const struct deadline forever = { .forever = true };
 	int e;
 
-	while (mq_send(m->back, msg, len, prio) == -1) {
+	while (mq_send(mq(m)->back, msg, len, prio) == -1) {
 		if ((e = errno) == EAGAIN)
-			e = queue_wait(m->back, POLLOUT, &forever, NULL);
+			e = queue_wait(mq(m)->back, POLLOUT, &forever, NULL);
 		if (e != 0 && e != EINTR)
 			return e;
 	}
@@ -159,7 +173,7 @@ local_notify(struct mqobj *m, const struct deadline *d)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	if (mq_notify(m->q, &sev) == -1 || mq_getattr(m->q, &attr) == -1)
+	if (mq_notify(mq(m)->q, &sev) == -1 || mq_getattr(mq(m)->q, &attr) == -1)
 		e = errno;
 	while (e == 0 && attr.mq_curmsgs == 0) {
 		if (d->once || (!d->forever && !deadline_left(d, &left))) {
@@ -174,7 +188,7 @@ local_notify(struct mqobj *m, const struct deadline *d)
 			e = errno;
 	}
 	if (e != EBUSY)
-		mq_notify(m->q, NULL);
+		mq_notify(mq(m)->q, NULL);
 	/*
 	 * A message that came between registering and looking sent its
 	 * signal too: take it before unblocking, or it would end us.

@@ -20,18 +20,32 @@
 
 #include "local/local.h"
 
+/*
+ * The semaphore a semobj stands for. One is open at a time in a process
+ * (create's retries open one name after another), and it stays reachable
+ * for the process's life.
+ */
+static struct psem one_psem;
+
+static struct psem *
+ps(struct semobj *s)
+{
+	return s->priv;
+}
+
 static int
 local_open(struct semobj *s, const char *name, const struct open_opts *o,
     long long value, int access)
 {
+	s->priv = &one_psem;
 	s->name = name;
-	return psem_open(&s->p, name, o, value < 0 ? 0 : value, access);
+	return psem_open(ps(s), name, o, value < 0 ? 0 : value, access);
 }
 
 static void
 local_close(struct semobj *s)
 {
-	psem_close(&s->p);
+	psem_close(ps(s));
 }
 
 /*
@@ -45,12 +59,12 @@ local_acquire(struct semobj *s, const struct deadline *d,
 	int e;
 
 	memset(t, 0, sizeof(*t));
-	if ((e = psem_wait(&s->p, d)) != 0)
+	if ((e = psem_wait(ps(s), d)) != 0)
 		return e;
 	if (holder == NULL)
 		return 0;
-	if ((e = ledger_add(s->p.fd, holder)) != 0) {
-		psem_post(&s->p);
+	if ((e = ledger_add(ps(s)->fd, holder)) != 0) {
+		psem_post(ps(s));
 		return e;
 	}
 	t->pid = holder->pid;
@@ -65,7 +79,7 @@ local_release(struct semobj *s, long long n, long long *done)
 	int e;
 
 	for (*done = 0; *done < n; (*done)++)
-		if ((e = psem_post(&s->p)) == EOVERFLOW)
+		if ((e = psem_post(ps(s))) == EOVERFLOW)
 			return error_set(e, "released %lld of %lld: the value "
 			    "would pass SEM_VALUE_MAX (%d)", *done, n,
 			    SEM_VALUE_MAX);
@@ -100,7 +114,7 @@ give_back(const struct ledger_slot *sl, void *arg)
 	struct pick *p = arg;
 	int e;
 
-	if ((e = psem_post(&p->s->p)) != 0)
+	if ((e = psem_post(ps(p->s))) != 0)
 		p->failed = e;
 	else if (p->report != NULL)
 		p->report(sl, p->arg);
@@ -109,7 +123,7 @@ give_back(const struct ledger_slot *sl, void *arg)
 static int
 take_entries(struct pick *p, int max, int *n)
 {
-	int e = ledger_remove(p->s->p.fd, picked, give_back, p, max, n);
+	int e = ledger_remove(ps(p->s)->fd, picked, give_back, p, max, n);
 
 	return e != 0 ? e : p->failed;
 }
@@ -135,7 +149,7 @@ local_release_token(struct semobj *s, const struct token *t)
 	int e, n;
 
 	if ((e = local_release_holder(s, t->pid, t->start, 1, &n)) != 0)
-		psem_post(&s->p);
+		psem_post(ps(s));
 	return e;
 }
 
@@ -153,7 +167,7 @@ local_recover(struct semobj *s, const char *host,
 static int
 local_value(struct semobj *s, int *value)
 {
-	return psem_value(&s->p, value);
+	return psem_value(ps(s), value);
 }
 
 static int
@@ -163,9 +177,9 @@ local_info(struct semobj *s, struct sem_info *i)
 
 	i->capacity = i->held = i->waiting = -1;
 	i->has_stat = true;
-	if ((e = psem_value(&s->p, &i->value)) != 0)
+	if ((e = psem_value(ps(s), &i->value)) != 0)
 		return e;
-	return fstat(s->p.fd, &i->st) == -1 ? errno : 0;
+	return fstat(ps(s)->fd, &i->st) == -1 ? errno : 0;
 }
 
 /* The ledger's entries, each judged alive or dead here. */
@@ -178,7 +192,7 @@ local_holders(struct semobj *s, struct holder **h, uint32_t *n,
 	int e;
 
 	*hosts = false;
-	if ((e = ledger_read(s->p.fd, &sl, n, tracked)) != 0)
+	if ((e = ledger_read(ps(s)->fd, &sl, n, tracked)) != 0)
 		return e;
 	if ((*h = calloc(*n + 1, sizeof(**h))) == NULL) {
 		free(sl);
@@ -215,14 +229,14 @@ static int
 local_note_run(struct semobj *s, const struct token *t, pid_t guard,
     uint64_t guard_start, pid_t cmd, uint64_t cmd_start)
 {
-	return ledger_note(s->p.fd, t->pid, t->start, guard, guard_start, cmd,
+	return ledger_note(ps(s)->fd, t->pid, t->start, guard, guard_start, cmd,
 	    cmd_start);
 }
 
 static int
 local_once_get(struct semobj *s, struct run_record *r)
 {
-	return ledger_once_get(s->p.fd, r);
+	return ledger_once_get(ps(s)->fd, r);
 }
 
 static int
@@ -232,7 +246,7 @@ local_once_put(struct semobj *s, const struct token *t,
 	(void)t;
 	if (r->host[0] == '\0' && gethostname(r->host, sizeof(r->host)) == -1)
 		r->host[0] = '\0';
-	return ledger_once_put(s->p.fd, r, seen);
+	return ledger_once_put(ps(s)->fd, r, seen);
 }
 
 const struct sem_ops semops_local = {
