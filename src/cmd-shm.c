@@ -27,16 +27,16 @@ struct shm_opts {
 };
 
 static void
-so_init(struct shm_opts *so, int argc, char *argv[], const struct object *obj,
+ho_init(struct shm_opts *ho, int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	memset(so, 0, sizeof(*so));
-	verb_opts_init(&so->v, argc, argv, obj, verb);
+	memset(ho, 0, sizeof(*ho));
+	verb_opts_init(&ho->v, argc, argv, obj, verb);
 }
 
 /* A size, offset or length: what fits in an off_t. */
 static uint64_t
-so_size(struct shm_opts *so, const char *what, const char *arg)
+ho_size(struct shm_opts *ho, const char *what, const char *arg)
 {
 	const char *errstr;
 	uint64_t v;
@@ -44,22 +44,22 @@ so_size(struct shm_opts *so, const char *what, const char *arg)
 	if ((errstr = parse_size(arg, &v)) == NULL && v > INT64_MAX)
 		errstr = "too large";
 	if (errstr != NULL)
-		usage_error(so->v.args.obj, so->v.args.verb, "%s %s: %s", what, arg,
+		usage_error(ho->v.args.obj, ho->v.args.verb, "%s %s: %s", what, arg,
 		    errstr);
 	return v;
 }
 
 /* Read every option and operand; operands past NAME go to *extra. */
 static void
-so_parse(struct shm_opts *so, const char **extra)
+ho_parse(struct shm_opts *ho, const char **extra)
 {
-	struct args *a = &so->v.args;
+	struct args *a = &ho->v.args;
 	const char *arg;
 	int ch;
 
 	while ((ch = args_next(a, &arg)) != -1) {
-		if (verb_opt(&so->v, ch, arg, IPC_SHM) ||
-		    output_opt(ch, &so->out))
+		if (verb_opt(&ho->v, ch, arg, IPC_SHM) ||
+		    output_opt(ch, &ho->out))
 			continue;
 		switch (ch) {
 		case 1:
@@ -70,21 +70,21 @@ so_parse(struct shm_opts *so, const char **extra)
 				    "unexpected operand: %s", arg);
 			break;
 		case 'l':
-			so->length = so_size(so, "length", arg);
-			so->lengthed = true;
+			ho->length = ho_size(ho, "length", arg);
+			ho->lengthed = true;
 			break;
 		case 'o':
-			so->offset = so_size(so, "offset", arg);
+			ho->offset = ho_size(ho, "offset", arg);
 			break;
 		case 's':
-			so->size = so_size(so, "size", arg);
-			so->sized = true;
+			ho->size = ho_size(ho, "size", arg);
+			ho->sized = true;
 			break;
 		case OPT_GROW:
-			so->grow = true;
+			ho->grow = true;
 			break;
 		case OPT_TRUNCATE:
-			so->truncate = true;
+			ho->truncate = true;
 			break;
 		default:
 			args_bad(a, '?');
@@ -93,22 +93,22 @@ so_parse(struct shm_opts *so, const char **extra)
 }
 
 static int
-so_open(struct shm_opts *so, int access)
+ho_open(struct shm_opts *ho, int access)
 {
 	bool created;
 	int fd, e;
 
-	verb_need_name(&so->v);
-	if ((e = pshm_open(so->v.name, &so->v.open, access, &fd, &created)) != 0)
-		die(e, so->v.name);
+	verb_need_name(&ho->v);
+	if ((e = pshm_open(ho->v.name, &ho->v.open, access, &fd, &created)) != 0)
+		die(e, ho->v.name);
 	return fd;
 }
 
 static void
-so_fstat(struct shm_opts *so, int fd, struct stat *st)
+ho_fstat(struct shm_opts *ho, int fd, struct stat *st)
 {
 	if (fstat(fd, st) == -1)
-		die(errno, so->v.name);
+		die(errno, ho->v.name);
 }
 
 /*
@@ -128,17 +128,17 @@ undo_create(const char *name, int fd)
 }
 
 static int
-so_try_create(const char *name, void *arg)
+ho_try_create(const char *name, void *arg)
 {
-	struct shm_opts *so = arg;
+	struct shm_opts *ho = arg;
 	bool created;
 	int fd, e;
 
-	if ((e = pshm_open(name, &so->v.open, O_RDWR, &fd, &created)) != 0) {
+	if ((e = pshm_open(name, &ho->v.open, O_RDWR, &fd, &created)) != 0) {
 		errno = e;
 		return -1;
 	}
-	if (ftruncate(fd, so->size) == -1) {
+	if (ftruncate(fd, ho->size) == -1) {
 		e = errno;
 		if (created)
 			undo_create(name, fd);
@@ -152,20 +152,20 @@ static int
 cmd_shm_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	struct shm_opts so;
+	struct shm_opts ho;
 
-	so_init(&so, argc, argv, obj, verb);
-	so_parse(&so, NULL);
-	if (!so.sized)
+	ho_init(&ho, argc, argv, obj, verb);
+	ho_parse(&ho, NULL);
+	if (!ho.sized)
 		usage_error(obj, verb, "missing --size");
-	so.v.open.flags |= O_CREAT | (so.truncate ? O_TRUNC : 0);
-	if (!so.v.named) {
-		so.v.open.flags |= O_EXCL;
-		name_fresh(so.v.name, so_try_create, shm_unlink, &so);
+	ho.v.open.flags |= O_CREAT | (ho.truncate ? O_TRUNC : 0);
+	if (!ho.v.named) {
+		ho.v.open.flags |= O_EXCL;
+		name_fresh(ho.v.name, ho_try_create, shm_unlink, &ho);
 		return 0;
 	}
-	if (so_try_create(so.v.name, &so) == -1)
-		die(errno, so.v.name);
+	if (ho_try_create(ho.v.name, &ho) == -1)
+		die(errno, ho.v.name);
 	return 0;
 }
 
@@ -174,7 +174,7 @@ cmd_shm_create(int argc, char *argv[], const struct object *obj,
  * stdin or stdout) decides the status and the words.
  */
 static void __dead
-copy_failed(struct shm_opts *so, int e, enum copy_side side,
+copy_failed(struct shm_opts *ho, int e, enum copy_side side,
     const char *file)
 {
 	if (side == SIDE_FILE) {
@@ -183,38 +183,38 @@ copy_failed(struct shm_opts *so, int e, enum copy_side side,
 	}
 	if (e == EFAULT)
 		errx(EX_OSERR, "%s: the segment shrank while it was copied",
-		    so->v.name);
+		    ho->v.name);
 	if (e == EINVAL)	/* an offset the file system cannot hold */
 		errx(EX_DATAERR, "%s: data at offset %ju pass the largest "
-		    "segment possible", so->v.name, (uintmax_t)so->offset);
-	die(e, so->v.name);
+		    "segment possible", ho->v.name, (uintmax_t)ho->offset);
+	die(e, ho->v.name);
 }
 
 static int
 cmd_shm_read(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	struct shm_opts so;
+	struct shm_opts ho;
 	struct stat st;
 	enum copy_side side;
 	int fd, e;
 
-	so_init(&so, argc, argv, obj, verb);
-	so_parse(&so, NULL);
-	fd = so_open(&so, O_RDONLY);
-	so_fstat(&so, fd, &st);
-	if (so.offset > (uint64_t)st.st_size)
+	ho_init(&ho, argc, argv, obj, verb);
+	ho_parse(&ho, NULL);
+	fd = ho_open(&ho, O_RDONLY);
+	ho_fstat(&ho, fd, &st);
+	if (ho.offset > (uint64_t)st.st_size)
 		errx(EX_DATAERR, "%s: offset %ju is past the end (%jd bytes)",
-		    so.v.name, (uintmax_t)so.offset, (intmax_t)st.st_size);
-	if (!so.lengthed)
-		so.length = st.st_size - so.offset;
-	else if (so.length > (uint64_t)st.st_size - so.offset)
+		    ho.v.name, (uintmax_t)ho.offset, (intmax_t)st.st_size);
+	if (!ho.lengthed)
+		ho.length = st.st_size - ho.offset;
+	else if (ho.length > (uint64_t)st.st_size - ho.offset)
 		errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the end "
-		    "(%jd bytes)", so.v.name, (uintmax_t)so.length,
-		    (uintmax_t)so.offset, (intmax_t)st.st_size);
-	if ((e = segment_to_fd(fd, so.offset, so.length, STDOUT_FILENO,
+		    "(%jd bytes)", ho.v.name, (uintmax_t)ho.length,
+		    (uintmax_t)ho.offset, (intmax_t)st.st_size);
+	if ((e = segment_to_fd(fd, ho.offset, ho.length, STDOUT_FILENO,
 	    &side)) != 0)
-		copy_failed(&so, e, side, "stdout");
+		copy_failed(&ho, e, side, "stdout");
 	return 0;
 }
 
@@ -223,30 +223,30 @@ cmd_shm_read(int argc, char *argv[], const struct object *obj,
  * hold it, with --grow), then copy. 0 or an errno, *side as copy.c says.
  */
 static int
-write_sized(struct shm_opts *so, int in, int fd, const struct stat *st,
+write_sized(struct shm_opts *ho, int in, int fd, const struct stat *st,
     uint64_t len, enum copy_side *side)
 {
-	if (len > (uint64_t)INT64_MAX - so->offset)
+	if (len > (uint64_t)INT64_MAX - ho->offset)
 		errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the largest "
-		    "segment possible: nothing written", so->v.name,
-		    (uintmax_t)len, (uintmax_t)so->offset);
-	if (so->offset + len > (uint64_t)st->st_size) {
-		if (!so->grow)
+		    "segment possible: nothing written", ho->v.name,
+		    (uintmax_t)len, (uintmax_t)ho->offset);
+	if (ho->offset + len > (uint64_t)st->st_size) {
+		if (!ho->grow)
 			errx(EX_DATAERR, "%s: %ju bytes at offset %ju pass the "
-			    "end (%jd bytes): nothing written", so->v.name,
-			    (uintmax_t)len, (uintmax_t)so->offset,
+			    "end (%jd bytes): nothing written", ho->v.name,
+			    (uintmax_t)len, (uintmax_t)ho->offset,
 			    (intmax_t)st->st_size);
-		if (ftruncate(fd, so->offset + len) == -1)
-			die(errno, so->v.name);
+		if (ftruncate(fd, ho->offset + len) == -1)
+			die(errno, ho->v.name);
 	}
-	return fd_to_segment(in, fd, so->offset, len, side);
+	return fd_to_segment(in, fd, ho->offset, len, side);
 }
 
 static int
 cmd_shm_write(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	struct shm_opts so;
+	struct shm_opts ho;
 	struct stat st, ist;
 	const char *input = "stdin";
 	uint64_t room;
@@ -255,31 +255,31 @@ cmd_shm_write(int argc, char *argv[], const struct object *obj,
 	bool fits;
 	int fd, in = STDIN_FILENO, e;
 
-	so_init(&so, argc, argv, obj, verb);
-	so_parse(&so, &so.file);
-	if (so.file != NULL && strcmp(so.file, "-") != 0) {
-		input = so.file;
+	ho_init(&ho, argc, argv, obj, verb);
+	ho_parse(&ho, &ho.file);
+	if (ho.file != NULL && strcmp(ho.file, "-") != 0) {
+		input = ho.file;
 		if ((in = open(input, O_RDONLY | O_CLOEXEC)) == -1)
 			die(errno, input);
 	}
-	fd = so_open(&so, O_RDWR);
-	so_fstat(&so, fd, &st);
+	fd = ho_open(&ho, O_RDWR);
+	ho_fstat(&ho, fd, &st);
 	if (fstat(in, &ist) == -1)
-		copy_failed(&so, errno, SIDE_FILE, input);
-	room = so.offset > (uint64_t)st.st_size ? 0 :
-	    (uint64_t)st.st_size - so.offset;
+		copy_failed(&ho, errno, SIDE_FILE, input);
+	room = ho.offset > (uint64_t)st.st_size ? 0 :
+	    (uint64_t)st.st_size - ho.offset;
 	if (S_ISREG(ist.st_mode) && (pos = lseek(in, 0, SEEK_CUR)) != -1)
-		e = write_sized(&so, in, fd, &st, ist.st_size > pos ?
+		e = write_sized(&ho, in, fd, &st, ist.st_size > pos ?
 		    (uint64_t)(ist.st_size - pos) : 0, &side);
-	else if (so.grow)
-		e = fd_to_segment(in, fd, so.offset, (size_t)-1, &side);
-	else if ((e = fd_to_segment_bounded(in, fd, so.offset, room, &fits,
+	else if (ho.grow)
+		e = fd_to_segment(in, fd, ho.offset, (size_t)-1, &side);
+	else if ((e = fd_to_segment_bounded(in, fd, ho.offset, room, &fits,
 	    &side)) == 0 && !fits)
 		errx(EX_DATAERR, "%s: the data is longer than the %ju bytes "
-		    "from offset %ju to the end: nothing written", so.v.name,
-		    (uintmax_t)room, (uintmax_t)so.offset);
+		    "from offset %ju to the end: nothing written", ho.v.name,
+		    (uintmax_t)room, (uintmax_t)ho.offset);
 	if (e != 0)
-		copy_failed(&so, e, side, input);
+		copy_failed(&ho, e, side, input);
 	return 0;
 }
 
@@ -287,18 +287,18 @@ static int
 cmd_shm_resize(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	struct shm_opts so;
+	struct shm_opts ho;
 	const char *size = NULL;
 	int fd;
 
-	so_init(&so, argc, argv, obj, verb);
-	so_parse(&so, &size);
+	ho_init(&ho, argc, argv, obj, verb);
+	ho_parse(&ho, &size);
 	if (size == NULL)
 		usage_error(obj, verb, "missing SIZE");
-	so.size = so_size(&so, "size", size);
-	fd = so_open(&so, O_RDWR);
-	if (ftruncate(fd, so.size) == -1)
-		die(errno, so.v.name);
+	ho.size = ho_size(&ho, "size", size);
+	fd = ho_open(&ho, O_RDWR);
+	if (ftruncate(fd, ho.size) == -1)
+		die(errno, ho.v.name);
 	return 0;
 }
 
@@ -306,15 +306,15 @@ static int
 cmd_shm_info(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	struct shm_opts so;
+	struct shm_opts ho;
 	struct stat st;
 
-	so_init(&so, argc, argv, obj, verb);
-	so_parse(&so, NULL);
-	so_fstat(&so, so_open(&so, O_RDONLY), &st);
-	info_print("segments", so.v.name, &st,
+	ho_init(&ho, argc, argv, obj, verb);
+	ho_parse(&ho, NULL);
+	ho_fstat(&ho, ho_open(&ho, O_RDONLY), &st);
+	info_print("segments", ho.v.name, &st,
 	    &(struct info_num){ "SIZE", st.st_size }, 1, false, NULL, 0,
-	    &so.out);
+	    &ho.out);
 	return 0;
 }
 
@@ -322,15 +322,15 @@ static int
 cmd_shm_procs(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
-	struct shm_opts so;
+	struct shm_opts ho;
 	struct stat st;
 	int fd;
 
-	so_init(&so, argc, argv, obj, verb);
-	so_parse(&so, NULL);
-	so_fstat(&so, fd = so_open(&so, O_RDONLY), &st);
+	ho_init(&ho, argc, argv, obj, verb);
+	ho_parse(&ho, NULL);
+	ho_fstat(&ho, fd = ho_open(&ho, O_RDONLY), &st);
 	close(fd);
-	return procs_print(&st, &so.out);
+	return procs_print(&st, &ho.out);
 }
 
 static int

@@ -4,7 +4,7 @@
 
 load helpers
 
-# The ledger inside /dev/shm/sem.NAME (src/core/ledger.c, src/ipcctl.h):
+# The ledger inside /dev/shm/sem.NAME (src/local/ledger.c):
 # a 64-byte head (magic "ipcctlH1", uint32 slot count) at LEDGER_OFF, then
 # 256-byte slots: int32 pid, uint32 pad, uint64 start, int64 since,
 # char command[232].

@@ -31,7 +31,7 @@ bool	 holder_alive(const struct ledger_slot *);
 
 /*
  * The seam between the sem verbs and where a semaphore is kept: the verbs
- * reach one only through its backend's sem_ops (sem-local.c for POSIX
+ * reach one only through its backend's sem_ops (local/sem.c for POSIX
  * semaphores). Each returns 0 or an error code.
  */
 struct token {				/* a token taken; leased: asked */
@@ -111,7 +111,7 @@ struct semobj {
 
 /*
  * The seam between the mq verbs and where a queue is kept: the verbs
- * reach one only through its backend's mq_ops (mq-local.c for POSIX
+ * reach one only through its backend's mq_ops (local/mq.c for POSIX
  * queues). Receiving is take, then acknowledge once the messages are
  * written, or put back when the write failed. Each returns 0 or an error
  * code.
