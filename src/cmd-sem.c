@@ -740,7 +740,9 @@ once_end(struct semobj *s, const struct token *t, struct run_record *mine,
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	mine->end = now.tv_sec;
-	if (lost)
+	if (signal_noted())	/* before COMMAND started */
+		mine->status = 128 + signal_noted();
+	else if (lost)
 		mine->status = EX_TEMPFAIL;
 	else if (e == E_GUARD)
 		mine->status = EX_OSERR;
