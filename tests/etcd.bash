@@ -263,3 +263,48 @@ file_teardown() {
 	done
 	return 0
 }
+
+# The fault proxy (tests/fault-proxy.c), built beside the binary under
+# test unless make check names it.
+: "${FAULT_PROXY:=$(dirname "$(dirname "$IPCCTL")")/tests/fault-proxy}"
+
+# proxy_start [FAULT_PROXY_ARG...]: a fault proxy in front of the first
+# endpoint, in the background, for 60 s at most: its rules in the file
+# "rules" of the test's folder (rewrite it to change them), its log in
+# "proxy.log"; PROXY_URL is its address, PROXY_PID its pid. With -n as
+# first argument: no upstream, a fake server.
+proxy_start() {
+	local up=${IPCCTL_ETCD_ENDPOINTS%%,*}
+	if [ "${1:-}" = -n ]; then
+		shift
+		set -- "$@"
+	else
+		set -- -u "${up#http://}" "$@"
+	fi
+	: >>rules
+	rm -f proxy.port
+	"$FAULT_PROXY" -r rules -l proxy.log -p proxy.port -T 60 "$@" \
+	    </dev/null 2>>proxy.err 3>&- &
+	PROXY_PID=$!
+	bg_track "$PROXY_PID"
+	# Out of the job table: no "Killed" line when teardown kills it.
+	disown "$PROXY_PID"
+	wait_for test -s proxy.port
+	PROXY_URL="http://127.0.0.1:$(cat proxy.port)"
+}
+
+# rules RULE...: the proxy's rules are these from now on (counts anew).
+rules() {
+	printf '%s\n' "$@" >rules.new
+	mv rules.new rules
+}
+
+# proxied COMMAND...: COMMAND with the proxy as the only endpoint.
+proxied() {
+	IPCCTL_ETCD_ENDPOINTS=$PROXY_URL "$@"
+}
+
+# fired N: the proxy's log holds N requests that a rule acted on.
+fired() {
+	[ "$(grep -cv ' pass$' proxy.log 2>/dev/null)" -ge "$1" ]
+}
