@@ -72,7 +72,7 @@ diag_init(const struct object *obj, const struct verb *verb)
  */
 static struct {
 	int	 errnum;
-	char	 text[256];
+	char	 text[1024];
 } detail;
 
 int

@@ -26,6 +26,7 @@
 struct etcd {
 	CURL		*curl;
 	char		*endpoints[MAX_ENDPOINTS];
+	char		*why[MAX_ENDPOINTS];	/* each one's last failure */
 	size_t		 n, cur;		/* endpoints; the one in use */
 	long		 timeout_ms;
 	long long	 max_request;		/* bytes */
@@ -34,15 +35,64 @@ struct etcd {
 	char		*auth;			/* "Authorization: TOKEN" */
 	char		 errbuf[CURL_ERROR_SIZE];
 	pid_t		 pid;			/* whose connections */
+	bool		 reached;		/* the last request may have */
 };
 
 struct body {
 	char		*p;
-	size_t		 len;
-	/* A watch: stop once a line holds events. */
+	size_t		 len, max;		/* max: more is an error */
+	bool		 too_long;
+	/* A watch: stop once a message holds events, or is garbage. */
 	bool		 watch;
-	bool		 woken;
+	bool		 woken, garbage;
+	size_t		 seen;			/* bytes of whole messages */
+	long long	 from;			/* the revision watched from */
 };
+
+/*
+ * Whether a watch's messages, complete up to the last newline, say to
+ * look again: an event, or the watch canceled (compacted). A message
+ * that is not the gateway's, or an event from before the revision
+ * watched from, is garbage: the transfer ends with an error, so that
+ * neither a stream of garbage nor events at once make a waiter spin.
+ */
+static void
+watch_lines(struct body *b)
+{
+	json_t *j, *r, *ev;
+	char *nl;
+	size_t i;
+
+	while (!b->woken && !b->garbage && (nl = memchr(b->p + b->seen, '\n',
+	    b->len - b->seen)) != NULL) {
+		*nl = '\0';
+		j = json_loads(b->p + b->seen, 0, NULL);
+		*nl = '\n';
+		b->seen = nl + 1 - b->p;
+		r = json_object_get(j, "result");
+		ev = json_object_get(r, "events");
+		/* The stream's error (no leader): the next request says. */
+		if (json_is_object(json_object_get(j, "error")))
+			b->woken = true;
+		else if (!json_is_object(r) || !json_is_object(json_object_get(r,
+		    "header")) || (ev != NULL && !json_is_array(ev)))
+			b->garbage = true;
+		for (i = 0; !b->garbage && i < json_array_size(ev); i++)
+			if (j_get_int(json_object_get(json_array_get(ev, i),
+			    "kv"), "mod_revision") < b->from)
+				b->garbage = true;
+		if (json_array_size(ev) > 0 || json_is_true(json_object_get(r,
+		    "canceled")))
+			b->woken = !b->garbage;
+		json_decref(j);
+	}
+	/* What was seen is done with: memory bounded by one message. */
+	if (b->seen > 0) {
+		memmove(b->p, b->p + b->seen, b->len - b->seen + 1);
+		b->len -= b->seen;
+		b->seen = 0;
+	}
+}
 
 static size_t
 on_data(char *p, size_t size, size_t n, void *arg)
@@ -51,15 +101,20 @@ on_data(char *p, size_t size, size_t n, void *arg)
 	char *q;
 
 	n *= size;
+	if (b->len + n > b->max) {
+		b->too_long = true;
+		return 0;		/* an error: end the transfer */
+	}
 	if ((q = realloc(b->p, b->len + n + 1)) == NULL)
 		return 0;
 	b->p = q;
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 	b->p[b->len] = '\0';
-	if (b->watch && strstr(b->p, "\"events\"") != NULL) {
-		b->woken = true;
-		return 0;		/* enough: end the transfer */
+	if (b->watch) {
+		watch_lines(b);
+		if (b->woken || b->garbage)
+			return 0;	/* enough: end the transfer */
 	}
 	return n;
 }
@@ -241,8 +296,10 @@ etcd_disconnect(struct etcd *c)
 		return;
 	if (c->curl != NULL)
 		curl_easy_cleanup(c->curl);
-	for (i = 0; i < c->n; i++)
+	for (i = 0; i < c->n; i++) {
 		free(c->endpoints[i]);
+		free(c->why[i]);
+	}
 	if (c->auth != NULL)
 		explicit_bzero(c->auth, strlen(c->auth));
 	free(c->auth);
@@ -345,21 +402,72 @@ post(struct etcd *c, const char *path, const char *req, struct body *b,
 		curl_easy_setopt(c->curl, CURLOPT_FORBID_REUSE, 1L);
 	}
 	c->errbuf[0] = '\0';
+	b->max = c->max_request + c->max_request / 4 + 65536;
 	rc = curl_easy_perform(c->curl);
 	curl_slist_free_all(h);
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
 		return EINTR;
+	/* Refused, or never resolved: the request went nowhere. */
+	c->reached |= rc != CURLE_COULDNT_CONNECT &&
+	    rc != CURLE_COULDNT_RESOLVE_HOST && rc != CURLE_SSL_CONNECT_ERROR;
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (b->too_long)
+		return error_set(EPROTO, "etcd answered %s unexpectedly: more "
+		    "than %zu bytes", path, b->max);
+	if (b->garbage)
+		return error_set(EPROTO, "etcd answered %s unexpectedly: not "
+		    "a watch's messages", path);
 	if (b->woken || (b->watch && rc == CURLE_OPERATION_TIMEDOUT &&
 	    status == 200))
 		return 0;
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
+		free(c->why[c->cur]);
+		c->why[c->cur] = strdup(c->errbuf[0] != '\0' ? c->errbuf :
+		    curl_easy_strerror(rc));
 		return -1;
+	}
 	/* A member without a leader for now, or one that waited for it. */
-	if (status == 503 || status == 504)
+	if (status == 503 || status == 504) {
+		free(c->why[c->cur]);
+		c->why[c->cur] = strdup(status == 503 ? "503 unavailable" :
+		    "504 timed out");
 		return -2;
+	}
 	return status == 200 ? 0 : answer_error(status, b->p != NULL ? b->p :
 	    "");
+}
+
+/*
+ * No endpoint answered: 69, naming every endpoint and the last failure
+ * of each ("not tried": the time was up before its turn).
+ */
+static int
+unavailable(struct etcd *c)
+{
+	char list[1024], why[1024];
+	size_t i;
+
+	list[0] = why[0] = '\0';
+	for (i = 0; i < c->n; i++) {
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    "%s%s", i > 0 ? ", " : "", c->endpoints[i]);
+		if (c->n == 1)
+			snprintf(why, sizeof(why), "%s", c->why[i] != NULL ?
+			    c->why[i] : "not tried");
+		else
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			    "%s%s: %s", i > 0 ? "; " : "", c->endpoints[i],
+			    c->why[i] != NULL ? c->why[i] : "not tried");
+	}
+	return error_set(E_UNAVAILABLE, "no etcd endpoint answered (%s): %s",
+	    list, why);
+}
+
+/* Whether the last request may have reached a member, and applied. */
+bool
+etcd_reached(const struct etcd *c)
+{
+	return c->reached;
 }
 
 /*
@@ -381,6 +489,11 @@ request(struct etcd *c, const char *path, json_t *req, struct body *b,
 	json_decref(req);
 	if (text == NULL)
 		return ENOMEM;
+	c->reached = false;
+	for (tried = 0; tried < c->n; tried++) {
+		free(c->why[tried]);
+		c->why[tried] = NULL;
+	}
 	while (e < 0 && electing) {
 		electing = false;
 		for (tried = 0; tried < c->n && e < 0; tried++) {
@@ -400,9 +513,7 @@ request(struct etcd *c, const char *path, json_t *req, struct body *b,
 	}
 	free(text);
 	if (e < 0)
-		e = error_set(E_UNAVAILABLE, "no etcd endpoint answered (%s%s): "
-		    "%s", c->endpoints[0], c->n > 1 ? ", ..." : "",
-		    c->errbuf[0] != '\0' ? c->errbuf : "503 unavailable");
+		e = unavailable(c);
 	return e;
 }
 
@@ -425,14 +536,30 @@ etcd_call_ms(struct etcd *c, const char *path, json_t *req, json_t **resp,
 	if (ms > c->timeout_ms)
 		ms = c->timeout_ms;
 	if ((e = request(c, path, req, &b, ms > 0 ? ms : 1)) == 0 &&
-	    (*resp = json_loads(b.p != NULL ? b.p : "{}", 0, NULL)) == NULL)
-		e = error_set(EPROTO, "etcd's answer is not JSON");
+	    (*resp = json_loads(b.p != NULL ? b.p : "", 0, NULL)) == NULL)
+		e = error_set(EPROTO, "etcd answered %s unexpectedly: %s", path,
+		    b.len == 0 ? "an empty body" : "not JSON");
 	/* A stream's one message comes as {"result": ...}. */
 	if (e == 0 && json_object_get(*resp, "result") != NULL) {
 		json_t *r = json_incref(json_object_get(*resp, "result"));
 
 		json_decref(*resp);
 		*resp = r;
+	}
+	/*
+	 * Every answer of the gateway has its header: only a well-formed
+	 * answer may say that a thing is missing.
+	 */
+	if (e == 0 && !json_is_object(json_object_get(*resp, "header")))
+		e = error_set(EPROTO, "etcd answered %s unexpectedly: no "
+		    "header", path);
+	if (e == 0 && j_get_int(json_object_get(*resp, "header"),
+	    "revision") < 0)
+		e = error_set(E_DAMAGED, "etcd answered %s with a negative "
+		    "revision", path);
+	if (e != 0) {
+		json_decref(*resp);
+		*resp = NULL;
 	}
 	free(b.p);
 	return e;
@@ -486,6 +613,7 @@ etcd_watch(struct etcd *c, json_t *req, long long ms)
 	struct body b = { .watch = true };
 	int e;
 
+	b.from = j_get_int(req, "start_revision");
 	e = request(c, "watch", json_pack("{s:o}", "create_request", req), &b,
 	    ms > 0 ? ms : 1);
 	free(b.p);

@@ -22,6 +22,7 @@ int	 etcd_call(struct etcd *, const char *, json_t *, json_t **);
 int	 etcd_call_ms(struct etcd *, const char *, json_t *, json_t **,
 	    long long);
 int	 etcd_watch(struct etcd *, json_t *, long long);
+bool	 etcd_reached(const struct etcd *);
 long long etcd_slice_ms(long long, const struct deadline *);
 int	 etcd_lease_grant(struct etcd *, long long, long long *);
 const char *etcd_prefix(const struct etcd *);
