@@ -18,6 +18,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,6 +34,7 @@
 #include "etcd/etcd.h"
 
 #define MQ_TTL		10		/* seconds: a receiver's lease */
+#define SEQ_TTL		60		/* seconds: a sender's */
 #define MQ_PRIO_TOP	32767		/* the kernel's MQ_PRIO_MAX - 1 */
 #define BATCH_MAX	64		/* two operations each: 128 a txn */
 #define CLAIMS_SEEN	1000		/* claims looked at for dead owners */
@@ -52,9 +54,15 @@ struct emq {
 	char		*pfx, *pfx_end;		/* PREFIX mq/NAME/ and after */
 	char		*cl, *cl_end;		/* PREFIX mqclaim/NAME/ ... */
 	long		 maxmsg, msgsize;
+	long long	 qrev;			/* create revision of size_key */
 	long long	 count, rev;		/* send: messages at revision */
 	char		 sender[17];		/* send: ours, in hex */
 	unsigned long long n;			/* keys made by us */
+	char		*seq, *seq_end;		/* PREFIX mqseq/NAME/ ... */
+	char		*seq_key;		/* send: ... <sender> */
+	long long	 seq_lease;		/* send: its lease */
+	time_t		 seq_renewed;		/* sent the last that renewed */
+	unsigned long long sent;		/* messages it counts */
 	long long	 lease;			/* receive: ours, once taken */
 	struct keeper	*keeper;		/* keeps it alive */
 	time_t		 swept;			/* dead receivers' claims, at */
@@ -79,6 +87,9 @@ emq_free(struct emq *m)
 	free(m->pfx_end);
 	free(m->cl);
 	free(m->cl_end);
+	free(m->seq);
+	free(m->seq_end);
+	free(m->seq_key);
 	free(m);
 }
 
@@ -91,10 +102,12 @@ emq_keys(struct emq *m, const char *name)
 
 	if (asprintf(&m->size_key, "%smq/%s", prefix, base) == -1 ||
 	    asprintf(&m->pfx, "%smq/%s/", prefix, base) == -1 ||
-	    asprintf(&m->cl, "%smqclaim/%s/", prefix, base) == -1)
+	    asprintf(&m->cl, "%smqclaim/%s/", prefix, base) == -1 ||
+	    asprintf(&m->seq, "%smqseq/%s/", prefix, base) == -1)
 		return ENOMEM;
 	m->pfx_end = range_end(m->pfx);
 	m->cl_end = range_end(m->cl);
+	m->seq_end = range_end(m->seq);
 	return 0;
 }
 
@@ -167,6 +180,7 @@ read_sizes(struct emq *m, const json_t *resp, size_t i)
 	if (e != 0)
 		return error_set(E_DAMAGED, "%s holds no queue sizes",
 		    m->size_key);
+	m->qrev = j_get_int(json_array_get(kvs, 0), "create_revision");
 	m->count = txn_count(resp, i + 1);
 	m->rev = revision(resp);
 	return 0;
@@ -204,11 +218,23 @@ emq_open(struct emq *m, const char *name, const struct open_opts *o,
 	    maxmsg, msgsize);
 	read = json_pack("[{s:{s:o}}, o]", "request_range", "key",
 	    j_str(m->size_key), range_count(m));
+	/*
+	 * A queue made starts empty: what an earlier queue of the name left
+	 * (messages a sender put after its unlink, claims, sequences) goes
+	 * in the transaction that makes it.
+	 */
 	if (o->flags & O_CREAT)
 		req = json_pack("{s:[{s:o, s:s, s:s, s:s}], s:[{s:{s:o, s:o}}, "
-		    "O, O], s:O}", "compare", "key", j_str(m->size_key), "result",
+		    "{s:{s:o, s:o}}, {s:{s:o, s:o}}, {s:{s:o, s:o}}, O, O], "
+		    "s:O}", "compare", "key", j_str(m->size_key), "result",
 		    "EQUAL", "target", "CREATE", "create_revision", "0",
-		    "success", "request_put", "key", j_str(m->size_key),
+		    "success", "request_delete_range", "key", j_str(m->pfx),
+		    "range_end", j_str(m->pfx_end),
+		    "request_delete_range", "key", j_str(m->cl), "range_end",
+		    j_str(m->cl_end),
+		    "request_delete_range", "key", j_str(m->seq), "range_end",
+		    j_str(m->seq_end),
+		    "request_put", "key", j_str(m->size_key),
 		    "value", j_bytes(sizes, strlen(sizes)),
 		    json_array_get(read, 0), json_array_get(read, 1),
 		    "failure", read);
@@ -219,7 +245,7 @@ emq_open(struct emq *m, const char *name, const struct open_opts *o,
 		return e;
 	if ((o->flags & O_CREAT) && json_is_true(json_object_get(resp,
 	    "succeeded")))
-		e = read_sizes(m, resp, 1);
+		e = read_sizes(m, resp, 4);
 	else if ((o->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		e = EEXIST;
 	else
@@ -305,6 +331,28 @@ may_wait(const struct deadline *d)
 	return signal_noted() ? EINTR : 0;
 }
 
+/*
+ * Whether kvs, a range of the sizes key, shows the queue opened: 0, or
+ * ENOENT where it was removed (and maybe made again) meanwhile.
+ */
+static int
+same_queue(const struct emq *m, const json_t *kvs)
+{
+	if (json_array_size(kvs) == 0 || j_get_int(json_array_get(kvs, 0),
+	    "create_revision") != m->qrev)
+		return error_set(ENOENT, "the queue was removed");
+	return 0;
+}
+
+/* The compare that the queue is the one opened. */
+static json_t *
+cmp_queue(const struct emq *m)
+{
+	return json_pack("{s:o, s:s, s:s, s:o}", "key", j_str(m->size_key),
+	    "result", "EQUAL", "target", "CREATE", "create_revision",
+	    j_int(m->qrev));
+}
+
 /* Count the messages now: m->count at m->rev. */
 static int
 count(struct emq *m)
@@ -316,64 +364,164 @@ count(struct emq *m)
 	    "success", "request_range", "key", j_str(m->size_key),
 	    range_count(m)), &resp)) != 0)
 		return e;
-	e = json_array_size(txn_kvs(resp, 0)) == 0 ? ENOENT : 0;
+	e = same_queue(m, txn_kvs(resp, 0));
 	m->count = txn_count(resp, 1);
 	m->rev = revision(resp);
 	json_decref(resp);
 	return e;
 }
 
+static time_t
+boottime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec;
+}
+
 /*
- * Send one message: a transaction that makes its key only if the key was
- * never made (a retry after a lost answer) and no message was added since
- * the count that left room; else the key is read back, and the count
- * again.
+ * The sender's lease, under which its sequence key lives: granted at the
+ * first send, renewed when a third of its time went by since the send of
+ * the last request that renewed it. Gone (the cluster out of reach for
+ * its whole time), a new one, and the sequence starts again -- only
+ * where unsure is false: no send is in doubt that the old key would have
+ * told about.
+ */
+static int
+sender_lease(struct emq *m, bool unsure)
+{
+	time_t now = boottime();
+	json_t *resp;
+	int e;
+
+	if (m->seq_lease != 0 && now - m->seq_renewed < SEQ_TTL / 3)
+		return 0;
+	if (m->seq_lease != 0) {
+		if ((e = etcd_call(m->c, "lease/keepalive", json_pack("{s:o}",
+		    "ID", j_int(m->seq_lease)), &resp)) != 0)
+			return e;
+		e = j_get_int(resp, "TTL") > 0 ? 0 : ESTALE;
+		json_decref(resp);
+		if (e == 0) {
+			m->seq_renewed = now;
+			return 0;
+		}
+		if (unsure)
+			return error_set(E_UNAVAILABLE, "the sender's lease "
+			    "ended with a message in doubt: it may have been "
+			    "sent");
+	}
+	if ((e = etcd_lease_grant(m->c, SEQ_TTL, &m->seq_lease)) != 0)
+		return e;
+	m->seq_renewed = now;
+	m->sent = 0;
+	free(m->seq_key);
+	if (asprintf(&m->seq_key, "%s%s-%llx", m->seq, m->sender,
+	    m->seq_lease) == -1)
+		return ENOMEM;
+	return 0;
+}
+
+/* A sequence number as its key holds it: text that sorts as numbers. */
+static json_t *
+seq_text(unsigned long long n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%016llx", n);
+	return j_str(buf);
+}
+
+/*
+ * Send one message: a transaction that makes its key and advances our
+ * sequence to n -- only if the queue is the one opened, the key was never
+ * made, our sequence is below n, and no message was added since the count
+ * that left room. A retry after a lost or cut answer that finds our
+ * sequence at n knows its message went in, even if a receiver took it
+ * since; so an answer lost on its way is asked again, never put twice.
  */
 static int
 etcd_mq_send(struct mqobj *q, const char *msg, size_t len, unsigned prio,
     const struct deadline *d)
 {
 	struct emq *m = q->priv;
-	json_t *req, *resp;
-	bool made;
-	char *key;
-	int e;
+	unsigned long long n;
+	json_t *req, *resp, *seqcmp, *kvs;
+	bool made = false, unsure = false;
+	char *key, *v, want[32];
+	int e, retries = 0;
 
 	if (asprintf(&key, "%s%05u/%s-%016llx", m->pfx, MQ_PRIO_TOP - prio,
 	    m->sender, m->n++) == -1)
 		return ENOMEM;
 	for (;;) {
-		if (m->count >= m->maxmsg) {
+		if ((e = sender_lease(m, unsure)) != 0)
+			break;
+		n = m->sent + 1;
+		if (m->count >= m->maxmsg && !unsure) {
 			if ((e = may_wait(d)) != 0 ||
 			    (e = wait_change(m, "NOPUT", etcd_slice_ms(MQ_TTL,
 			    d), NULL)) != 0 || (e = count(m)) != 0)
 				break;
 			continue;
 		}
-		req = json_pack("{s:[{s:o, s:s, s:s, s:s}, {s:o, s:o, s:s, s:s, "
-		    "s:o}], s:[{s:{s:o, s:o}}], s:[{s:{s:o, s:b}}, o]}",
-		    "compare", "key", j_str(key), "result", "EQUAL", "target",
+		seqcmp = n == 1 ? json_pack("{s:o, s:s, s:s, s:s}", "key",
+		    j_str(m->seq_key), "result", "EQUAL", "target", "CREATE",
+		    "create_revision", "0") : json_pack("{s:o, s:s, s:s, s:o}",
+		    "key", j_str(m->seq_key), "result", "LESS", "target",
+		    "VALUE", "value", seq_text(n));
+		req = json_pack("{s:[o, o, {s:o, s:s, s:s, s:s}, {s:o, s:o, "
+		    "s:s, s:s, s:o}], s:[{s:{s:o, s:o}}, {s:{s:o, s:o, s:o}}], "
+		    "s:[{s:{s:o}}, {s:{s:o}}, o]}",
+		    "compare", cmp_queue(m), seqcmp,
+		    "key", j_str(key), "result", "EQUAL", "target",
 		    "CREATE", "create_revision", "0",
 		    "key", j_str(m->pfx), "range_end", j_str(m->pfx_end),
 		    "result", "LESS", "target", "MOD", "mod_revision",
 		    j_int(m->rev + 1),
 		    "success", "request_put", "key", j_str(key), "value",
 		    j_bytes(msg, len),
-		    "failure", "request_range", "key", j_str(key), "keys_only", 1,
-		    range_count(m));
-		if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
+		    "request_put", "key", j_str(m->seq_key), "value",
+		    seq_text(n), "lease", j_int(m->seq_lease),
+		    "failure", "request_range", "key", j_str(m->size_key),
+		    "request_range", "key", j_str(m->seq_key), range_count(m));
+		if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0) {
+			/*
+			 * The answer lost, or cut: the transaction may have
+			 * applied. Asked again, it says which.
+			 */
+			if (e == E_UNAVAILABLE && etcd_reached(m->c) &&
+			    retries++ < 3 && !signal_noted()) {
+				unsure = true;
+				continue;
+			}
+			if (unsure && e == E_UNAVAILABLE)
+				warnx("%s: the message may have been sent",
+				    q->name);
 			break;
+		}
 		m->rev = revision(resp);
 		if (json_is_true(json_object_get(resp, "succeeded")))
-			m->count++;
-		else
-			m->count = txn_count(resp, 1);
-		/* Failed, and the key there: a lost answer's first try. */
-		made = json_is_true(json_object_get(resp, "succeeded")) ||
-		    json_array_size(txn_kvs(resp, 0)) > 0;
+			made = true;
+		else if ((e = same_queue(m, txn_kvs(resp, 0))) == 0) {
+			kvs = txn_kvs(resp, 1);
+			v = json_array_size(kvs) > 0 ? j_get_bytes(
+			    json_array_get(kvs, 0), "value", NULL) : NULL;
+			snprintf(want, sizeof(want), "%016llx", n);
+			/* Our sequence at n: a lost answer's try made it. */
+			made = v != NULL && strcmp(v, want) >= 0;
+			free(v);
+			m->count = txn_count(resp, 2);
+		}
 		json_decref(resp);
-		if (made)
+		if (made) {
+			m->sent = n;
+			m->count++;
+		}
+		if (made || e != 0)
 			break;
+		unsure = false;
 	}
 	free(key);
 	return e;
@@ -450,15 +598,6 @@ put_back_kvs(struct emq *m, const json_t *kvs, size_t from, size_t to)
 	    "success", ops), &resp);
 	json_decref(resp);
 	return e;
-}
-
-static time_t
-boottime(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec;
 }
 
 /* Whether to look for dead receivers' claims: first, then every lease. */
@@ -814,12 +953,17 @@ static void
 etcd_mq_close(struct mqobj *q)
 {
 	struct emq *m = q->priv;
+	json_t *resp;
 	size_t i;
 
 	for (i = m->given; i < m->nclaims; i++)
 		give_back(m, &m->claims[i], m->claims[i].data,
 		    m->claims[i].len);
 	keeper_stop(m->keeper);
+	/* The sequence is no longer needed: nothing of ours is in doubt. */
+	if (m->seq_lease != 0 && etcd_call(m->c, "lease/revoke",
+	    json_pack("{s:o}", "ID", j_int(m->seq_lease)), &resp) == 0)
+		json_decref(resp);
 	emq_free(m);
 	q->priv = NULL;
 }
@@ -850,14 +994,17 @@ etcd_mq_unlink(const char *name)
 		return ENOMEM;
 	if ((e = etcd_shared(&m->c)) == 0 && (e = emq_keys(m, name)) == 0 &&
 	    (e = etcd_call(m->c, "kv/txn", json_pack("{s:[{s:o, s:s, s:s, "
-	    "s:s}], s:[{s:{s:o}}, {s:{s:o, s:o}}, {s:{s:o, s:o}}]}",
+	    "s:s}], s:[{s:{s:o}}, {s:{s:o, s:o}}, {s:{s:o, s:o}}, "
+	    "{s:{s:o, s:o}}]}",
 	    "compare", "key", j_str(m->size_key), "result", "GREATER", "target",
 	    "CREATE", "create_revision", "0",
 	    "success", "request_delete_range", "key", j_str(m->size_key),
 	    "request_delete_range", "key", j_str(m->pfx), "range_end",
 	    j_str(m->pfx_end),
 	    "request_delete_range", "key", j_str(m->cl), "range_end",
-	    j_str(m->cl_end)), &resp)) == 0) {
+	    j_str(m->cl_end),
+	    "request_delete_range", "key", j_str(m->seq), "range_end",
+	    j_str(m->seq_end)), &resp)) == 0) {
 		if (!json_is_true(json_object_get(resp, "succeeded")))
 			e = ENOENT;
 		json_decref(resp);
