@@ -68,3 +68,104 @@ token_keys() {
 	run -75 --separate-stderr ipcctl mq receive "$E" -t 0
 	assert_diag "ipcctl: mq receive: $E: Resource temporarily unavailable"
 }
+
+# ------------------------------------------------------ sem acquire, release
+
+@test "acquire whose detach answer is cut once: the retry holds, exit 0" {
+	ipcctl sem create "$E"
+	proxy_start
+	# The key's transaction, then the detach's.
+	rules '/v3/kv/txn n=2 cut=10'
+	run -0 --separate-stderr proxied ipcctl sem acquire "$E"
+	assert_equal "$output$stderr" ""
+	run -0 ipcctl sem value "$E"
+	assert_equal "$output" 0
+	# Held by no process, under no lease: a release returns it.
+	assert_equal "$(ectl get "$(token_keys)" -w fields |
+	    sed -n 's/^"Lease" : //p')" 0 "the key's lease"
+	run -0 ipcctl sem release "$E"
+	run -0 ipcctl sem value "$E"
+	assert_equal "$output" 1
+}
+
+@test "acquire whose detach answers stay cut: 69, and no token stranded" {
+	ipcctl sem create "$E"
+	proxy_start
+	rules '/v3/kv/txn n=2- cut=10'
+	run -69 --separate-stderr proxied ipcctl sem acquire "$E"
+	assert_equal "$output" ""
+	[[ $stderr == "ipcctl: sem acquire: $E: no etcd endpoint answered ($PROXY_URL): transfer closed with "*" bytes remaining to read" ]] ||
+	    fail "stderr: $stderr"
+	assert_equal "$(token_keys)" "" "token keys"
+	run -0 ipcctl sem value "$E"
+	assert_equal "$output" 1
+}
+
+@test "release -n 1 whose answer is dropped returns one token, not two" {
+	ipcctl sem create "$E" -v 2
+	ipcctl sem acquire "$E"
+	ipcctl sem acquire "$E"
+	proxy_start
+	# The read of the keys, then the delete.
+	rules '/v3/kv/txn n=2 drop'
+	run -0 --separate-stderr proxied ipcctl sem release "$E" -n 1
+	assert_equal "$output$stderr" ""
+	run -0 ipcctl sem value "$E"
+	assert_equal "$output" 1
+	assert_equal "$(token_keys | wc -l)" 1 "token keys"
+}
+
+# ------------------------------------------------------------- bounded
+
+# fake_sem: a fake server whose answers to a waiter never show its key.
+fake_sem() {
+	cat >txn.json <<-'EOT'
+	{"header":{"revision":"5"},"succeeded":true,"responses":[
+	{"response_put":{"header":{"revision":"5"}}},
+	{"response_range":{"kvs":[{"key":"eA==","create_revision":"3"}]}},
+	{"response_range":{"kvs":[{"key":"eQ==","value":"MQ==","create_revision":"2"}]}},
+	{"response_range":{"kvs":[{"key":"eg==","create_revision":"4"}]}}]}
+	EOT
+	proxy_start -n -e '/v3/kv/txn * body=@txn.json' \
+	    -e '* * body={"header":{"revision":"5"},"ID":"1","TTL":"10"}'
+}
+
+@test "acquire -t 1 whose key never shows: 75 within the deadline, no spin" {
+	fake_sem
+	local t0=$(now_ms)
+	run -75 --separate-stderr timeout -k 2 10 \
+	    env IPCCTL_ETCD_ENDPOINTS="$PROXY_URL" "$IPCCTL" sem acquire "$E" -t 1
+	assert_diag "ipcctl: sem acquire: $E: timed out"
+	(($(now_ms) - t0 < 3000)) || fail "took $(($(now_ms) - t0)) ms"
+	# A pause that grows between tries: a few requests, not thousands.
+	(($(wc -l <proxy.log) < 40)) || fail "$(wc -l <proxy.log) requests"
+}
+
+@test "acquire whose key never shows ends on SIGTERM and on SIGINT" {
+	fake_sem
+	# Ended by the signal, as if killed by it (ipcctl-sem(1)); one that
+	# ignored it would be killed 3 s later (137).
+	run -143 --separate-stderr timeout --preserve-status -k 3 -s TERM 1 \
+	    env IPCCTL_ETCD_ENDPOINTS="$PROXY_URL" "$IPCCTL" sem acquire "$E"
+	assert_equal "$output$stderr" ""
+	run -130 --separate-stderr timeout --preserve-status -k 3 -s INT 1 \
+	    env IPCCTL_ETCD_ENDPOINTS="$PROXY_URL" "$IPCCTL" sem acquire "$E"
+	assert_equal "$output$stderr" ""
+}
+
+# ------------------------------------------------------------ run's lease
+
+@test "run --lease 3 whose key's answer came 2.2 s late: its lease counts from the grant" {
+	ipcctl sem create "$E"
+	proxy_start
+	# The grant, then the key's transaction: its answer held 2.2 s.
+	rules '/v3/kv/txn n=1 delay=2200'
+	local t0=$(now_ms)
+	run -75 --separate-stderr proxied ipcctl sem run "$E" --lease 3 -- \
+	    sh -c 'echo started; sleep 5; echo done'
+	# Past half the lease since the grant was sent: lost at once, not
+	# 1.5 s after the keeper started, when the lease had ended already.
+	assert_equal "$output" started
+	assert_equal "$stderr" "ipcctl: sem run: $E: the token was lost: COMMAND was ended"
+	(($(now_ms) - t0 < 3000)) || fail "took $(($(now_ms) - t0)) ms"
+}

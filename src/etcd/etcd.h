@@ -30,7 +30,7 @@ const char *etcd_host(const struct etcd *);
 
 /* keeper.c: keeping a run's lease alive, and saying when it is lost. */
 struct keeper;
-struct keeper *keeper_start(long long, long long, const char *);
+struct keeper *keeper_start(long long, long long, double, const char *);
 int	 keeper_fd(const struct keeper *);
 void	 keeper_stop(struct keeper *);
 

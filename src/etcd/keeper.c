@@ -24,6 +24,7 @@ struct keeper {
 	pthread_t	 thread;
 	struct etcd	*c;
 	long long	 lease, ttl;		/* seconds */
+	double		 since;			/* sent the last renewal */
 	char		*key;
 	int		 lost[2];		/* the thread writes [1] */
 	int		 stop[2];		/* keeper_stop writes [1] */
@@ -81,7 +82,7 @@ keep(void *arg)
 {
 	struct keeper *k = arg;
 	struct pollfd p = { .fd = k->stop[0], .events = POLLIN };
-	double last_ok = boottime(), last_try = last_ok, lost_at, next, wait;
+	double last_ok = k->since, last_try = last_ok, lost_at, next, wait;
 	double now;
 	long long ttl;
 
@@ -108,9 +109,15 @@ keep(void *arg)
 	return NULL;
 }
 
-/* key: the one that must stand too, or NULL (a receiver's lease alone). */
+/*
+ * Keep lease (ttl seconds) alive, as renewed last by a request sent at
+ * since (CLOCK_BOOTTIME seconds: the grant's, or the last keepalive's
+ * that returned a time to live) -- never from now: an answer that took
+ * its time must not make the token outlive its lease. key: the one that
+ * must stand too, or NULL (a receiver's lease alone).
+ */
 struct keeper *
-keeper_start(long long lease, long long ttl, const char *key)
+keeper_start(long long lease, long long ttl, double since, const char *key)
 {
 	struct keeper *k;
 
@@ -119,6 +126,7 @@ keeper_start(long long lease, long long ttl, const char *key)
 		die(ENOMEM, NULL);
 	k->lease = lease;
 	k->ttl = ttl;
+	k->since = since;
 	if (etcd_connect(&k->c) != 0 || pipe2(k->lost, O_CLOEXEC) == -1 ||
 	    pipe2(k->stop, O_CLOEXEC) == -1 ||
 	    pthread_create(&k->thread, NULL, keep, k) != 0) {

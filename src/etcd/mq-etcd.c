@@ -535,6 +535,7 @@ etcd_mq_send(struct mqobj *q, const char *msg, size_t len, unsigned prio,
 static int
 receiver_lease(struct emq *m)
 {
+	struct timespec sent;
 	char b;
 	int e;
 
@@ -542,9 +543,11 @@ receiver_lease(struct emq *m)
 		return 0;
 	keeper_stop(m->keeper);
 	m->keeper = NULL;
+	clock_gettime(CLOCK_BOOTTIME, &sent);
 	if ((e = etcd_lease_grant(m->c, MQ_TTL, &m->lease)) != 0)
 		return e;
-	if ((m->keeper = keeper_start(m->lease, MQ_TTL, NULL)) == NULL)
+	if ((m->keeper = keeper_start(m->lease, MQ_TTL, sent.tv_sec +
+	    sent.tv_nsec / 1e9, NULL)) == NULL)
 		return error_set(E_UNAVAILABLE, "no thread keeps the receiver's "
 		    "lease alive");
 	fcntl(keeper_fd(m->keeper), F_SETFL, O_NONBLOCK);

@@ -26,6 +26,15 @@
 
 #include "etcd/etcd.h"
 
+static double
+boottime_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 #define WAIT_TTL	10		/* seconds: a waiter's lease */
 
 struct esem {
@@ -37,6 +46,7 @@ struct esem {
 	long long	 ttl;			/* its time to live, seconds */
 	char		*key;			/* ours */
 	long long	 fence;			/* its create revision */
+	double		 renewed;		/* sent the last that renewed */
 	struct keeper	*keeper;		/* run: keeps the lease alive */
 };
 
@@ -58,16 +68,23 @@ esem_keys(struct esem *m, const char *name)
 static int
 read_capacity(struct esem *m, const json_t *kvs)
 {
-	char *v;
+	char *v, *end;
+	int e;
 
 	if (json_array_size(kvs) == 0)
 		return ENOENT;
 	v = j_get_bytes(json_array_get(kvs, 0), "value", NULL);
-	m->capacity = strtoll(v, NULL, 10);
+	errno = 0;
+	m->capacity = strtoll(v, &end, 10);
+	/* Another client may write anything: a value is an int. */
+	if (errno != 0 || end == v || *end != '\0' || m->capacity < 1 ||
+	    m->capacity > INT_MAX) {
+		e = error_set(E_DAMAGED, "capacity key %s holds \"%.40s\": not "
+		    "a capacity from 1 to %d", m->cap_key, v, INT_MAX);
+		free(v);
+		return e;
+	}
 	free(v);
-	if (m->capacity < 1)
-		return error_set(E_DAMAGED, "capacity key %s holds no capacity",
-		    m->cap_key);
 	return 0;
 }
 
@@ -234,6 +251,7 @@ lease_revoke(struct esem *m, long long *lease)
 static int
 lease_keepalive(struct esem *m)
 {
+	double sent = boottime_now();
 	json_t *resp;
 	int e;
 
@@ -242,6 +260,8 @@ lease_keepalive(struct esem *m)
 		return e;
 	if (j_get_int(resp, "TTL") <= 0)
 		e = ESTALE;
+	else
+		m->renewed = sent;
 	json_decref(resp);
 	return e;
 }
@@ -412,35 +432,97 @@ wait_turn(struct esem *m, const struct deadline *d, long long rank,
 	}
 }
 
+/* Tries of a request that may have applied: it recognises itself. */
+#define RETRIES		3
+
+/*
+ * Delete our key, whatever holds it (its name is our lease's: no other
+ * process makes it), through a request of its own kind.
+ */
+static void
+delete_own_key(struct esem *m)
+{
+	json_t *resp;
+	int tries;
+
+	for (tries = 0; tries < RETRIES; tries++)
+		if (etcd_call(m->c, "kv/deleterange", json_pack("{s:o}", "key",
+		    j_str(m->key)), &resp) == 0) {
+			json_decref(resp);
+			return;
+		}
+}
+
 /*
  * Detach a held key from its waiting lease: it keeps its create revision
  * and then belongs to no process, until a release returns it -- or, with
  * --lease, to a lease of lease_ms that nobody renews: it comes back by
- * itself at its end.
+ * itself at its end. The transaction puts the same thing each time, so
+ * a retry after a lost answer does no harm, and its compare reads our
+ * key back: gone, the token went away. Where the outcome stays unknown,
+ * the key is deleted before giving up: the key may be detached already,
+ * and nobody would ever return it.
  */
 static int
 detach(struct esem *m, long lease_ms)
 {
 	long long to = 0;
 	json_t *req, *resp;
-	int e;
+	char why[1024];
+	int e, tries = 0;
 
 	if (lease_ms != 0 && (e = etcd_lease_grant(m->c, (lease_ms + 999) / 1000,
 	    &to)) != 0)
 		return e;
-	req = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:b, s:o}}]}",
-	    "compare", "key", j_str(m->key), "result", "EQUAL", "target",
-	    "CREATE", "create_revision", j_int(m->fence),
-	    "success", "request_put", "key", j_str(m->key), "ignore_value",
-	    1, "lease", j_int(to));
-	if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
-		return e;
-	if (!json_is_true(json_object_get(resp, "succeeded")))
-		e = error_set(ENOENT, "the token's key went away");
-	json_decref(resp);
+	do {
+		req = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:b, "
+		    "s:o}}]}", "compare", "key", j_str(m->key), "result",
+		    "EQUAL", "target", "CREATE", "create_revision",
+		    j_int(m->fence),
+		    "success", "request_put", "key", j_str(m->key),
+		    "ignore_value", 1, "lease", j_int(to));
+		e = etcd_call(m->c, "kv/txn", req, &resp);
+	} while (e == E_UNAVAILABLE && etcd_reached(m->c) && ++tries < RETRIES &&
+	    !signal_noted());
+	if (e == 0) {
+		if (!json_is_true(json_object_get(resp, "succeeded")))
+			e = error_set(ENOENT, "the token's key went away");
+		json_decref(resp);
+	} else if (etcd_reached(m->c) || tries > 0) {
+		snprintf(why, sizeof(why), "%s", error_reason(e));
+		delete_own_key(m);
+		lease_revoke(m, &to);
+		e = error_set(e, "%s", why);
+	}
 	if (e == 0)
 		lease_revoke(m, &m->lease);
 	return e;
+}
+
+/*
+ * Before queueing again: 0 after a pause (50 ms, doubling, 1 s at most),
+ * or why the wait ends: the deadline, -t 0, a signal.
+ */
+static int
+requeue_pause(const struct deadline *d, int tries)
+{
+	struct timespec left, pause;
+	long ms = 50L << (tries < 5 ? tries - 1 : 4);
+
+	if (d->once)
+		return EAGAIN;
+	if (!d->forever && !deadline_left(d, &left))
+		return ETIMEDOUT;
+	if (signal_noted())
+		return EINTR;
+	if (ms > 1000)
+		ms = 1000;
+	if (!d->forever && left.tv_sec * 1000 + left.tv_nsec / 1000000 < ms)
+		ms = left.tv_sec * 1000 + left.tv_nsec / 1000000 + 1;
+	pause.tv_sec = ms / 1000;
+	pause.tv_nsec = ms % 1000 * 1000000;
+	nanosleep(&pause, NULL);
+	return signal_noted() ? EINTR : 0;
 }
 
 static int
@@ -451,20 +533,29 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 	bool keep = t->leased;
 	long lease_ms = t->lease_ms;
 	long long rank = -1, rev = 0;
-	int e;
+	int e, tries;
 
 	memset(t, 0, sizeof(*t));
 	signals_note(ending_signals, nending_signals, NULL);
 	/* run's lease is the one it waits under; acquire's is a waiter's. */
 	m->ttl = keep && lease_ms != 0 ? (lease_ms + 999) / 1000 : WAIT_TTL;
-	/* A waiter whose key went away queues again, at the end. */
-	do {
+	/*
+	 * A waiter whose key went away queues again, at the end -- within
+	 * the deadline and until a signal, after a pause that grows: a
+	 * server whose answers never show our key must not make it spin.
+	 */
+	for (tries = 0;; tries++) {
 		lease_revoke(m, &m->lease);
+		if (tries > 0 && (e = requeue_pause(d, tries)) != 0)
+			return e;
+		m->renewed = boottime_now();
 		if ((e = etcd_lease_grant(m->c, m->ttl, &m->lease)) != 0)
 			return e;
 		if ((e = make_key(m, holder, &rank, &rev)) == 0)
 			e = wait_turn(m, d, rank, rev);
-	} while (e == ESTALE);
+		if (e != ESTALE)
+			break;
+	}
 	if (e == 0 && !keep)
 		e = detach(m, lease_ms);
 	if (e != 0) {
@@ -486,44 +577,80 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 
 /*
  * Delete the first n keys of the semaphore that pick accepts (a holding
- * key that belongs to no process, or one of holder pid), oldest first,
- * each only if unchanged: *done of them.
+ * key that belongs to no process, or one of holder pid), oldest first:
+ * *done of them. The keys are picked once; each try deletes those same
+ * keys, each only if its create revision is the one picked, and reads
+ * back those that stayed. A key already gone was returned -- by an
+ * earlier try whose answer was lost, or by another release -- and another
+ * is never picked in its place: a lost answer never returns two tokens.
  */
 static int
 delete_keys(struct esem *m, long long n, bool (*pick)(const json_t *,
     const struct esem *, pid_t), pid_t pid, long long *done)
 {
-	json_t *resp, *kvs, *kv, *cmp, *ops, *req, *r2;
+	json_t *resp, *kvs, *kv, *left, *cmp, *ops, *fail, *req, *r2;
+	long long crev;
 	size_t i;
-	int e;
+	int e, tries = 0;
 
 	*done = 0;
 	if ((e = ranked(m, true, &resp, NULL)) != 0)
 		return e;
 	kvs = json_object_get(resp, "kvs");
-	cmp = json_array();
-	ops = json_array();
+	left = json_array();
 	for (i = 0; i < json_array_size(kvs) && (long long)i < m->capacity &&
-	    *done < n && *done < 60; i++) {
+	    (long long)json_array_size(left) < n &&
+	    json_array_size(left) < 60; i++) {
 		kv = json_array_get(kvs, i);
-		if (!pick(kv, m, pid))
-			continue;
-		json_array_append_new(cmp, json_pack("{s:O, s:s, s:s, s:o}",
-		    "key", json_object_get(kv, "key"), "result", "EQUAL",
-		    "target", "MOD", "mod_revision", j_int(j_get_int(kv,
-		    "mod_revision"))));
-		json_array_append_new(ops, json_pack("{s:{s:O}}",
-		    "request_delete_range", "key", json_object_get(kv, "key")));
-		(*done)++;
+		if (pick(kv, m, pid))
+			json_array_append(left, kv);
 	}
 	json_decref(resp);
-	req = json_pack("{s:o, s:o}", "compare", cmp, "success", ops);
-	if (*done > 0 && (e = etcd_call(m->c, "kv/txn", req, &r2)) == 0) {
-		if (!json_is_true(json_object_get(r2, "succeeded")))
-			e = EAGAIN;	/* changed meanwhile: look again */
+	*done = json_array_size(left);
+	while (e == 0 && json_array_size(left) > 0) {
+		cmp = json_array();
+		ops = json_array();
+		fail = json_array();
+		for (i = 0; i < json_array_size(left); i++) {
+			kv = json_array_get(left, i);
+			json_array_append_new(cmp, json_pack("{s:O, s:s, s:s, "
+			    "s:o}", "key", json_object_get(kv, "key"), "result",
+			    "EQUAL", "target", "CREATE", "create_revision",
+			    j_int(j_get_int(kv, "create_revision"))));
+			json_array_append_new(ops, json_pack("{s:{s:O}}",
+			    "request_delete_range", "key", json_object_get(kv,
+			    "key")));
+			json_array_append_new(fail, json_pack("{s:{s:O, s:b}}",
+			    "request_range", "key", json_object_get(kv, "key"),
+			    "keys_only", 1));
+		}
+		req = json_pack("{s:o, s:o, s:o}", "compare", cmp, "success", ops,
+		    "failure", fail);
+		if ((e = etcd_call(m->c, "kv/txn", req, &r2)) != 0) {
+			/* Maybe applied: the same keys again. */
+			if (e == E_UNAVAILABLE && etcd_reached(m->c) &&
+			    ++tries < RETRIES && !signal_noted())
+				e = 0;
+			continue;
+		}
+		if (json_is_true(json_object_get(r2, "succeeded")))
+			json_array_clear(left);
+		else {
+			/* Those that stand, as picked, are deleted again. */
+			for (i = json_array_size(left); i-- > 0;) {
+				kv = json_array_get(txn_kvs(r2, i), 0);
+				crev = j_get_int(json_array_get(left, i),
+				    "create_revision");
+				if (kv == NULL || j_get_int(kv,
+				    "create_revision") != crev)
+					json_array_remove(left, i);
+			}
+		}
 		json_decref(r2);
-	} else if (*done == 0)
-		json_decref(req);
+	}
+	json_decref(left);
+	if (e != 0)
+		*done = 0;
 	return e;
 }
 
@@ -570,10 +697,7 @@ release_picked(struct semobj *s, long long n, bool (*pick)(const json_t *,
 	int e, tries;
 
 	for (tries = 0; tries < 10 && total < n; tries++) {
-		e = delete_keys(s->priv, n - total, pick, pid, &d);
-		if (e == EAGAIN)
-			continue;
-		if (e != 0)
+		if ((e = delete_keys(s->priv, n - total, pick, pid, &d)) != 0)
 			return e;
 		total += d;
 		if (d == 0)
@@ -604,7 +728,7 @@ static int
 etcd_release_holder(struct semobj *s, pid_t pid, uint64_t start, int n,
     int *released)
 {
-	long long done;
+	long long done = 0;
 	int e;
 
 	(void)start;
@@ -768,8 +892,21 @@ etcd_lost_fd(struct semobj *s, const struct token *t)
 	struct esem *m = s->priv;
 
 	(void)t;
-	m->keeper = keeper_start(m->lease, m->ttl, m->key);
-	return m->keeper != NULL ? keeper_fd(m->keeper) : -1;
+	static int lost[2] = { -1, -1 };
+
+	/* The lease's deadline counts from the send of the last renewal. */
+	m->keeper = keeper_start(m->lease, m->ttl, m->renewed, m->key);
+	if (m->keeper != NULL)
+		return keeper_fd(m->keeper);
+	/*
+	 * No keeper (it could not start, authenticate or reach the
+	 * cluster): nothing renews the lease, so the token is lost now, and
+	 * COMMAND ended long before the lease can expire.
+	 */
+	if (lost[0] == -1 && (pipe2(lost, O_CLOEXEC) == -1 ||
+	    write(lost[1], "x", 1) != 1))
+		return -1;
+	return lost[0];
 }
 
 static char	*once_key(const struct esem *);
