@@ -169,3 +169,97 @@ fake_sem() {
 	assert_equal "$stderr" "ipcctl: sem run: $E: the token was lost: COMMAND was ended"
 	(($(now_ms) - t0 < 3000)) || fail "took $(($(now_ms) - t0)) ms"
 }
+
+# ---------------------------------------------------- answers bounded
+
+# Answers beyond IPCCTL_ETCD_MAX_REQUEST (1.5M) plus a quarter and 64K.
+CAP=2031616
+
+@test "an answer of 5000000000 bytes, or one that never ends: 71, memory bounded" {
+	local how
+	for how in huge endless; do
+		rm -f proxy.port
+		proxy_start -n -e "* * $how"
+		run -71 --separate-stderr /usr/bin/time -f %M -o rss \
+		    env IPCCTL_ETCD_ENDPOINTS="$PROXY_URL" "$IPCCTL" sem value "$E"
+		assert_diag "ipcctl: sem value: $E: etcd answered kv/txn unexpectedly: more than $CAP bytes"
+		# Kilobytes at most: the cap and the program, not gigabytes.
+		(($(tail -n 1 rss) < 60000)) || fail "$how: $(tail -n 1 rss) KB"
+		kill "$PROXY_PID"
+	done
+}
+
+@test "a watch that streams garbage: 71 at once, no spin" {
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	proxy_start -e '/v3/watch * garbage'
+	local t0=$(now_ms)
+	run -71 --separate-stderr proxied ipcctl sem acquire "$E" -t 5
+	assert_diag "ipcctl: sem acquire: $E: etcd answered watch unexpectedly: not a watch's messages"
+	(($(now_ms) - t0 < 3000)) || fail "took $(($(now_ms) - t0)) ms"
+	# The waiter's key went with its lease.
+	assert_equal "$(token_keys | wc -l)" 1 "token keys"
+}
+
+@test "a watch that answers an event at once: 71, not a spin of requests" {
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	proxy_start -e '/v3/watch * events'
+	run -71 --separate-stderr proxied ipcctl sem acquire "$E" -t 3
+	assert_diag "ipcctl: sem acquire: $E: etcd answered watch unexpectedly: not a watch's messages"
+	run -0 grep -c /v3/watch proxy.log
+	assert_equal "$output" 1
+}
+
+# ------------------------------------------------- words and statuses
+
+@test "an empty 200 answer is 71, never 66, and never 0 with nothing" {
+	proxy_start -n -e '* * body='
+	local c path
+	for c in "sem create" "sem info" "sem run:lease/grant" "mq send" \
+	    "mq receive" "mq notify" "sem unlink:kv/deleterange"; do
+		path=kv/txn
+		[[ $c == *:* ]] && path=${c#*:} c=${c%:*}
+		# shellcheck disable=SC2086 # the verb is two words
+		run -71 --separate-stderr proxied ipcctl $c "$E" \
+		    $([[ $c == "sem run" ]] && echo -- true)
+		assert_diag "ipcctl: $c: $E: etcd answered $path unexpectedly: an empty body"
+	done
+	run -71 --separate-stderr proxied ipcctl ls etcd:
+	assert_diag "ipcctl: ls: etcd:: etcd answered kv/range unexpectedly: an empty body"
+	run -71 --separate-stderr proxied ipcctl limits etcd:
+	assert_diag "ipcctl: limits: etcd:: etcd answered maintenance/status unexpectedly: an empty body"
+}
+
+@test "answers that are not JSON, or JSON of the wrong shape: 71" {
+	proxy_start -n
+	local body why
+	for body in 'not json:not JSON' '{"x":1}:no header' '[1]:no header' \
+	    '{"header":"x"}:no header'; do
+		why=${body##*:} body=${body%:*}
+		rules "* * body=$body"
+		run -71 --separate-stderr proxied ipcctl sem value "$E"
+		assert_diag "ipcctl: sem value: $E: etcd answered kv/txn unexpectedly: $why"
+	done
+}
+
+@test "a capacity out of range, written by another client: 65" {
+	ectl put "$KEY" 3000000000 >/dev/null
+	run -65 --separate-stderr ipcctl sem value "$E"
+	assert_diag "ipcctl: sem value: $E: capacity key $KEY holds \"3000000000\": not a capacity from 1 to 2147483647"
+	ectl put "$KEY" 0 >/dev/null
+	run -65 --separate-stderr ipcctl sem acquire "$E" -t 0
+	assert_diag "ipcctl: sem acquire: $E: capacity key $KEY holds \"0\": not a capacity from 1 to 2147483647"
+	ectl del "$KEY" >/dev/null
+}
+
+@test "no endpoint answers: 69 names each endpoint and its last failure" {
+	local p1 p2
+	p1=$(free_port) && p2=$(free_port "$p1")
+	IPCCTL_ETCD_ENDPOINTS=http://127.0.0.1:$p1,http://127.0.0.1:$p2 \
+	    run -69 --separate-stderr ipcctl sem value "$E"
+	assert_equal "$output" ""
+	# libcurl's words, with the milliseconds each try took.
+	[[ $stderr == "ipcctl: sem value: $E: no etcd endpoint answered (http://127.0.0.1:$p1, http://127.0.0.1:$p2): http://127.0.0.1:$p1: Failed to connect to 127.0.0.1 port $p1 after "*" ms: Couldn't connect to server; http://127.0.0.1:$p2: Failed to connect to 127.0.0.1 port $p2 after "*" ms: Couldn't connect to server" ]] ||
+	    fail "stderr: $stderr"
+}
