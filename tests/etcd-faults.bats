@@ -263,3 +263,56 @@ CAP=2031616
 	[[ $stderr == "ipcctl: sem value: $E: no etcd endpoint answered (http://127.0.0.1:$p1, http://127.0.0.1:$p2): http://127.0.0.1:$p1: Failed to connect to 127.0.0.1 port $p1 after "*" ms: Couldn't connect to server; http://127.0.0.1:$p2: Failed to connect to 127.0.0.1 port $p2 after "*" ms: Couldn't connect to server" ]] ||
 	    fail "stderr: $stderr"
 }
+
+# -------------------------------------------------------- queue identity
+
+@test "a queue unlinked while a send goes on: 66, and the name made again starts empty" {
+	ipcctl mq create "$E" --max-messages 100
+	proxy_start
+	# Every transaction of the sender held 100 ms: time to unlink.
+	rules '/v3/kv/txn * delay=100'
+	proxied "$IPCCTL" mq send "$E" $(seq 1 40) >send.out 2>send.err &
+	local pid=$! rc=0
+	bg_track "$pid"
+	wait_for keys_are 3 "$MQ/"
+	ipcctl mq unlink "$E"
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 66 "send's status"
+	assert_equal "$(cat send.out)" ""
+	[[ $(sed -n 1p send.err) == "ipcctl: mq send: $E: "[0-9]*" messages sent before this one" ]] ||
+	    fail "stderr: $(cat send.err)"
+	assert_equal "$(sed -n 2p send.err)" "ipcctl: mq send: $E: the queue was removed"
+	assert_equal "$(n_keys "$MQ")" 0 "keys left under the name"
+	ipcctl mq create "$E"
+	run -0 --separate-stderr ipcctl mq info "$E" --pairs
+	assert_equal "$output" "NAME=\"$E\" MAX_MESSAGES=\"10\" MESSAGE_SIZE=\"8192\" MESSAGES=\"0\""
+}
+
+@test "create starts empty: keys left under the name go in its transaction" {
+	ectl put "$MQ/32767/stray-0" left >/dev/null
+	ectl put "/ipcctl/mqclaim/${N#/}/1/0" claim >/dev/null
+	run -0 --separate-stderr ipcctl mq create "$E"
+	assert_equal "$output$stderr" ""
+	run -75 --separate-stderr ipcctl mq receive "$E" -t 0
+	assert_diag "ipcctl: mq receive: $E: Resource temporarily unavailable"
+	assert_equal "$(n_keys "$MQ/")" 0 "messages"
+	assert_equal "$(n_keys "/ipcctl/mqclaim/${N#/}/")" 0 "claims"
+}
+
+@test "a queue unlinked and made again under a waiting receiver: 66" {
+	ipcctl mq create "$E"
+	# Through the proxy, whose log says when the receiver watches.
+	proxy_start
+	proxied "$IPCCTL" mq receive "$E" -t 5 >recv.out 2>recv.err &
+	local pid=$! rc=0
+	bg_track "$pid"
+	# The receiver waits in a watch; the queue goes and comes back.
+	wait_for grep -qs /v3/watch proxy.log
+	ipcctl mq unlink "$E"
+	ipcctl mq create "$E"
+	ipcctl mq send "$E" new
+	wait "$pid" || rc=$?
+	assert_equal "$rc:$(cat recv.out recv.err)" "66:ipcctl: mq receive: $E: the queue was removed"
+	run -0 ipcctl mq receive "$E" -t 0
+	assert_equal "$output" new
+}

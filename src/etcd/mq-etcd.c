@@ -743,16 +743,19 @@ claim(struct emq *m, const json_t *kvs)
 		free(v);
 	}
 	key = keys[0];
+	/* Nothing taken from a queue removed since it was opened. */
+	json_array_append_new(cmp, cmp_queue(m));
 	if ((e = etcd_call(m->c, "kv/txn", json_pack("{s:o, s:o, s:[{s:{s:o, "
-	    "s:b}}]}", "compare", cmp, "success", ops, "failure",
-	    "request_range", "key", j_str(key), "keys_only", 1), &resp)) == 0) {
+	    "s:b}}, {s:{s:o}}]}", "compare", cmp, "success", ops, "failure",
+	    "request_range", "key", j_str(key), "keys_only", 1,
+	    "request_range", "key", j_str(m->size_key)), &resp)) == 0) {
 		/* The claims' revision: this one's, or the first try's. */
 		if (json_is_true(json_object_get(resp, "succeeded")))
 			hold(m, kvs, keys, revision(resp));
 		else if (json_array_size(txn_kvs(resp, 0)) > 0)
 			hold(m, kvs, keys, j_get_int(json_array_get(
 			    txn_kvs(resp, 0), 0), "mod_revision"));
-		else
+		else if ((e = same_queue(m, txn_kvs(resp, 1))) == 0)
 			e = EAGAIN;
 		json_decref(resp);
 	}
@@ -792,6 +795,9 @@ claim_first(struct emq *m, long long want)
 		    "ASCEND", "sort_target", "CREATE");
 		free(lp);
 		free(le);
+		json_array_append_new(json_object_get(req, "success"),
+		    json_pack("{s:{s:o}}", "request_range", "key",
+		    j_str(m->size_key)));
 		if (sweep_now)
 			json_array_append_new(json_object_get(req, "success"),
 			    json_pack("{s:{s:o, s:o, s:i, s:b}}", "request_range",
@@ -801,7 +807,9 @@ claim_first(struct emq *m, long long want)
 			return e;
 		m->rev = revision(resp);
 		/* Messages put back: read again. */
-		if (sweep_now && sweep(m, txn_kvs(resp, 2)))
+		if ((e = same_queue(m, txn_kvs(resp, 2))) != 0)
+			;
+		else if (sweep_now && sweep(m, txn_kvs(resp, 3)))
 			e = 0;
 		else if (json_array_size(txn_kvs(resp, 0)) == 0)
 			e = EAGAIN;
