@@ -316,3 +316,30 @@ CAP=2031616
 	run -0 ipcctl mq receive "$E" -t 0
 	assert_equal "$output" new
 }
+
+@test "run whose keeper cannot authenticate: the token is lost at once" {
+	# A member of its own with authentication on, behind the proxy.
+	local cp pp
+	cp=$(free_port) && pp=$(free_port "$cp") || fail "no free port"
+	etcd_member auth "http://127.0.0.1:$cp" "http://127.0.0.1:$pp" \
+	    "auth=http://127.0.0.1:$pp" new
+	export IPCCTL_ETCD_ENDPOINTS=http://127.0.0.1:$cp
+	etcd_healthy || fail "the member did not start"
+	echo rootpw >pw
+	ectl user add root --interactive=false <pw >/dev/null
+	ectl user grant-role root root >/dev/null
+	ectl auth enable >/dev/null
+	export IPCCTL_ETCD_USER=root IPCCTL_ETCD_PASSWORD_FILE=$PWD/pw
+	ipcctl sem create "$E"
+	proxy_start
+	# run's own authentication passes; its keeper's is reset.
+	rules '/v3/auth/authenticate n=2 reset'
+	local t0=$(now_ms)
+	run -75 --separate-stderr proxied ipcctl sem run "$E" -- \
+	    sh -c 'echo started; sleep 5; echo done'
+	assert_equal "$output" started
+	assert_equal "${stderr_lines[0]}" "ipcctl: sem run: etcd lease keeper: no etcd endpoint answered ($PROXY_URL): Recv failure: Connection reset by peer"
+	assert_equal "${stderr_lines[1]}" "ipcctl: sem run: $E: the token was lost: COMMAND was ended"
+	(($(now_ms) - t0 < 3000)) || fail "took $(($(now_ms) - t0)) ms"
+	etcd_stop auth
+}

@@ -120,6 +120,7 @@ struct keeper *
 keeper_start(long long lease, long long ttl, double since, const char *key)
 {
 	struct keeper *k;
+	int e;
 
 	if ((k = calloc(1, sizeof(*k))) == NULL ||
 	    (key != NULL && (k->key = strdup(key)) == NULL))
@@ -127,10 +128,12 @@ keeper_start(long long lease, long long ttl, double since, const char *key)
 	k->lease = lease;
 	k->ttl = ttl;
 	k->since = since;
-	if (etcd_connect(&k->c) != 0 || pipe2(k->lost, O_CLOEXEC) == -1 ||
-	    pipe2(k->stop, O_CLOEXEC) == -1 ||
-	    pthread_create(&k->thread, NULL, keep, k) != 0) {
-		warn_errno(errno != 0 ? errno : EAGAIN, "etcd lease keeper");
+	/* Its own connection: authenticating may fail, and says why. */
+	if ((e = etcd_connect(&k->c)) != 0 ||
+	    (pipe2(k->lost, O_CLOEXEC) == -1 && (e = errno) != 0) ||
+	    (pipe2(k->stop, O_CLOEXEC) == -1 && (e = errno) != 0) ||
+	    (e = pthread_create(&k->thread, NULL, keep, k)) != 0) {
+		warn_errno(e, "etcd lease keeper");
 		return NULL;
 	}
 	return k;
