@@ -141,6 +141,16 @@ fake_sem() {
 	(($(wc -l <proxy.log) < 40)) || fail "$(wc -l <proxy.log) requests"
 }
 
+@test "run -t 1 whose key never shows: 75 within the deadline" {
+	fake_sem
+	local t0=$(now_ms)
+	run -75 --separate-stderr timeout -k 2 10 \
+	    env IPCCTL_ETCD_ENDPOINTS="$PROXY_URL" "$IPCCTL" sem run "$E" -t 1 \
+	    -- echo ran
+	assert_diag "ipcctl: sem run: $E: timed out"
+	(($(now_ms) - t0 < 3000)) || fail "took $(($(now_ms) - t0)) ms"
+}
+
 @test "acquire whose key never shows ends on SIGTERM and on SIGINT" {
 	fake_sem
 	# Ended by the signal, as if killed by it (ipcctl-sem(1)); one that
