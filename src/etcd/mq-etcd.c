@@ -806,10 +806,13 @@ claim_first(struct emq *m, long long want)
 		if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
 			return e;
 		m->rev = revision(resp);
+		/* The queue removed meanwhile: 66. */
+		if ((e = same_queue(m, txn_kvs(resp, 2))) != 0) {
+			json_decref(resp);
+			return e;
+		}
 		/* Messages put back: read again. */
-		if ((e = same_queue(m, txn_kvs(resp, 2))) != 0)
-			;
-		else if (sweep_now && sweep(m, txn_kvs(resp, 3)))
+		if (sweep_now && sweep(m, txn_kvs(resp, 3)))
 			e = 0;
 		else if (json_array_size(txn_kvs(resp, 0)) == 0)
 			e = EAGAIN;
