@@ -357,3 +357,21 @@ CAP=2031616
 	(($(now_ms) - t0 < 3000)) || fail "took $(($(now_ms) - t0)) ms"
 	etcd_stop auth
 }
+
+# ------------------------------------------------------------- unlink
+
+@test "unlink whose answer is dropped after it applied: exit 0, all gone" {
+	ipcctl sem create "$E"
+	ipcctl mq create "$E"
+	proxy_start
+	local verb
+	for verb in sem mq; do
+		# The first removal's answer lost: the client asks again.
+		rules '/v3/kv/txn n=1 drop' '/v3/kv/deleterange n=1 drop'
+		: >proxy.log
+		run -0 --separate-stderr proxied ipcctl "$verb" unlink "$E"
+		assert_equal "$output$stderr" "" "$verb unlink's output"
+		grep -q ' drop$' proxy.log || fail "$verb: no answer dropped"
+	done
+	assert_equal "$(n_keys "$KEY")$(n_keys "$MQ")" 00 "keys left"
+}

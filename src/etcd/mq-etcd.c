@@ -996,33 +996,51 @@ etcd_mq_notify(struct mqobj *q, const struct deadline *d)
 	return e;
 }
 
-/* The sizes, the messages and every claim, in one transaction. */
+/*
+ * The sizes, the messages, every claim and every sequence, in one
+ * transaction -- of the queue read just before (its create revision),
+ * so that a retry whose first try applied, or a queue another unlink
+ * removed meanwhile, is not missing (66): it was there, and is gone.
+ */
 static int
 etcd_mq_unlink(const char *name)
 {
 	struct emq *m;
 	json_t *resp;
-	int e;
+	long long crev;
+	int e, tries = 0;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return ENOMEM;
-	if ((e = etcd_shared(&m->c)) == 0 && (e = emq_keys(m, name)) == 0 &&
-	    (e = etcd_call(m->c, "kv/txn", json_pack("{s:[{s:o, s:s, s:s, "
-	    "s:s}], s:[{s:{s:o}}, {s:{s:o, s:o}}, {s:{s:o, s:o}}, "
-	    "{s:{s:o, s:o}}]}",
-	    "compare", "key", j_str(m->size_key), "result", "GREATER", "target",
-	    "CREATE", "create_revision", "0",
-	    "success", "request_delete_range", "key", j_str(m->size_key),
-	    "request_delete_range", "key", j_str(m->pfx), "range_end",
-	    j_str(m->pfx_end),
-	    "request_delete_range", "key", j_str(m->cl), "range_end",
-	    j_str(m->cl_end),
-	    "request_delete_range", "key", j_str(m->seq), "range_end",
-	    j_str(m->seq_end)), &resp)) == 0) {
-		if (!json_is_true(json_object_get(resp, "succeeded")))
-			e = ENOENT;
-		json_decref(resp);
+	if ((e = etcd_shared(&m->c)) != 0 || (e = emq_keys(m, name)) != 0 ||
+	    (e = etcd_call(m->c, "kv/range", json_pack("{s:o, s:b}", "key",
+	    j_str(m->size_key), "keys_only", 1), &resp)) != 0)
+		goto out;
+	crev = j_get_int(json_array_get(json_object_get(resp, "kvs"), 0),
+	    "create_revision");
+	json_decref(resp);
+	if (crev <= 0) {
+		e = ENOENT;
+		goto out;
 	}
+	do
+		e = etcd_call(m->c, "kv/txn", json_pack("{s:[{s:o, s:s, s:s, "
+		    "s:o}], s:[{s:{s:o}}, {s:{s:o, s:o}}, {s:{s:o, s:o}}, "
+		    "{s:{s:o, s:o}}]}",
+		    "compare", "key", j_str(m->size_key), "result", "EQUAL",
+		    "target", "CREATE", "create_revision", j_int(crev),
+		    "success", "request_delete_range", "key", j_str(m->size_key),
+		    "request_delete_range", "key", j_str(m->pfx), "range_end",
+		    j_str(m->pfx_end),
+		    "request_delete_range", "key", j_str(m->cl), "range_end",
+		    j_str(m->cl_end),
+		    "request_delete_range", "key", j_str(m->seq), "range_end",
+		    j_str(m->seq_end)), &resp);
+	while (e == E_UNAVAILABLE && etcd_reached(m->c) && ++tries < 3 &&
+	    !signal_noted());
+	if (e == 0)
+		json_decref(resp);
+out:
 	emq_free(m);
 	return e;
 }

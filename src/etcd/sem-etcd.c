@@ -911,37 +911,54 @@ etcd_lost_fd(struct semobj *s, const struct token *t)
 
 static char	*once_key(const struct esem *);
 
-/* Remove the capacity and every key; ENOENT where there was none. */
+/*
+ * Remove the capacity and every key; ENOENT where there was none. The
+ * capacity is read first, and the transaction that removes all removes
+ * only the semaphore read (its create revision): a retry whose first try
+ * applied, or a semaphore another unlink removed meanwhile, is not
+ * missing -- it was there when we looked, and is gone.
+ */
 static int
 etcd_unlink(const char *name)
 {
 	struct esem m = { 0 };
-	json_t *resp;
-	char *k;
-	long long deleted = 0;
-	int e;
+	json_t *resp, *kvs;
+	char *k = NULL;
+	long long crev;
+	int e, tries = 0;
 
 	if ((e = etcd_shared(&m.c)) != 0 || (e = esem_keys(&m, name)) != 0)
 		goto out;
-	if ((e = etcd_call(m.c, "kv/deleterange", json_pack("{s:o}", "key",
-	    j_str(m.cap_key)), &resp)) != 0)
+	if ((e = etcd_call(m.c, "kv/range", json_pack("{s:o, s:b}", "key",
+	    j_str(m.cap_key), "keys_only", 1), &resp)) != 0)
 		goto out;
-	deleted = j_get_int(resp, "deleted");
+	kvs = json_object_get(resp, "kvs");
+	crev = j_get_int(json_array_get(kvs, 0), "create_revision");
 	json_decref(resp);
-	if ((e = etcd_call(m.c, "kv/deleterange", json_pack("{s:o, s:o}",
-	    "key", j_str(m.pfx), "range_end", j_str(m.pfx_end)), &resp)) != 0)
+	if (crev <= 0) {
+		e = ENOENT;
 		goto out;
-	json_decref(resp);
+	}
 	/* The last run goes too: a semaphore made again starts afresh. */
-	if ((k = once_key(&m)) == NULL)
+	if ((k = once_key(&m)) == NULL) {
 		e = ENOMEM;
-	else if ((e = etcd_call(m.c, "kv/deleterange", json_pack("{s:o}",
-	    "key", j_str(k)), &resp)) == 0)
-		json_decref(resp);
-	free(k);
+		goto out;
+	}
+	do
+		e = etcd_call(m.c, "kv/txn", json_pack("{s:[{s:o, s:s, s:s, "
+		    "s:o}], s:[{s:{s:o}}, {s:{s:o, s:o}}, {s:{s:o}}]}",
+		    "compare", "key", j_str(m.cap_key), "result", "EQUAL", "target", "CREATE",
+		    "create_revision", j_int(crev),
+		    "success", "request_delete_range", "key", j_str(m.cap_key),
+		    "request_delete_range", "key", j_str(m.pfx), "range_end",
+		    j_str(m.pfx_end), "request_delete_range", "key", j_str(k)),
+		    &resp);
+	while (e == E_UNAVAILABLE && etcd_reached(m.c) && ++tries < RETRIES &&
+	    !signal_noted());
 	if (e == 0)
-		e = deleted > 0 ? 0 : ENOENT;
+		json_decref(resp);
 out:
+	free(k);
 	free(m.cap_key);
 	free(m.pfx);
 	free(m.pfx_end);
