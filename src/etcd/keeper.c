@@ -84,10 +84,11 @@ keep(void *arg)
 	struct pollfd p = { .fd = k->stop[0], .events = POLLIN };
 	double last_ok = k->since, last_try = last_ok, lost_at, next, wait;
 	double now;
-	long long ttl;
+	long long ttl, granted = k->ttl;
 
 	for (;;) {
-		lost_at = last_ok + k->ttl / 2.0;
+		/* The time to live the cluster returned last, if shorter. */
+		lost_at = last_ok + granted / 2.0;
 		next = last_try + k->ttl / 3.0;
 		/* Past already (a renewal took its time): look at once. */
 		if ((wait = (next < lost_at ? next : lost_at) - boottime()) < 0)
@@ -102,6 +103,7 @@ keep(void *arg)
 			    !key_stands(k, (lost_at - boottime()) * 1000)))
 				break;		/* lease or key gone */
 			last_ok = now;
+			granted = ttl < k->ttl ? ttl : k->ttl;
 		}
 	}
 	if (write(k->lost[1], "x", 1) == -1)
