@@ -231,7 +231,7 @@ CAP=2031616
 	proxy_start -n -e '* * body='
 	local c path
 	for c in "sem create" "sem info" "sem run:lease/grant" "mq send" \
-	    "mq receive" "mq notify" "sem unlink:kv/deleterange"; do
+	    "mq receive" "mq notify" "sem unlink:kv/range" "mq unlink:kv/range"; do
 		path=kv/txn
 		[[ $c == *:* ]] && path=${c#*:} c=${c%:*}
 		# shellcheck disable=SC2086 # the verb is two words

@@ -318,6 +318,31 @@ wait_change(struct emq *m, const char *filter, long long ms,
 	return e;
 }
 
+/*
+ * Whether a loop that reads again may go on, at its tries-th turn: 0, or
+ * EINTR, ETIMEDOUT, or EAGAIN for -t 0 after many turns; after a few
+ * turns, a pause that grows to 100 ms, so that a server whose answers
+ * never let a request through cannot make it spin.
+ */
+static int
+again(const struct deadline *d, int tries)
+{
+	struct timespec left;
+	long ms;
+
+	if (signal_noted())
+		return EINTR;
+	if (d->once && tries >= 100)
+		return EAGAIN;
+	if (!d->once && !d->forever && !deadline_left(d, &left))
+		return ETIMEDOUT;
+	if (tries > 8) {
+		ms = tries > 18 ? 100 : 1L << (tries - 9);
+		nanosleep(&(struct timespec){ 0, ms * 1000000 }, NULL);
+	}
+	return 0;
+}
+
 /* Whether a wait may go on: 0, or EAGAIN, ETIMEDOUT, EINTR. */
 static int
 may_wait(const struct deadline *d)
@@ -450,12 +475,15 @@ etcd_mq_send(struct mqobj *q, const char *msg, size_t len, unsigned prio,
 	json_t *req, *resp, *seqcmp, *kvs;
 	bool made = false, unsure = false;
 	char *key, *v, want[32];
-	int e, retries = 0;
+	int e, retries = 0, tries;
 
 	if (asprintf(&key, "%s%05u/%s-%016llx", m->pfx, MQ_PRIO_TOP - prio,
 	    m->sender, m->n++) == -1)
 		return ENOMEM;
-	for (;;) {
+	for (tries = 0;; tries++) {
+		/* Beaten to the room again and again: bounded all the same. */
+		if (tries > 0 && !unsure && (e = again(d, tries)) != 0)
+			break;
 		if ((e = sender_lease(m, unsure)) != 0)
 			break;
 		n = m->sent + 1;
@@ -773,14 +801,21 @@ claim(struct emq *m, const json_t *kvs)
  * 0 (claimed), or EAGAIN with m->rev where the queue is empty.
  */
 static int
-claim_first(struct emq *m, long long want)
+claim_first(struct emq *m, long long want, const struct deadline *d)
 {
 	char level[16], *lp, *le;
 	json_t *req, *resp;
 	bool sweep_now;
-	int e, first;
+	int e, first, tries;
 
-	for (;;) {
+	for (tries = 0;; tries++) {
+		/*
+		 * Read again (another receiver was first, a priority
+		 * changed): within the deadline and until a signal, and a
+		 * bounded number of times for -t 0.
+		 */
+		if (tries > 0 && (e = again(d, tries)) != 0)
+			return e;
 		sweep_now = sweep_due(m);
 		snprintf(level, sizeof(level), "%05d/", m->level);
 		if (asprintf(&lp, "%s%s", m->pfx, level) == -1)
@@ -848,7 +883,7 @@ etcd_mq_take(struct mqobj *q, char *buf, size_t cap, size_t *len,
 	int e;
 
 	while (m->given == m->nclaims) {
-		if ((e = claim_first(m, q->want)) == 0)
+		if ((e = claim_first(m, q->want, d)) == 0)
 			break;
 		if (e != EAGAIN || (e = may_wait(d)) != 0 ||
 		    (e = wait_change(m, "NODELETE", etcd_slice_ms(MQ_TTL, d),

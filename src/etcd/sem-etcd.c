@@ -591,7 +591,7 @@ delete_keys(struct esem *m, long long n, bool (*pick)(const json_t *,
 	json_t *resp, *kvs, *kv, *left, *cmp, *ops, *fail, *req, *r2;
 	long long crev;
 	size_t i;
-	int e, tries = 0;
+	int e, tries = 0, rounds = 0;
 
 	*done = 0;
 	if ((e = ranked(m, true, &resp, NULL)) != 0)
@@ -608,6 +608,12 @@ delete_keys(struct esem *m, long long n, bool (*pick)(const json_t *,
 	json_decref(resp);
 	*done = json_array_size(left);
 	while (e == 0 && json_array_size(left) > 0) {
+		/* Keys that stand as picked yet fail the compare: a liar. */
+		if (++rounds > RETRIES + 2) {
+			e = error_set(EPROTO, "etcd answered kv/txn unexpectedly: "
+			    "keys that stand fail their compare");
+			break;
+		}
 		cmp = json_array();
 		ops = json_array();
 		fail = json_array();
