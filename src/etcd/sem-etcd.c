@@ -434,6 +434,7 @@ wait_turn(struct esem *m, const struct deadline *d, long long rank,
 
 /* Tries of a request that may have applied: it recognises itself. */
 #define RETRIES		3
+#define MARK_TTL	60		/* seconds: a release's marks */
 
 /*
  * Delete our key, whatever holds it (its name is our lease's: no other
@@ -578,20 +579,21 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 /*
  * Delete the first n keys of the semaphore that pick accepts (a holding
  * key that belongs to no process, or one of holder pid), oldest first:
- * *done of them. The keys are picked once; each try deletes those same
- * keys, each only if its create revision is the one picked, and reads
- * back those that stayed. A key already gone was returned -- by an
- * earlier try whose answer was lost, or by another release -- and another
- * is never picked in its place: a lost answer never returns two tokens.
+ * *done of them. One transaction deletes them, each only if its create
+ * revision is the one picked, and puts mark, a key of this release's own
+ * under a short lease: tried again after a lost answer, a transaction
+ * that fails its compare but finds mark knows an earlier try of its own
+ * returned the keys. Without mark, another release took one of them
+ * first: EAGAIN, to pick again -- never counting another's as ours.
  */
 static int
 delete_keys(struct esem *m, long long n, bool (*pick)(const json_t *,
-    const struct esem *, pid_t), pid_t pid, long long *done)
+    const struct esem *, pid_t), pid_t pid, const char *mark,
+    long long mark_lease, long long *done)
 {
-	json_t *resp, *kvs, *kv, *left, *cmp, *ops, *fail, *req, *r2;
-	long long crev;
+	json_t *resp, *kvs, *kv, *left, *cmp, *ops, *req, *r2;
 	size_t i;
-	int e, tries = 0, rounds = 0;
+	int e, tries = 0;
 
 	*done = 0;
 	if ((e = ranked(m, true, &resp, NULL)) != 0)
@@ -606,57 +608,42 @@ delete_keys(struct esem *m, long long n, bool (*pick)(const json_t *,
 			json_array_append(left, kv);
 	}
 	json_decref(resp);
-	*done = json_array_size(left);
-	while (e == 0 && json_array_size(left) > 0) {
-		/* Keys that stand as picked yet fail the compare: a liar. */
-		if (++rounds > RETRIES + 2) {
-			e = error_set(EPROTO, "etcd answered kv/txn unexpectedly: "
-			    "keys that stand fail their compare");
-			break;
-		}
-		cmp = json_array();
-		ops = json_array();
-		fail = json_array();
-		for (i = 0; i < json_array_size(left); i++) {
-			kv = json_array_get(left, i);
-			json_array_append_new(cmp, json_pack("{s:O, s:s, s:s, "
-			    "s:o}", "key", json_object_get(kv, "key"), "result",
-			    "EQUAL", "target", "CREATE", "create_revision",
-			    j_int(j_get_int(kv, "create_revision"))));
-			json_array_append_new(ops, json_pack("{s:{s:O}}",
-			    "request_delete_range", "key", json_object_get(kv,
-			    "key")));
-			json_array_append_new(fail, json_pack("{s:{s:O, s:b}}",
-			    "request_range", "key", json_object_get(kv, "key"),
-			    "keys_only", 1));
-		}
-		req = json_pack("{s:o, s:o, s:o}", "compare", cmp, "success", ops,
-		    "failure", fail);
-		if ((e = etcd_call(m->c, "kv/txn", req, &r2)) != 0) {
-			/* Maybe applied: the same keys again. */
-			if (e == E_UNAVAILABLE && etcd_reached(m->c) &&
-			    ++tries < RETRIES && !signal_noted())
-				e = 0;
-			continue;
-		}
-		if (json_is_true(json_object_get(r2, "succeeded")))
-			json_array_clear(left);
-		else {
-			/* Those that stand, as picked, are deleted again. */
-			for (i = json_array_size(left); i-- > 0;) {
-				kv = json_array_get(txn_kvs(r2, i), 0);
-				crev = j_get_int(json_array_get(left, i),
-				    "create_revision");
-				if (kv == NULL || j_get_int(kv,
-				    "create_revision") != crev)
-					json_array_remove(left, i);
-			}
-		}
+	if (json_array_size(left) == 0) {
+		json_decref(left);
+		return 0;
+	}
+	cmp = json_array();
+	ops = json_array();
+	for (i = 0; i < json_array_size(left); i++) {
+		kv = json_array_get(left, i);
+		json_array_append_new(cmp, json_pack("{s:O, s:s, s:s, s:o}",
+		    "key", json_object_get(kv, "key"), "result", "EQUAL",
+		    "target", "CREATE", "create_revision", j_int(j_get_int(kv,
+		    "create_revision"))));
+		json_array_append_new(ops, json_pack("{s:{s:O}}",
+		    "request_delete_range", "key", json_object_get(kv, "key")));
+	}
+	json_array_append_new(ops, json_pack("{s:{s:o, s:o, s:o}}",
+	    "request_put", "key", j_str(mark), "value", j_str(""), "lease",
+	    j_int(mark_lease)));
+	req = json_pack("{s:o, s:o, s:[{s:{s:o, s:b}}]}", "compare", cmp,
+	    "success", ops, "failure", "request_range", "key", j_str(mark),
+	    "keys_only", 1);
+	/* Maybe applied: the same transaction again, which says. */
+	while ((e = etcd_call(m->c, "kv/txn", json_incref(req), &r2)) ==
+	    E_UNAVAILABLE && etcd_reached(m->c) && ++tries < RETRIES &&
+	    !signal_noted())
+		;
+	json_decref(req);
+	if (e == 0) {
+		if (json_is_true(json_object_get(r2, "succeeded")) ||
+		    json_array_size(txn_kvs(r2, 0)) > 0)
+			*done = json_array_size(left);
+		else
+			e = EAGAIN;	/* another was first: pick again */
 		json_decref(r2);
 	}
 	json_decref(left);
-	if (e != 0)
-		*done = 0;
 	return e;
 }
 
@@ -699,11 +686,24 @@ static int
 release_picked(struct semobj *s, long long n, bool (*pick)(const json_t *,
     const struct esem *, pid_t), pid_t pid, long long *done)
 {
-	long long total = 0, d;
+	struct esem *m = s->priv;
+	long long total = 0, d, lease;
+	char *mark;
 	int e, tries;
 
+	/* This release's marks, PREFIX semrel/NAME/<lease>-<try>. */
+	if ((e = etcd_lease_grant(m->c, MARK_TTL, &lease)) != 0)
+		return e;
 	for (tries = 0; tries < 10 && total < n; tries++) {
-		if ((e = delete_keys(s->priv, n - total, pick, pid, &d)) != 0)
+		if (asprintf(&mark, "%ssemrel/%s/%llx-%d", etcd_prefix(m->c),
+		    m->cap_key + strlen(etcd_prefix(m->c)) + strlen("sem/"),
+		    lease, tries) == -1)
+			return ENOMEM;
+		e = delete_keys(m, n - total, pick, pid, mark, lease, &d);
+		free(mark);
+		if (e == EAGAIN)
+			continue;
+		if (e != 0)
 			return e;
 		total += d;
 		if (d == 0)
