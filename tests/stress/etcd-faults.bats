@@ -128,11 +128,11 @@ sem_faults() {
 	wait_secs 15 value_is "$cap"
 }
 
-@test "sem run under random faults, capacity 1: no overlap, no token stranded" {
+@test "sem under random faults, capacity 1: no overlap, no token stranded" {
 	sem_faults 1
 }
 
-@test "sem run under random faults, capacity 2: no overlap, no token stranded" {
+@test "sem under random faults, capacity 2: no overlap, no token stranded" {
 	sem_faults 2
 }
 
