@@ -111,6 +111,16 @@ keep(void *arg)
 	return NULL;
 }
 
+/* Close both ends of a pipe that was made. */
+static void
+close_pipe(int fd[2])
+{
+	if (fd[0] != -1)
+		close(fd[0]);
+	if (fd[1] != -1)
+		close(fd[1]);
+}
+
 /*
  * Keep lease (ttl seconds) alive, as renewed last by a request sent at
  * since (CLOCK_BOOTTIME seconds: the grant's, or the last keepalive's
@@ -127,6 +137,7 @@ keeper_start(long long lease, long long ttl, double since, const char *key)
 	if ((k = calloc(1, sizeof(*k))) == NULL ||
 	    (key != NULL && (k->key = strdup(key)) == NULL))
 		die(ENOMEM, NULL);
+	k->lost[0] = k->lost[1] = k->stop[0] = k->stop[1] = -1;
 	k->lease = lease;
 	k->ttl = ttl;
 	k->since = since;
@@ -136,6 +147,11 @@ keeper_start(long long lease, long long ttl, double since, const char *key)
 	    (pipe2(k->stop, O_CLOEXEC) == -1 && (e = errno) != 0) ||
 	    (e = pthread_create(&k->thread, NULL, keep, k)) != 0) {
 		warn_errno(e, "etcd lease keeper");
+		etcd_disconnect(k->c);
+		close_pipe(k->lost);
+		close_pipe(k->stop);
+		free(k->key);
+		free(k);
 		return NULL;
 	}
 	return k;
