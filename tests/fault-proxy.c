@@ -19,7 +19,8 @@
  * Counts start again when the file changes.
  *
  * MATCH:	*	every request to PATH
- *		n=K	the Kth request to PATH (from 1); n=K- from the Kth on
+ *		n=K	the Kth request to PATH (from 1); n=K- from the Kth on;
+ *			n=K-L from the Kth to the Lth
  *		p=F	each with probability F (a fraction), drawn from SEED
  *
  * ACTION:	pass		forward, answer as upstream does
@@ -38,7 +39,8 @@
  *		garbage		answer 200 with a stream of garbage lines
  *		events		answer a watch with an event at once, then hold
  *
- * LOG gets "N PATH ACTION" a line for each request, N its number.
+ * With no upstream, a request no rule answers gets 404. LOG gets
+ * "N PATH ACTION" a line for each request, N its number.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
