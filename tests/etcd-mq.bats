@@ -46,21 +46,6 @@ assert_no_claims() {
 	assert_equal "$(keys "$CLAIMS")" "" "claims left"
 }
 
-# messages NAME: the number of messages on the queue, from "info".
-messages() {
-	local line
-	line=$("$IPCCTL" mq info "$1" --pairs) || return 1
-	[[ $line =~ \ MESSAGES=\"([0-9]+)\"$ ]] || return 1
-	printf '%s\n' "${BASH_REMATCH[1]}"
-}
-
-# assert_messages NAME COUNT
-assert_messages() {
-	local got
-	got=$(messages "$1") || fail "mq info $1 failed" || return 1
-	assert_equal "$got" "$2" "messages on $1"
-}
-
 # messages_are NAME COUNT: for wait_for.
 messages_are() {
 	[ "$(messages "$1")" = "$2" ]
@@ -89,11 +74,6 @@ wait_watching() {
 	! gone "$1" || fail "process $1 ended: $(cat err 2>/dev/null)"
 }
 
-# has_lines FILE N: FILE holds N lines or more.
-has_lines() {
-	[ "$(wc -l <"$1")" -ge "$2" ]
-}
-
 # in_pipe_write PID: PID's main thread sleeps in a write to a full pipe.
 in_pipe_write() {
 	[[ $(cat "/proc/$1/wchan" 2>/dev/null) == *pipe* ]]
@@ -106,16 +86,6 @@ whole_lines() {
 	for f in "$@"; do
 		head -n "$(wc -l <"$f")" "$f"
 	done
-}
-
-# info_table NAME MAX_MESSAGES MESSAGE_SIZE MESSAGES: the plain table
-# "info" prints for a queue in etcd: no MODE, OWNER or GROUP.
-info_table() {
-	local nw=${#1}
-	((nw < 4)) && nw=4
-	printf '%-*s %12s %12s %8s\n' "$nw" NAME MAX_MESSAGES MESSAGE_SIZE \
-	    MESSAGES
-	printf '%-*s %12s %12s %8s' "$nw" "$1" "$2" "$3" "$4"
 }
 
 # ---------------------------------------------------------------- create
@@ -200,9 +170,9 @@ info_table() {
 	ipcctl mq create "$Q"
 	run -0 --separate-stderr ipcctl mq info "$Q"
 	assert_equal "$stderr" ""
-	assert_equal "$output" "$(info_table "$Q" 10 8K 0)"
+	assert_equal "$output" "$(mq_info_table "$Q" 10 8K 0)"
 	run -0 --separate-stderr ipcctl mq info "$Q" -b
-	assert_equal "$output" "$(info_table "$Q" 10 8192 0)"
+	assert_equal "$output" "$(mq_info_table "$Q" 10 8192 0)"
 	run -0 --separate-stderr ipcctl mq info "$Q" --json
 	assert_equal "$stderr" ""
 	assert_equal "$output" "$(printf '{\n   "queues": [\n      {\n         "name": "%s",\n         "max_messages": 10,\n         "message_size": 8192,\n         "messages": 0\n      }\n   ]\n}' "$Q")"
@@ -225,7 +195,7 @@ info_table() {
 	eval "$output"
 	assert_equal "$NAME:$MAX_MESSAGES:$MESSAGE_SIZE:$MESSAGES" "$Q:10:8192:3"
 	run -0 --separate-stderr ipcctl mq info "$Q"
-	assert_equal "$output" "$(info_table "$Q" 10 8K 3)"
+	assert_equal "$output" "$(mq_info_table "$Q" 10 8K 3)"
 }
 
 # ipcctl(1), Objects across hosts: processes are a host's.

@@ -126,12 +126,20 @@ kill_tree() {
 	return 0
 }
 
+# proc_state PID: the state letter of PID (R, S, T, Z...), or X if gone.
+proc_state() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo X; return; }
+	stat=${stat##*) }
+	echo "${stat%% *}"
+}
+
 # gone PID: PID has ended (no such process, or a zombie nobody reaped yet).
 gone() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	stat=${stat##*) }
-	[ "${stat%% *}" = Z ]
+	case $(proc_state "$1") in
+	X | Z)	return 0 ;;
+	*)	return 1 ;;
+	esac
 }
 
 # run_child PID: the COMMAND of the "sem run" PID: the child of its guard
@@ -292,23 +300,34 @@ wait_secs() {
 	fail "timed out waiting for: $*"
 }
 
-# is_blocked PID: PID is an ipcctl asleep on a futex (a semaphore wait).
-is_blocked() {
+# is_waiting PID GLOB: PID is an ipcctl asleep in a kernel function that
+# matches GLOB (its wchan), or merely asleep where wchan is hidden.
+is_waiting() {
 	local comm wchan
 	comm=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
 	[ "$comm" = ipcctl ] || return 1
-	wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
+	[ "$(proc_state "$1")" = S ] || return 1
+	wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || wchan=
 	case $wchan in
-	*futex*)	return 0 ;;
-	0 | "")		# wchan hidden: settle for "sleeping"
-		[ "$(awk '{print $3}' "/proc/$1/stat")" = S ] ;;
-	*)		return 1 ;;
+	0 | "")	return 0 ;;
+	$2)	return 0 ;;
+	*)	return 1 ;;
 	esac
 }
 
-# wait_blocked PID: wait until PID sleeps in a semaphore wait.
+# wait_blocked PID: wait until PID sleeps in a semaphore wait (a futex).
 wait_blocked() {
-	wait_for is_blocked "$1"
+	wait_for is_waiting "$1" '*futex*'
+}
+
+# wait_polling PID: a receive or send waiting on a queue (ppoll).
+wait_polling() {
+	wait_for is_waiting "$1" '*poll*'
+}
+
+# wait_notifying PID: a notify waiting for its signal (sigtimedwait).
+wait_notifying() {
+	wait_for is_waiting "$1" '*sig*'
 }
 
 # Unprivileged runs: "nobody" through setpriv. need_unprivileged skips the
@@ -421,4 +440,46 @@ with_mq() {
 		return
 	fi
 	unshare -m sh -c "$MOUNT_MQ"' && exec "$@"' sh "$@"
+}
+
+# ------------------------------------------------ message queues, any backend
+
+# messages NAME: the number of messages on the queue, from "info".
+messages() {
+	local line
+	line=$("$IPCCTL" mq info "$1" --pairs) || return 1
+	[[ $line =~ (^| )MESSAGES=\"([0-9]+)\" ]] || return 1
+	printf '%s\n' "${BASH_REMATCH[2]}"
+}
+
+# assert_messages NAME COUNT
+assert_messages() {
+	local got
+	got=$(messages "$1") || fail "mq info $1 failed" || return 1
+	assert_equal "$got" "$2" "messages on $1"
+}
+
+# has_lines FILE N: FILE holds N lines or more.
+has_lines() {
+	[ "$(wc -l <"$1")" -ge "$2" ]
+}
+
+# mq_info_table NAME MAX_MESSAGES MESSAGE_SIZE MESSAGES [MODE OWNER GROUP]:
+# the plain table "mq info" prints for one queue: with MODE, OWNER and
+# GROUP, a local queue's; without them, a queue in etcd's (no such columns).
+mq_info_table() {
+	local nw=${#1} ow=${#6} gw=${#7}
+	((nw < 4)) && nw=4
+	if (($# < 5)); then
+		printf '%-*s %12s %12s %8s\n' "$nw" NAME MAX_MESSAGES \
+		    MESSAGE_SIZE MESSAGES
+		printf '%-*s %12s %12s %8s' "$nw" "$1" "$2" "$3" "$4"
+		return
+	fi
+	((ow < 5)) && ow=5
+	((gw < 5)) && gw=5
+	printf '%-*s %-4s %-*s %-*s %12s %12s %8s\n' "$nw" NAME MODE \
+	    "$ow" OWNER "$gw" GROUP MAX_MESSAGES MESSAGE_SIZE MESSAGES
+	printf '%-*s %-4s %-*s %-*s %12s %12s %8s' "$nw" "$1" "$5" "$ow" "$6" \
+	    "$gw" "$7" "$2" "$3" "$4"
 }

@@ -9,65 +9,12 @@ MQ_PRIO_MAX=32768
 
 # --------------------------------------------------------------- helpers
 
-# messages NAME: the number of messages on the queue, from "info".
-messages() {
-	info_field "$1" MESSAGES
-}
-
-# assert_messages NAME COUNT
-assert_messages() {
-	local got
-	got=$(messages "$1") || fail "mq info $1 failed" || return 1
-	assert_equal "$got" "$2" "messages on $1"
-}
-
 # info_field NAME COLUMN: one value of "info --pairs".
 info_field() {
 	local line
 	line=$("$IPCCTL" mq info "$1" --pairs) || return 1
 	[[ $line =~ (^| )$2=\"([^\"]*)\" ]] || return 1
 	printf '%s\n' "${BASH_REMATCH[2]}"
-}
-
-# is_waiting PID GLOB: PID is an ipcctl asleep in a kernel function that
-# matches GLOB (its wchan), or merely asleep where wchan is hidden.
-is_waiting() {
-	local comm wchan
-	comm=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
-	[ "$comm" = ipcctl ] || return 1
-	[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = S ] || return 1
-	wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || wchan=
-	case $wchan in
-	0 | "")	return 0 ;;
-	$2)	return 0 ;;
-	*)	return 1 ;;
-	esac
-}
-
-# A receive or send waiting on a queue (ppoll); a notify waiting for its
-# signal (sigtimedwait).
-wait_polling() {
-	wait_for is_waiting "$1" '*poll*'
-}
-wait_notifying() {
-	wait_for is_waiting "$1" '*sig*'
-}
-
-# has_lines FILE N: FILE holds N lines or more.
-has_lines() {
-	[ "$(wc -l <"$1")" -ge "$2" ]
-}
-
-# The plain table "info" prints, for one queue.
-info_table() {
-	local nw=${#1} ow=${#3} gw=${#4}
-	((nw < 4)) && nw=4
-	((ow < 5)) && ow=5
-	((gw < 5)) && gw=5
-	printf '%-*s %-4s %-*s %-*s %12s %12s %8s\n' "$nw" NAME MODE \
-	    "$ow" OWNER "$gw" GROUP MAX_MESSAGES MESSAGE_SIZE MESSAGES
-	printf '%-*s %-4s %-*s %-*s %12s %12s %8s' "$nw" "$1" "$2" "$ow" "$3" \
-	    "$gw" "$4" "$5" "$6" "$7"
 }
 
 sysctl_mq() {
@@ -992,11 +939,11 @@ ipcctl: mq receive: stdout: No space left on device"
 	run -0 --separate-stderr ipcctl mq info "$N"
 	assert_equal "$stderr" ""
 	assert_equal "$output" \
-	    "$(info_table "$N" 0640 "$(id -un)" "$(id -gn)" 5 128B 2)"
+	    "$(mq_info_table "$N" 5 128B 2 0640 "$(id -un)" "$(id -gn)")"
 	run -0 --separate-stderr ipcctl mq info "$N" -b
 	assert_equal "$stderr" ""
 	assert_equal "$output" \
-	    "$(info_table "$N" 0640 "$(id -un)" "$(id -gn)" 5 128 2)"
+	    "$(mq_info_table "$N" 5 128 2 0640 "$(id -un)" "$(id -gn)")"
 }
 
 @test "info --json: one document, numbers as JSON numbers" {
@@ -1309,13 +1256,6 @@ assert_delivered() {
 	    "is not back on the queue"
 }
 
-# has_exited PID: PID is gone or a zombie.
-has_exited() {
-	local state
-	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-	[ -z "$state" ] || [ "$state" = Z ]
-}
-
 @test "receive under a file size limit: exit 74, not SIGXFSZ; nothing lost" {
 	# ipcctl-mq(1), NO MESSAGE IS LOST: when a write fails after
 	# messages were taken, those not written whole are put back and the
@@ -1377,13 +1317,13 @@ has_exited() {
 		bg_track "$pid"
 		wait_for is_waiting "$pid" '*pipe*'
 		kill -"$sig" "$pid"
-		wait_for has_exited "$pid"
+		wait_for gone "$pid"
 		st=0
 		wait "$pid" || st=$?
 		assert_equal "$st" "$want" "receive's status after SIG$sig"
 		assert_equal "$(cat err)" "" "receive's stderr"
 		: >go
-		wait_for has_exited "$reader"
+		wait_for gone "$reader"
 		wait "$reader"
 		run -75 --separate-stderr bash -c \
 		    '"$IPCCTL" mq receive "$1" -f -t 0 >rest' _ "$N"

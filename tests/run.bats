@@ -7,16 +7,14 @@
 load helpers
 load tty
 
-# wait_state PID STATES: until PID's state (ps stat's first letter) is one
+# wait_state PID STATES: until PID's state (proc_state) is one
 # of STATES.
 wait_state() {
 	wait_for has_state "$1" "$2"
 }
 
 has_state() {
-	local st
-	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-	[[ $2 == *"${st:0:1}"* ]]
+	[[ $2 == *"$(proc_state "$1")"* ]]
 }
 
 # comm_pid PATTERN: the process on the terminal whose command line

@@ -59,22 +59,6 @@ job_shell() {
 	trap - ERR
 }
 
-# proc_state PID: the state letter of PID (R, S, T, Z...), or X if gone.
-proc_state() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo X; return; }
-	stat=${stat##*) }
-	echo "${stat%% *}"
-}
-
-# gone PID: PID has ended (a zombie not yet reaped, or reaped).
-gone() {
-	case $(proc_state "$1") in
-	X | Z)	return 0 ;;
-	*)	return 1 ;;
-	esac
-}
-
 # ms N: N milliseconds as an argument for sleep(1).
 ms() {
 	printf '%d.%03d\n' $(($1 / 1000)) $(($1 % 1000))
