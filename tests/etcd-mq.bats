@@ -7,6 +7,7 @@
 
 load helpers
 load etcd
+load mq-contract
 
 # Thousands of messages go through the cluster in the last tests.
 BATS_TEST_TIMEOUT=120
@@ -74,9 +75,21 @@ wait_watching() {
 	! gone "$1" || fail "process $1 ended: $(cat err 2>/dev/null)"
 }
 
-# in_pipe_write PID: PID's main thread sleeps in a write to a full pipe.
-in_pipe_write() {
-	[[ $(cat "/proc/$1/wchan" 2>/dev/null) == *pipe* ]]
+# The hooks of mq-contract.bash, whose tests run here on a queue in
+# etcd (Q, which a test may point at another queue): no claim of Q is
+# left; a waiter waits in a watch.
+mq_settled() {
+	assert_equal "$(keys "/ipcctl/mqclaim/${Q#etcd:/}/")" "" "claims left"
+}
+mq_holding() {
+	[ -n "$(keys "/ipcctl/mqclaim/${Q#etcd:/}/")" ] ||
+	    fail "no claim while the write blocks"
+}
+wait_mark() {
+	WATCH_BASE=$(watchers)
+}
+wait_waiting() {
+	wait_watching "$1" "$WATCH_BASE"
 }
 
 # whole_lines FILE...: the lines of each FILE that end with a newline
@@ -209,23 +222,7 @@ whole_lines() {
 
 # ipcctl-mq(1), EXIT STATUS: 66, no such queue.
 @test "a missing queue: exit 66 for send, receive, info, notify, unlink" {
-	run -66 --separate-stderr ipcctl mq send "$Q" x
-	assert_diag "ipcctl: mq send: $Q: No such file or directory"
-	run -66 --separate-stderr ipcctl mq send "$Q" --lines </dev/null
-	assert_diag "ipcctl: mq send: $Q: No such file or directory"
-	run -66 --separate-stderr ipcctl mq receive "$Q"
-	assert_diag "ipcctl: mq receive: $Q: No such file or directory"
-	run -66 --separate-stderr ipcctl mq receive "$Q" -f -t 0
-	assert_diag "ipcctl: mq receive: $Q: No such file or directory"
-	run -66 --separate-stderr ipcctl mq info "$Q"
-	assert_diag "ipcctl: mq info: $Q: No such file or directory"
-	run -66 --separate-stderr ipcctl mq info "$Q" --json
-	assert_diag "ipcctl: mq info: $Q: No such file or directory"
-	run -66 --separate-stderr ipcctl mq notify "$Q" -- touch ran
-	assert_diag "ipcctl: mq notify: $Q: No such file or directory"
-	[ ! -e ran ] || fail "notify ran its command"
-	run -66 --separate-stderr ipcctl mq unlink "$Q"
-	assert_diag "ipcctl: mq unlink: $Q: No such file or directory"
+	mq_missing
 	assert_equal "$(keys "$SIZES")" "" "keys made"
 }
 
@@ -281,208 +278,45 @@ whole_lines() {
 # before the first is sent: too long is 65, nothing sent, and nothing
 # waited for, even on a full queue.
 @test "send: a message longer than the message size is exit 65 at once, nothing sent" {
-	ipcctl mq create "$Q" --max-messages 2 --message-size 4
-	run -65 --separate-stderr ipcctl mq send "$Q" 12345
-	assert_diag "ipcctl: mq send: $Q: a message of 5 bytes is longer than the queue's message size (4): nothing sent"
-	run -65 --separate-stderr ipcctl mq send "$Q" a b 12345
-	assert_diag "ipcctl: mq send: $Q: a message of 5 bytes is longer than the queue's message size (4): nothing sent"
-	assert_messages "$Q" 0
-	printf 12345 >long
-	run -65 --separate-stderr ipcctl mq send "$Q" <long
-	assert_diag "ipcctl: mq send: $Q: a message of 5 bytes is longer than the queue's message size (4): nothing sent"
-	assert_messages "$Q" 0
-
-	# full, and no -t: still 65 at once (timeout(1) ends a wait: 124)
-	ipcctl mq send "$Q" 1234 ab
-	run -65 --separate-stderr timeout 10 "$IPCCTL" mq send "$Q" 12345
-	assert_diag "ipcctl: mq send: $Q: a message of 5 bytes is longer than the queue's message size (4): nothing sent"
-	run -65 --separate-stderr timeout 10 "$IPCCTL" mq send "$Q" c 12345
-	assert_diag "ipcctl: mq send: $Q: a message of 5 bytes is longer than the queue's message size (4): nothing sent"
-	assert_messages "$Q" 2
-	run -0 --separate-stderr ipcctl mq receive "$Q" -n 2 -t 0
-	assert_equal "$output" $'1234\nab'
+	mq_send_too_long
 	assert_equal "$(keys "$MSGS")" "" "message keys"
 }
 
 # ipcctl-mq(1), send: a full queue with -t 0 is 75; the messages that
 # fitted were sent, and stderr says how many.
 @test "send -t 0 and -t 0.3 on a full queue: exit 75" {
-	ipcctl mq create "$Q" --max-messages 2
-	ipcctl mq send "$Q" a b
-	local t0 t1
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq send "$Q" -t 0 c
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq send: $Q: Resource temporarily unavailable"
-	((t1 - t0 < 1000)) || fail "-t 0 blocked $((t1 - t0)) ms"
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq send "$Q" -t 0.3 c
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq send: $Q: timed out"
-	((t1 - t0 >= 250)) || fail "waited only $((t1 - t0)) ms"
-	((t1 - t0 < 2000)) || fail "waited $((t1 - t0)) ms"
-	assert_messages "$Q" 2
-	run -0 --separate-stderr ipcctl mq receive "$Q" -n 2
-	assert_equal "$output" $'a\nb'
-	run -75 --separate-stderr ipcctl mq send "$Q" -t 0 x y z
-	assert_equal "$output" ""
-	assert_equal "$stderr" "ipcctl: mq send: $Q: 2 messages sent before this one
-ipcctl: mq send: $Q: Resource temporarily unavailable"
-	run -0 --separate-stderr ipcctl mq receive "$Q" -n 2 -t 0
-	assert_equal "$output" $'x\ny'
-	assert_messages "$Q" 0
+	mq_send_full_timeout
 }
 
 # ipcctl-mq(1), send: when the queue is full, send waits for room.
 @test "send waits on a full queue until a receive makes room" {
-	ipcctl mq create "$Q" --max-messages 1
-	ipcctl mq send "$Q" first
-	local base pid st=0
-	base=$(watchers)
-	"$IPCCTL" mq send "$Q" second >out 2>err 3>&- &
-	pid=$!
-	bg_track "$pid"
-	wait_watching "$pid" "$base"
-	assert_messages "$Q" 1
-	run -0 --separate-stderr ipcctl mq receive "$Q"
-	assert_equal "$output" first
-	wait "$pid" || st=$?
-	assert_equal "$st" 0 "send's status"
-	assert_equal "$(cat out err)" ""
-	run -0 --separate-stderr ipcctl mq receive "$Q" -t 0
-	assert_equal "$output" second
-	assert_messages "$Q" 0
+	mq_send_waits
 }
 
 # ipcctl-mq(1), receive: an empty queue with -t 0 is 75; what was
 # received before is written first.
 @test "receive on an empty queue: -t 0 and -t 0.3 exit 75; -n 3 with 2 writes them" {
-	ipcctl mq create "$Q"
-	local t0 t1
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq receive "$Q" -t 0
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq receive: $Q: Resource temporarily unavailable"
-	((t1 - t0 < 1000)) || fail "-t 0 blocked $((t1 - t0)) ms"
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq receive "$Q" -t 0.3
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq receive: $Q: timed out"
-	((t1 - t0 >= 250)) || fail "waited only $((t1 - t0)) ms"
-	((t1 - t0 < 2000)) || fail "waited $((t1 - t0)) ms"
-
-	ipcctl mq send "$Q" m1 m2
-	run -75 --separate-stderr ipcctl mq receive "$Q" -n 3 -t 0
-	assert_equal "$output" $'m1\nm2'
-	assert_equal "$stderr" \
-	    "ipcctl: mq receive: $Q: Resource temporarily unavailable"
-	assert_messages "$Q" 0
-	assert_no_claims
+	mq_receive_empty_timeout
+	Q="etcd:$(name fewer)"
+	mq_receive_fewer
 }
 
 # ipcctl-mq(1), receive: while the queue is empty, receive waits.
 @test "receive waits until a message arrives" {
-	ipcctl mq create "$Q"
-	local base pid st=0
-	base=$(watchers)
-	"$IPCCTL" mq receive "$Q" -P >out 2>err 3>&- &
-	pid=$!
-	bg_track "$pid"
-	wait_watching "$pid" "$base"
-	ipcctl mq send "$Q" -p 2 arrived
-	wait "$pid" || st=$?
-	assert_equal "$st" 0 "receive's status"
-	assert_equal "$(cat out)" $'2\tarrived'
-	assert_equal "$(cat err)" ""
-	assert_messages "$Q" 0
-	assert_no_claims
+	mq_receive_waits
 }
 
 # ipcctl-mq(1), receive --follow and NO MESSAGE IS LOST: SIGTERM ends it
 # once every message taken is written.
 @test "receive -f ended by SIGTERM: every message taken was written, exit 143" {
-	ipcctl mq create "$Q" --max-messages 8 --message-size 16
-	seq 1 300 >all
-	"$IPCCTL" mq send "$Q" --lines <all 2>send-err 3>&- &
-	local spid=$! rpid st=0
-	bg_track "$spid"
-	"$IPCCTL" mq receive "$Q" -f >out 2>err 3>&- &
-	rpid=$!
-	bg_track "$rpid"
-	wait_for has_lines out 50
-	kill -TERM "$rpid"
-	wait "$rpid" || st=$?
-	assert_equal "$st" 143 "receive's status"
-	assert_equal "$(cat err)" ""
-	assert_equal "$(tail -c 1 out | od -An -c | tr -d ' ')" '\n'
-	assert_no_claims
-	run -75 --separate-stderr bash -c \
-	    '"$IPCCTL" mq receive "$1" -f -t 2 >rest' _ "$Q"
-	assert_equal "$stderr" "ipcctl: mq receive: $Q: timed out"
-	st=0
-	wait "$spid" || st=$?
-	assert_equal "$st" 0 "send's status"
-	assert_equal "$(cat send-err)" ""
-	cat out rest | sort -n | cmp - all
-	assert_messages "$Q" 0
-	assert_no_claims
+	mq_follow_term 300 50 2
 }
 
 # ipcctl-mq(1), NO MESSAGE IS LOST: a signal that interrupts a write
 # waiting for a slow reader lets the messages not yet written be put
 # back; receive then ends by that signal, 128 plus its number.
 @test "receive -f ended by SIGTERM in a write to a slow reader: 143, the rest put back" {
-	ipcctl mq create "$Q"
-	local i pad pid reader st=0 frag=
-	# 10 lines of 8000 bytes and a newline: 80010 bytes, more than the
-	# 64 KiB a pipe holds, so receive blocks in write(2).
-	pad=$(head -c 7997 /dev/zero | tr '\0' x)
-	for i in 0 1 2 3 4 5 6 7 8 9; do
-		printf 'm%02d%s\n' "$i" "$pad"
-	done >all
-	ipcctl mq send "$Q" --lines <all
-	assert_messages "$Q" 10
-	mkfifo fifo
-	# The reader opens the FIFO at once, and reads only after "go"
-	# (10 s at most).
-	(i=0
-	 while [ ! -e go ] && [ "$i" -lt 1000 ]; do
-		sleep 0.01
-		i=$((i + 1))
-	 done
-	 exec cat) <fifo >got 3>&- &
-	reader=$!
-	bg_track "$reader"
-	"$IPCCTL" mq receive "$Q" -f >fifo 2>err 3>&- &
-	pid=$!
-	bg_track "$pid"
-	wait_for in_pipe_write "$pid"
-	[ -n "$(keys "$CLAIMS")" ] || fail "no claim while the write blocks"
-	kill -TERM "$pid"
-	wait_for gone "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 143 "receive's status"
-	assert_equal "$(cat err)" "" "receive's stderr"
-	assert_no_claims
-	: >go
-	wait_for gone "$reader"
-	wait "$reader"
-	run -75 --separate-stderr bash -c \
-	    '"$IPCCTL" mq receive "$1" -f -t 0 >rest' _ "$Q"
-	assert_diag "ipcctl: mq receive: $Q: Resource temporarily unavailable"
-	# Every message written whole or back on the queue, never both; a
-	# last one written in part is back whole.
-	if [ -s got ] && [ -n "$(tail -c 1 got)" ]; then
-		frag=$(tail -n 1 got)
-	fi
-	whole_lines got >got.whole
-	assert_equal "$(sort got.whole rest | uniq -d | cut -c 1-20)" "" \
-	    "messages written whole and put back too"
-	sort got.whole rest | cmp - all
-	[ -z "$frag" ] || grep -qF -- "$frag" rest ||
-	    fail "the message written in part was not put back"
-	assert_messages "$Q" 0
-	assert_no_claims
+	mq_slow_reader_signal TERM 143
 }
 
 # ipcctl-mq(1), DESCRIPTION: highest priority first, and in the order
@@ -553,35 +387,9 @@ ipcctl: mq send: $Q: Resource temporarily unavailable"
 # ipcctl-mq(1), notify: waits, taking nothing, until the queue holds a
 # message, then runs COMMAND or exits 0.
 @test "notify: at once on a message, taking nothing; waits for one; -t 0: 75" {
-	ipcctl mq create "$Q"
-	run -75 --separate-stderr ipcctl mq notify "$Q" -t 0
-	assert_diag "ipcctl: mq notify: $Q: Resource temporarily unavailable"
-	run -75 --separate-stderr ipcctl mq notify "$Q" -t 0.2 touch ran
-	assert_diag "ipcctl: mq notify: $Q: timed out"
-	[ ! -e ran ] || fail "notify ran its command"
-
-	local base pid st=0
-	base=$(watchers)
-	"$IPCCTL" mq notify "$Q" -- sh -c 'echo woke; exit 3' \
-	    >out 2>err 3>&- &
-	pid=$!
-	bg_track "$pid"
-	wait_watching "$pid" "$base"
-	ipcctl mq send "$Q" now
-	wait "$pid" || st=$?
-	assert_equal "$st" 3 "notify's status"
-	assert_equal "$(cat out)" woke
-	assert_equal "$(cat err)" ""
-	assert_messages "$Q" 1
-
-	run -0 --separate-stderr ipcctl mq notify "$Q" -t 0
-	assert_equal "$output$stderr" ""
-	run -7 --separate-stderr ipcctl mq notify "$Q" sh -c 'echo ran; exit 7'
-	assert_equal "$output" ran
-	assert_equal "$stderr" ""
-	assert_messages "$Q" 1
-	run -0 --separate-stderr ipcctl mq receive "$Q" -t 0
-	assert_equal "$output" now
+	mq_notify_timeout
+	Q="etcd:$(name command)"
+	mq_notify_command
 }
 
 # ---------------------------------------------------------------- unlink
@@ -620,41 +428,17 @@ ipcctl: mq send: $Q: Resource temporarily unavailable"
 # ipcctl-mq(1), NO MESSAGE IS LOST: the messages not written go back, to
 # the end of their priority's line.
 @test "receive >/dev/full: exit 74, the messages back at the end of their priority" {
-	[ -w /dev/full ] || skip "no /dev/full"
-	ipcctl mq create "$Q"
-	ipcctl mq send "$Q" m1 m2 m3 m4 m5 m6
-	ipcctl mq send "$Q" -p 1 high
-	run -74 --separate-stderr bash -c \
-	    '"$IPCCTL" mq receive "$1" -n 5 >/dev/full' _ "$Q"
-	assert_diag "ipcctl: mq receive: stdout: No space left on device (the messages not written were put back)"
-	assert_messages "$Q" 7
-	assert_no_claims
-	run -0 --separate-stderr ipcctl mq receive "$Q" -n 7 -P
-	assert_equal "$output" $'1\thigh\n0\tm5\n0\tm6\n0\tm1\n0\tm2\n0\tm3\n0\tm4'
-	assert_equal "$stderr" ""
-	assert_messages "$Q" 0
+	mq_put_back_order
+	Q="etcd:$(name several)"
+	mq_receive_dev_full
 }
 
 # ipcctl-mq(1), NO MESSAGE IS LOST: a closed stdout, or a pipe nobody
 # reads, is 74 before anything is taken.
 @test "receive with stdout closed or its pipe unread: exit 74, nothing taken" {
-	ipcctl mq create "$Q"
-	ipcctl mq send "$Q" m1 m2 m3
-	run -74 --separate-stderr bash -c '"$IPCCTL" mq receive "$1" >&-' _ "$Q"
-	assert_diag "ipcctl: mq receive: stdout: Bad file descriptor"
-	run -74 --separate-stderr bash -c \
-	    '"$IPCCTL" mq receive "$1" -n 5 >&-' _ "$Q"
-	assert_diag "ipcctl: mq receive: stdout: Bad file descriptor"
-	run -74 --separate-stderr bash -c 'set -o pipefail
-	    { while [ ! -e gone ]; do sleep 0.01; done
-	      exec "$IPCCTL" mq receive "$1" -n 3; } |
-	    { exec 0<&-; : >gone; }' _ "$Q"
-	assert_diag "ipcctl: mq receive: stdout: Broken pipe"
-	assert_messages "$Q" 3
-	assert_no_claims
-	# nothing was taken and put back: the order is unchanged
-	run -0 --separate-stderr ipcctl mq receive "$Q" -n 3
-	assert_equal "$output" $'m1\nm2\nm3'
+	mq_stdout_closed
+	Q="etcd:$(name pipe)"
+	mq_reader_gone_before
 }
 
 # ipcctl(1), Objects across hosts: the messages taken are claims, at

@@ -300,12 +300,13 @@ wait_secs() {
 	fail "timed out waiting for: $*"
 }
 
-# is_waiting PID GLOB: PID is an ipcctl asleep in a kernel function that
-# matches GLOB (its wchan), or merely asleep where wchan is hidden.
+# is_waiting PID GLOB: PID is an ipcctl (or the ipcctl-etcd it became for
+# an etcd: name) asleep in a kernel function that matches GLOB (its
+# wchan), or merely asleep where wchan is hidden.
 is_waiting() {
 	local comm wchan
 	comm=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
-	[ "$comm" = ipcctl ] || return 1
+	[ "$comm" = ipcctl ] || [ "$comm" = ipcctl-etcd ] || return 1
 	[ "$(proc_state "$1")" = S ] || return 1
 	wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || wchan=
 	case $wchan in

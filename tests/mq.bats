@@ -4,10 +4,37 @@
 # and the exact output.
 
 load helpers
+load mq-contract
 
 MQ_PRIO_MAX=32768
 
 # --------------------------------------------------------------- helpers
+
+# The hooks of mq-contract.bash, whose tests run here on a local queue.
+file_setup() {
+	Q=$N
+}
+
+# Nothing is held between taking a message and writing it.
+mq_settled() {
+	:
+}
+
+# The messages taken are in the receiving process only.
+mq_holding() {
+	:
+}
+
+# A waiter is seen asleep in its system call.
+wait_mark() {
+	:
+}
+wait_waiting() {
+	case $2 in
+	notify)	wait_notifying "$1" ;;
+	*)	wait_polling "$1" ;;
+	esac
+}
 
 # info_field NAME COLUMN: one value of "info --pairs".
 info_field() {
@@ -335,28 +362,7 @@ $N 0600 $(id -un) $(id -gn) $(sysctl_mq msg_default) $(sysctl_mq msgsize_default
 }
 
 @test "send: a message longer than the message size is exit 65, nothing sent" {
-	ipcctl mq create "$N" --message-size 16
-	run -65 --separate-stderr ipcctl mq send "$N" 12345678901234567
-	assert_diag "ipcctl: mq send: $N: a message of 17 bytes is longer than the queue's message size (16): nothing sent"
-	assert_messages "$N" 0
-	# only the last operand is too long: none is sent
-	run -65 --separate-stderr ipcctl mq send "$N" a b 12345678901234567
-	assert_diag "ipcctl: mq send: $N: a message of 17 bytes is longer than the queue's message size (16): nothing sent"
-	assert_messages "$N" 0
-	# stdin whole
-	printf '12345678901234567' >long
-	run -65 --separate-stderr ipcctl mq send "$N" <long
-	assert_diag "ipcctl: mq send: $N: a message of 17 bytes is longer than the queue's message size (16): nothing sent"
-	assert_messages "$N" 0
-	run -65 --separate-stderr bash -c \
-	    'head -c 100000 /dev/zero | "$IPCCTL" mq send "$1"' _ "$N"
-	assert_equal "$output" ""
-	[[ $stderr == "ipcctl: mq send: $N: a message of "*" bytes is longer than the queue's message size (16): nothing sent" ]] ||
-	    fail "stderr: $stderr"
-	assert_messages "$N" 0
-	# exactly the message size fits
-	run -0 --separate-stderr ipcctl mq send "$N" 1234567890123456
-	assert_messages "$N" 1
+	mq_send_too_long
 }
 
 @test "send --lines stops at a line too long, having sent the lines before it" {
@@ -382,50 +388,11 @@ $N 0600 $(id -un) $(id -gn) $(sysctl_mq msg_default) $(sysctl_mq msgsize_default
 }
 
 @test "send -t 0 and -t 0.3 on a full queue: exit 75" {
-	ipcctl mq create "$N" --max-messages 2
-	ipcctl mq send "$N" a b
-	local t0 t1
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq send "$N" -t 0 c
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq send: $N: Resource temporarily unavailable"
-	((t1 - t0 < 1000)) || fail "-t 0 blocked $((t1 - t0)) ms"
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq send "$N" -t 0.3 c
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq send: $N: timed out"
-	((t1 - t0 >= 250)) || fail "waited only $((t1 - t0)) ms"
-	((t1 - t0 < 2000)) || fail "waited $((t1 - t0)) ms"
-	printf c >c
-	run -75 --separate-stderr ipcctl mq send "$N" --timeout 300ms <c
-	assert_diag "ipcctl: mq send: $N: timed out"
-	run -0 --separate-stderr ipcctl mq receive "$N" -n 2
-	assert_equal "$output" $'a\nb'
-	assert_messages "$N" 0
-	# the messages that fitted were sent, and stderr says how many
-	run -75 --separate-stderr ipcctl mq send "$N" -t 0 x y z
-	assert_equal "$output" ""
-	assert_equal "$stderr" "ipcctl: mq send: $N: 2 messages sent before this one
-ipcctl: mq send: $N: Resource temporarily unavailable"
-	run -0 --separate-stderr ipcctl mq receive "$N" -n 2
-	assert_equal "$output" $'x\ny'
+	mq_send_full_timeout
 }
 
 @test "send blocks on a full queue until there is room" {
-	ipcctl mq create "$N" --max-messages 1
-	ipcctl mq send "$N" first
-	"$IPCCTL" mq send "$N" -t 1m second >out 2>err 3>&- &
-	local pid=$!
-	bg_track "$pid"
-	wait_polling "$pid"
-	run -0 --separate-stderr ipcctl mq receive "$N"
-	assert_equal "$output" first
-	local st=0
-	wait "$pid" || st=$?
-	assert_equal "$st" 0 "send's status"
-	assert_equal "$(cat out err)" ""
-	run -0 --separate-stderr ipcctl mq receive "$N" -t 0
-	assert_equal "$output" second
+	mq_send_waits -t 1m
 }
 
 # ---------------------------------------------------------------- receive
@@ -446,12 +413,7 @@ ipcctl: mq send: $N: Resource temporarily unavailable"
 }
 
 @test "receive -n COUNT with fewer messages and -t 0: writes them, then exit 75" {
-	ipcctl mq create "$N"
-	ipcctl mq send "$N" m1 m2
-	run -75 --separate-stderr ipcctl mq receive "$N" -n 3 -t 0
-	assert_equal "$output" $'m1\nm2'
-	assert_equal "$stderr" "ipcctl: mq receive: $N: Resource temporarily unavailable"
-	assert_messages "$N" 0
+	mq_receive_fewer
 }
 
 @test "receive -P: PRIO, a tab, the message" {
@@ -499,25 +461,7 @@ ipcctl: mq send: $N: Resource temporarily unavailable"
 }
 
 @test "receive -t 0 and -t 0.3 on an empty queue: exit 75" {
-	ipcctl mq create "$N"
-	local t0 t1
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq receive "$N" -t 0
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq receive: $N: Resource temporarily unavailable"
-	((t1 - t0 < 1000)) || fail "-t 0 blocked $((t1 - t0)) ms"
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq receive "$N" -t 0.3
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq receive: $N: timed out"
-	((t1 - t0 >= 250)) || fail "waited only $((t1 - t0)) ms"
-	((t1 - t0 < 2000)) || fail "waited $((t1 - t0)) ms"
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq receive "$N" --timeout 300ms -n 2
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq receive: $N: timed out"
-	((t1 - t0 >= 250 && t1 - t0 < 2000)) ||
-	    fail "300ms waited $((t1 - t0)) ms"
+	mq_receive_empty_timeout
 }
 
 @test "receive -t applies to each wait, not to the whole call" {
@@ -538,18 +482,7 @@ ipcctl: mq send: $N: Resource temporarily unavailable"
 }
 
 @test "receive blocks until a message arrives" {
-	ipcctl mq create "$N"
-	"$IPCCTL" mq receive "$N" >out 2>err 3>&- &
-	local pid=$!
-	bg_track "$pid"
-	wait_polling "$pid"
-	ipcctl mq send "$N" -p 2 arrived
-	local st=0
-	wait "$pid" || st=$?
-	assert_equal "$st" 0 "receive's status"
-	assert_equal "$(cat out)" arrived
-	assert_equal "$(cat err)" ""
-	assert_messages "$N" 0
+	mq_receive_waits
 }
 
 @test "receive: -n and --follow exclude each other; bad counts: exit 64" {
@@ -579,31 +512,7 @@ ipcctl: mq send: $N: Resource temporarily unavailable"
 }
 
 @test "receive --follow, ended by SIGTERM: every message taken was written, exit 143" {
-	ipcctl mq create "$N" --max-messages 8 --message-size 16
-	seq 1 3000 >all
-	"$IPCCTL" mq send "$N" --lines <all 2>send-err 3>&- &
-	local spid=$!
-	bg_track "$spid"
-	"$IPCCTL" mq receive "$N" --follow >out 2>err 3>&- &
-	local rpid=$!
-	bg_track "$rpid"
-	# stopped in the middle of the stream
-	wait_for has_lines out 500
-	kill -TERM "$rpid"
-	local st=0
-	wait "$rpid" || st=$?
-	assert_equal "$st" 143 "receive's status"
-	assert_equal "$(cat err)" ""
-	# whole lines only, and the rest is still on the queue
-	assert_equal "$(tail -c 1 out | od -An -c | tr -d ' ')" '\n'
-	run -75 --separate-stderr bash -c \
-	    '"$IPCCTL" mq receive "$1" -f -t 0.5 >rest' _ "$N"
-	assert_equal "$stderr" "ipcctl: mq receive: $N: timed out"
-	st=0
-	wait "$spid" || st=$?
-	assert_equal "$st" 0 "send's status"
-	cat out rest | sort -n | cmp - all
-	assert_messages "$N" 0
+	mq_follow_term 3000 500 0.5
 }
 
 @test "receive --follow: SIGINT and SIGHUP end it too, after writing what it took" {
@@ -661,65 +570,19 @@ ipcctl: mq send: $N: Resource temporarily unavailable"
 }
 
 @test "receive >/dev/full: exit 74, the message is back on the queue" {
-	[ -w /dev/full ] || skip "no /dev/full"
-	ipcctl mq create "$N"
-	ipcctl mq send "$N" only
-	run -74 --separate-stderr bash -c '"$IPCCTL" mq receive "$1" >/dev/full' \
-	    _ "$N"
-	assert_diag "ipcctl: mq receive: stdout: No space left on device (the messages not written were put back)"
-	assert_messages "$N" 1
-	run -0 --separate-stderr ipcctl mq receive "$N"
-	assert_equal "$output" only
-
-	# several: all back, with their priorities
-	ipcctl mq send "$N" -p 2 hi1 hi2
-	ipcctl mq send "$N" lo
-	run -74 --separate-stderr bash -c \
-	    '"$IPCCTL" mq receive "$1" -n 3 --json >/dev/full' _ "$N"
-	assert_diag "ipcctl: mq receive: stdout: No space left on device (the messages not written were put back)"
-	assert_messages "$N" 3
-	run -0 --separate-stderr ipcctl mq receive "$N" -n 3 -P
-	assert_equal "$output" $'2\thi1\n2\thi2\n0\tlo'
+	mq_receive_dev_full
 }
 
 @test "a message put back goes to the end of its priority's FIFO" {
-	[ -w /dev/full ] || skip "no /dev/full"
-	ipcctl mq create "$N"
-	ipcctl mq send "$N" m1 m2 m3
-	ipcctl mq send "$N" -p 1 high
-	run -74 --separate-stderr bash -c \
-	    '"$IPCCTL" mq receive "$1" -n 2 >/dev/full' _ "$N"
-	assert_messages "$N" 4
-	run -0 --separate-stderr ipcctl mq receive "$N" -n 4 -P
-	assert_equal "$output" $'1\thigh\n0\tm2\n0\tm3\n0\tm1'
+	mq_put_back_order
 }
 
 @test "receive with stdout closed: exit 74, nothing taken" {
-	ipcctl mq create "$N"
-	ipcctl mq send "$N" m1 m2
-	run -74 --separate-stderr bash -c '"$IPCCTL" mq receive "$1" >&-' _ "$N"
-	assert_diag "ipcctl: mq receive: stdout: Bad file descriptor"
-	run -74 --separate-stderr bash -c '"$IPCCTL" mq receive "$1" -f >&-' \
-	    _ "$N"
-	assert_diag "ipcctl: mq receive: stdout: Bad file descriptor"
-	assert_messages "$N" 2
-	# nothing was taken and put back: the order is unchanged
-	run -0 --separate-stderr ipcctl mq receive "$N" -n 2
-	assert_equal "$output" $'m1\nm2'
+	mq_stdout_closed
 }
 
 @test "receive into a pipe whose reader is gone: exit 74, nothing taken" {
-	ipcctl mq create "$N"
-	ipcctl mq send "$N" m1 m2 m3 m4 m5
-	# the reader closes its end before receive starts
-	run -74 --separate-stderr bash -c 'set -o pipefail
-	    { while [ ! -e gone ]; do sleep 0.01; done
-	      exec "$IPCCTL" mq receive "$1" -n 5; } |
-	    { exec 0<&-; : >gone; }' _ "$N"
-	assert_diag "ipcctl: mq receive: stdout: Broken pipe"
-	assert_messages "$N" 5
-	run -0 --separate-stderr ipcctl mq receive "$N" -n 5
-	assert_equal "$output" $'m1\nm2\nm3\nm4\nm5'
+	mq_reader_gone_before
 }
 
 @test "receive: the reader goes away while it waits: the messages are put back, exit 74" {
@@ -851,66 +714,11 @@ ipcctl: mq receive: stdout: No space left on device"
 }
 
 @test "notify -t 0.2 on an empty queue: exit 75" {
-	ipcctl mq create "$N"
-	local t0 t1
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl mq notify "$N" -t 0.2
-	t1=$(now_ms)
-	assert_diag "ipcctl: mq notify: $N: timed out"
-	((t1 - t0 >= 150 && t1 - t0 < 2000)) || fail "waited $((t1 - t0)) ms"
-	run -75 --separate-stderr ipcctl mq notify "$N" -t 0
-	assert_diag "ipcctl: mq notify: $N: Resource temporarily unavailable"
-	run -75 --separate-stderr ipcctl mq notify "$N" -t 0.2 touch ran
-	assert_diag "ipcctl: mq notify: $N: timed out"
-	[ ! -e ran ] || fail "notify ran its command"
-	# the registration ended with it: another notify may register
-	"$IPCCTL" mq notify "$N" -t 1m >out 2>err 3>&- &
-	local pid=$!
-	bg_track "$pid"
-	wait_notifying "$pid"
-	ipcctl mq send "$N" x
-	local st=0
-	wait "$pid" || st=$?
-	assert_equal "$st" 0
+	mq_notify_timeout
 }
 
 @test "notify -- COMMAND: runs it, and returns its status" {
-	ipcctl mq create "$N"
-	ipcctl mq send "$N" there
-	run -7 --separate-stderr ipcctl mq notify "$N" -- sh -c 'echo ran; exit 7'
-	assert_equal "$output" ran
-	assert_equal "$stderr" ""
-	# without "--"; COMMAND's options are its own
-	run -0 --separate-stderr ipcctl mq notify "$N" -t 5 \
-	    sh -c 'printf "%s\n" "$@"' sh -t 0 --help
-	assert_equal "$output" $'-t\n0\n--help'
-	assert_equal "$stderr" ""
-	# (a PATH of searchable directories: execvp(3) says EACCES, 126, where
-	# one is not, as for env(1))
-	run -127 --separate-stderr env PATH=/usr/bin:/bin \
-	    "$IPCCTL" mq notify "$N" -- "no-such-command-$$"
-	assert_diag "ipcctl: mq notify: no-such-command-$$: No such file or directory"
-	run -127 --separate-stderr ipcctl mq notify "$N" ./no-such-file
-	assert_diag "ipcctl: mq notify: ./no-such-file: No such file or directory"
-	printf '#!/bin/sh\n' >notexec
-	chmod 0644 notexec
-	run -126 --separate-stderr ipcctl mq notify "$N" ./notexec
-	assert_diag "ipcctl: mq notify: ./notexec: Permission denied"
-	assert_messages "$N" 1
-
-	# and once a message arrives
-	ipcctl mq receive "$N" >/dev/null
-	"$IPCCTL" mq notify "$N" -- sh -c 'echo woke; exit 3' >out 2>err 3>&- &
-	local pid=$!
-	bg_track "$pid"
-	wait_notifying "$pid"
-	ipcctl mq send "$N" now
-	local st=0
-	wait "$pid" || st=$?
-	assert_equal "$st" 3 "notify's status"
-	assert_equal "$(cat out)" woke
-	assert_equal "$(cat err)" ""
-	assert_messages "$N" 1
+	mq_notify_command
 }
 
 @test "notify while another process is registered: exit 75" {
@@ -1046,26 +854,7 @@ $N 0600 $u $g 4 64 0"
 # ---------------------------------------------------------------- errors
 
 @test "a missing queue: exit 66 for every verb that opens one" {
-	run -66 --separate-stderr ipcctl mq send "$N" x
-	assert_diag "ipcctl: mq send: $N: No such file or directory"
-	run -66 --separate-stderr ipcctl mq send "$N" -t 0 x
-	assert_diag "ipcctl: mq send: $N: No such file or directory"
-	run -66 --separate-stderr ipcctl mq send "$N" --lines </dev/null
-	assert_diag "ipcctl: mq send: $N: No such file or directory"
-	run -66 --separate-stderr ipcctl mq receive "$N"
-	assert_diag "ipcctl: mq receive: $N: No such file or directory"
-	run -66 --separate-stderr ipcctl mq receive "$N" -t 0 -f
-	assert_diag "ipcctl: mq receive: $N: No such file or directory"
-	run -66 --separate-stderr ipcctl mq info "$N"
-	assert_diag "ipcctl: mq info: $N: No such file or directory"
-	run -66 --separate-stderr ipcctl mq info "$N" --json
-	assert_diag "ipcctl: mq info: $N: No such file or directory"
-	run -66 --separate-stderr ipcctl mq notify "$N" -t 0 touch ran
-	assert_diag "ipcctl: mq notify: $N: No such file or directory"
-	[ ! -e ran ] || fail "notify ran its command"
-	run -66 --separate-stderr ipcctl mq unlink "$N"
-	assert_diag "ipcctl: mq unlink: $N: No such file or directory"
-	assert_no_objects
+	mq_missing
 }
 
 @test "bad names: exit 64 before any system call" {
@@ -1230,32 +1019,6 @@ $N 0600 $u $g 4 64 0"
 
 # ---------------------------------------------------------------- nothing lost
 
-# assert_delivered ALL OUT REST: every line of ALL reached OUT as a whole
-# line or is in REST (what was left on the queue), and never both; OUT may
-# end in the beginning of a message (no newline), which is then in REST.
-# ipcctl-mq(1), NO MESSAGE IS LOST: a message written only in part is put
-# back whole.
-assert_delivered() {
-	local frag=
-	if [ -s "$2" ] && [ -n "$(tail -c 1 "$2")" ]; then
-		frag=$(tail -n 1 "$2")
-		head -n -1 "$2" >"$2.whole"
-	else
-		cp -- "$2" "$2.whole"
-	fi
-	[ -z "$(sort "$2.whole" "$3" | uniq -d | cut -c 1-20)" ] ||
-	    fail "messages both written whole and left on the queue, or twice:" \
-	    "$(sort "$2.whole" "$3" | uniq -d | cut -c 1-20)" || return 1
-	sort "$2.whole" "$3" | cmp -s - <(sort "$1") ||
-	    fail "written ($(wc -l <"$2.whole")) and left ($(wc -l <"$3"))" \
-	    "are not all $(wc -l <"$1") messages, each once" || return 1
-	[ -z "$frag" ] ||
-	    awk -v f="$frag" 'index($0, f) == 1 { found = 1 }
-		END { exit !found }' "$3" ||
-	    fail "a message written in part ($(cut -c 1-20 <<<"$frag")...)" \
-	    "is not back on the queue"
-}
-
 @test "receive under a file size limit: exit 74, not SIGXFSZ; nothing lost" {
 	# ipcctl-mq(1), NO MESSAGE IS LOST: when a write fails after
 	# messages were taken, those not written whole are put back and the
@@ -1284,51 +1047,10 @@ assert_delivered() {
 }
 
 @test "receive --follow ended by SIGUSR1 or SIGALRM in a write to a slow reader: nothing lost" {
-	# ipcctl-mq(1), NO MESSAGE IS LOST: a signal that interrupts a
-	# write waiting for a slow reader lets the messages not yet written
-	# be put back. receive then ends by that signal, 128 plus its number.
-	ipcctl mq create "$N" --max-messages 10 --message-size 8192
-	local i pad sig want pid reader st
-	# 10 lines of 8000 bytes and a newline: 80010 bytes, more than the
-	# 64 KiB a pipe holds, so receive blocks in write(2).
-	pad=$(head -c 7997 /dev/zero | tr '\0' x)
-	for i in 0 1 2 3 4 5 6 7 8 9; do
-		printf 'm%02d%s\n' "$i" "$pad"
-	done >all
+	local sig
 	for sig in USR1:138 ALRM:142; do
-		want=${sig#*:} sig=${sig%:*}
-		echo "SIG$sig"
-		rm -f fifo go got got.whole rest err
-		mkfifo fifo
-		ipcctl mq send "$N" --lines <all
-		assert_messages "$N" 10
-		# The reader opens the FIFO at once, and reads only after "go"
-		# (10 s at most).
-		(i=0
-		 while [ ! -e go ] && [ "$i" -lt 1000 ]; do
-			sleep 0.01
-			i=$((i + 1))
-		 done
-		 exec cat) <fifo >got 3>&- &
-		reader=$!
-		bg_track "$reader"
-		"$IPCCTL" mq receive "$N" -f >fifo 2>err 3>&- &
-		pid=$!
-		bg_track "$pid"
-		wait_for is_waiting "$pid" '*pipe*'
-		kill -"$sig" "$pid"
-		wait_for gone "$pid"
-		st=0
-		wait "$pid" || st=$?
-		assert_equal "$st" "$want" "receive's status after SIG$sig"
-		assert_equal "$(cat err)" "" "receive's stderr"
-		: >go
-		wait_for gone "$reader"
-		wait "$reader"
-		run -75 --separate-stderr bash -c \
-		    '"$IPCCTL" mq receive "$1" -f -t 0 >rest' _ "$N"
-		assert_diag "ipcctl: mq receive: $N: Resource temporarily unavailable"
-		assert_delivered all got rest
+		echo "SIG${sig%:*}"
+		mq_slow_reader_signal "${sig%:*}" "${sig#*:}"
 	done
 }
 
