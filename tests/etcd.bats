@@ -6,6 +6,7 @@
 
 load helpers
 load etcd
+load sem-contract
 
 # ------------------------------------------------------------ the server
 
@@ -24,7 +25,17 @@ file_setup() {
 	pid=$(member_pid t)
 	if is_etcd "$pid"; then kill -CONT "$pid"; fi
 	E="etcd:$N"
+	S=$E
 	KEY="/ipcctl/sem/${N#/}"
+}
+
+# The hooks of sem-contract.bash, whose tests run here on a semaphore in
+# etcd (S, which a test may point at another one): a waiter is counted
+# WAITING.
+wait_waiting() {
+	local E=$S
+	wait_for waiting_is 1
+	kill -0 "$1"
 }
 
 # token_keys: the keys of tokens taken or awaited, one a line, oldest
@@ -122,6 +133,11 @@ field() {
 	assert_diag "ipcctl: sem create: $z: a capacity of 0 would never be taken"
 	run -66 --separate-stderr ipcctl sem value "$z"
 	assert_diag "ipcctl: sem value: $z: No such file or directory"
+
+	S="etcd:$(name existing)"
+	sem_create_existing
+	S="etcd:$(name exclusive)"
+	sem_create_exclusive
 }
 
 @test "-m with an etcd name: usage error 64, nothing created" {
@@ -263,17 +279,8 @@ field() {
 # ipcctl(1), Objects across hosts: a signal ends a wait and revokes the
 # waiter's lease, so its key goes at once, not at the lease's end.
 @test "a waiter ended by SIGTERM leaves no key behind" {
-	local pid st=0
-	ipcctl sem create "$E"
-	ipcctl sem acquire "$E"
-	"$IPCCTL" sem acquire "$E" >out 2>err 3>&- &
-	pid=$!
-	bg_track "$pid"
-	wait_for n_tokens 2
-	kill -TERM "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 143 "the waiter's status"
-	n_tokens 1 || fail "the waiter's key is still there: $(token_keys)"
+	sem_signal_ends_wait
+	n_tokens 0 || fail "the waiter's key is still there: $(token_keys)"
 }
 
 @test "info: VALUE, CAPACITY, HELD, WAITING; no MODE, OWNER or GROUP" {
@@ -300,24 +307,11 @@ field() {
 # ------------------------------------------------------ acquire, release
 
 @test "acquire to 0, -t 0 busy: 75; release; release with none: 65" {
-	ipcctl sem create "$E" -v 2
-	run -0 --separate-stderr ipcctl sem acquire "$E"
-	assert_equal "$output$stderr" ""
-	assert_value "$E" 1
-	run -0 --separate-stderr ipcctl sem acquire "$E" -t 0
-	assert_equal "$output$stderr" ""
-	assert_value "$E" 0
-	# A token held stays after its acquire ends: a key of no lease.
+	sem_acquire_to_zero
+	# A token held stays after its acquire ends: a key of no lease; the
+	# acquires that timed out left no key behind.
 	n_tokens 2
 	assert_equal "$(field "$(token_keys | head -n 1)" Lease)" 0 "lease"
-
-	run -75 --separate-stderr ipcctl sem acquire "$E" -t 0
-	assert_diag "ipcctl: sem acquire: $E: timed out"
-	run -75 --separate-stderr ipcctl sem acquire "$E" -t 0.2
-	assert_diag "ipcctl: sem acquire: $E: timed out"
-	# Neither left a key behind.
-	n_tokens 2
-	assert_value "$E" 0
 
 	run -0 --separate-stderr ipcctl sem release "$E"
 	assert_equal "$output$stderr" ""
@@ -342,26 +336,7 @@ field() {
 }
 
 @test "a waiter is let in when a token is released (within 5 s)" {
-	ipcctl sem create "$E"
-	ipcctl sem acquire "$E"
-	"$IPCCTL" sem acquire "$E" -t 30 >out 2>err 3>&- &
-	local pid=$! st=0 t0 waited
-	bg_track "$pid"
-	# Waiting: its key is there, after the held one.
-	wait_for n_tokens 2
-	kill -0 "$pid"
-	assert_value "$E" 0
-
-	t0=$(now_ms)
-	ipcctl sem release "$E"
-	wait_for gone "$pid"
-	waited=$(($(now_ms) - t0))
-	wait "$pid" || st=$?
-	assert_equal "$st" 0 "acquire's status"
-	assert_equal "$(cat out err)" ""
-	((waited < 5000)) || fail "let in $waited ms after the release"
-	# It holds now, though it has ended.
-	assert_value "$E" 0
+	sem_waiter_let_in -t 30
 	n_tokens 1
 	assert_equal "$(field "$(token_keys)" Lease)" 0 "lease"
 }
@@ -449,6 +424,9 @@ field() {
 	assert_equal "$output$stderr" ""
 	assert_value "$E" 2
 	n_tokens 0
+
+	S="etcd:$(name status)"
+	sem_run_status
 }
 
 @test "run: the key deleted meanwhile ends COMMAND; exit 75" {

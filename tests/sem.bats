@@ -4,8 +4,18 @@
 # exact output.
 
 load helpers
+load sem-contract
 
 SEM_VALUE_MAX=2147483647
+
+# The hooks of sem-contract.bash, whose tests run here on a local
+# semaphore: a waiter sleeps in a futex.
+file_setup() {
+	S=$N
+}
+wait_waiting() {
+	wait_blocked "$1"
+}
 
 # ---------------------------------------------------------------- create
 
@@ -50,22 +60,11 @@ SEM_VALUE_MAX=2147483647
 }
 
 @test "create on an existing object: exit 0, value untouched" {
-	ipcctl sem create "$N" -v 2
-	run -0 --separate-stderr ipcctl sem create "$N" -v 9
-	assert_equal "$output$stderr" ""
-	assert_value "$N" 2
-	run -0 --separate-stderr ipcctl sem create "$N" -c -v 9
-	assert_value "$N" 2
+	sem_create_existing
 }
 
 @test "create -x on an existing object: exit 73, value untouched" {
-	ipcctl sem create "$N" -v 2
-	run -73 --separate-stderr ipcctl sem create "$N" -x -v 9
-	assert_diag "ipcctl: sem create: $N: File exists"
-	assert_value "$N" 2
-	run -73 --separate-stderr ipcctl sem create --exclusive "$N"
-	assert_diag "ipcctl: sem create: $N: File exists"
-	assert_value "$N" 2
+	sem_create_exclusive
 }
 
 @test "create -x on a new object creates it" {
@@ -426,47 +425,15 @@ $N 3 0600 $u $g"
 }
 
 @test "acquire decrements; -t 0 on 0 exits 75 at once" {
-	ipcctl sem create "$N" -v 2
-	run -0 --separate-stderr ipcctl sem acquire "$N"
-	assert_equal "$output$stderr" ""
-	assert_value "$N" 1
-	run -0 --separate-stderr ipcctl sem acquire "$N" -t 0
-	assert_value "$N" 0
-	local t0
-	t0=$(now_ms)
-	run -75 --separate-stderr ipcctl sem acquire "$N" -t 0
-	assert_diag "ipcctl: sem acquire: $N: timed out"
-	(($(now_ms) - t0 < 1000)) || fail "-t 0 blocked"
-	assert_value "$N" 0
+	sem_acquire_to_zero
 }
 
 @test "acquire blocks until another process releases" {
-	ipcctl sem create "$N"
-	"$IPCCTL" sem acquire "$N" >out 2>err 3>&- &
-	local pid=$!
-	bg_track "$pid"
-	wait_blocked "$pid"
-	kill -0 "$pid"
-	ipcctl sem release "$N"
-	local st=0
-	wait "$pid" || st=$?
-	assert_equal "$st" 0 "acquire's status"
-	assert_equal "$(cat out err)" ""
-	assert_value "$N" 0
+	sem_waiter_let_in
 }
 
 @test "acquire -t 1m waits, and returns 0 once released" {
-	ipcctl sem create "$N"
-	"$IPCCTL" sem acquire "$N" -t 1m >out 2>err 3>&- &
-	local pid=$!
-	bg_track "$pid"
-	wait_blocked "$pid"
-	ipcctl sem release "$N"
-	local st=0
-	wait "$pid" || st=$?
-	assert_equal "$st" 0 "acquire's status"
-	assert_equal "$(cat out err)" ""
-	assert_value "$N" 0
+	sem_waiter_let_in -t 1m
 }
 
 @test "acquire -t 0.4 times out after 0.4 s: exit 75" {
@@ -526,19 +493,7 @@ $N 3 0600 $u $g"
 }
 
 @test "a signal ends a blocked acquire: 143, value unchanged" {
-	ipcctl sem create "$N"
-	"$IPCCTL" sem acquire "$N" >out 2>err 3>&- &
-	local pid=$!
-	bg_track "$pid"
-	wait_blocked "$pid"
-	kill -TERM "$pid"
-	local st=0
-	wait "$pid" || st=$?
-	assert_equal "$st" 143 "acquire's status"
-	assert_value "$N" 0
-	# The dead waiter took no token: a release is there for the next one.
-	ipcctl sem release "$N"
-	assert_value "$N" 1
+	sem_signal_ends_wait
 }
 
 @test "unlink removes every NAME given" {
@@ -588,20 +543,7 @@ $N 3 0600 $u $g"
 # ------------------------------------------------------------------- run
 
 @test "run: COMMAND's status and output pass through; token released" {
-	ipcctl sem create "$N" -v 1
-	run -0 --separate-stderr ipcctl sem run "$N" -- sh -c \
-	    'echo out; echo err >&2; echo "v=$("$IPCCTL" sem value "$1")"' sh "$N"
-	assert_equal "$output" "out
-v=0"
-	assert_equal "$stderr" "err"
-	assert_value "$N" 1
-	run -42 --separate-stderr ipcctl sem run "$N" -- sh -c 'exit 42'
-	assert_equal "$output$stderr" ""
-	assert_value "$N" 1
-	run -1 --separate-stderr ipcctl sem run "$N" false
-	assert_value "$N" 1
-	run -255 --separate-stderr ipcctl sem run "$N" sh -c 'exit 255'
-	assert_value "$N" 1
+	sem_run_status
 }
 
 @test "run: 126 for a file that is not executable, 127 for none" {
