@@ -279,6 +279,18 @@ now_ms() {
 	printf '%s\n' "$((t / 1000))"
 }
 
+# run_within MIN MAX STATUS COMMAND...: "run -STATUS --separate-stderr
+# COMMAND", which must take MIN ms or more and less than MAX ms.
+run_within() {
+	local min=$1 max=$2 want=$3 t0 took
+	shift 3
+	t0=$(now_ms)
+	run "-$want" --separate-stderr "$@"
+	took=$(($(now_ms) - t0))
+	((took >= min && took < max)) ||
+	    fail "$* took $took ms, not $min to $max"
+}
+
 # wait_for CONDITION...: poll (every 20 ms, 5 s at most) until it holds.
 wait_for() {
 	local i
