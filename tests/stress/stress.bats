@@ -140,7 +140,7 @@ incr_worker() {
 	[ ! -e busy ] || fail "a command left busy/ behind"
 	assert_equal "$(cat counter)" $((workers * count)) "counter"
 	assert_value "$N" 1
-	run -0 --separate-stderr ipcctl sem holders "$N"
+	run -0 --separate-stderr ipcctl sem holders "$N" --pairs
 	assert_equal "$output" "" "holders"
 	assert_equal "$stderr" "" "holders stderr"
 }
@@ -513,7 +513,7 @@ running() {
 			echo "round $r: value $v after recover" >>failures
 			break
 		fi
-		h=$("$IPCCTL" sem holders "$N" 2>&1)
+		h=$("$IPCCTL" sem holders "$N" --pairs 2>&1)
 		[ -z "$h" ] || {
 			echo "round $r: holders after recover: $h" >>failures
 			break
@@ -531,7 +531,7 @@ running() {
 	run -0 --separate-stderr ipcctl sem recover "$N"
 	assert_equal "$output$stderr" "" "recover at the end"
 	assert_value "$N" 2
-	run -0 --separate-stderr ipcctl sem holders "$N"
+	run -0 --separate-stderr ipcctl sem holders "$N" --pairs
 	assert_equal "$output" "" "holders"
 	assert_equal "$stderr" "" "holders stderr"
 }
@@ -649,7 +649,7 @@ storm() {
 	done
 	[ -z "$rec" ] || "$IPCCTL" sem recover "$n" >/dev/null
 	STORM_VALUE=$("$IPCCTL" sem value "$n")
-	STORM_HOLDERS=$("$IPCCTL" sem holders "$n" 2>&1)
+	STORM_HOLDERS=$("$IPCCTL" sem holders "$n" --pairs 2>&1)
 	STORM_OVERLAPS=$(cat overlaps 2>/dev/null | wc -l)
 	STORM_RUNS=$(wc -l <statuses)
 	printf '# capacity %d%s: %d runs; SIGKILLs: %d run, %d guard, %d COMMAND, %d all at once; overlaps %d, value %d\n' \
@@ -961,7 +961,7 @@ bad_statuses() {
 	    echo "value(A) + value(B) is $va + $vb, not 4" >>failures
 	for sem in "$A" "$B"; do
 		st=0
-		h=$("$IPCCTL" sem holders "$sem" 2>/dev/null) || st=$?
+		h=$("$IPCCTL" sem holders "$sem" --pairs 2>/dev/null) || st=$?
 		[ "$st" = 0 ] && [ -z "$h" ] ||
 		    echo "holders of $sem (exit $st): $h" >>failures
 	done
