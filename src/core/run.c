@@ -351,7 +351,8 @@ run_signal(struct runner *r, const struct signalfd_siginfo *si)
 /*
  * Until COMMAND and every process it started have ended. Where lost_fd
  * (the backend's; -1: none) says the token is lost, they are ended at
- * once, within r->grace_ms, and r->lost set. 0 with COMMAND's wait status
+ * once, within the milliseconds it wrote (an int32_t) or r->grace_ms,
+ * and r->lost set. 0 with COMMAND's wait status
  * in *status; the exec's errno where COMMAND could not start; E_GUARD
  * where the guard died, once what it guarded has ended too.
  */
@@ -365,6 +366,7 @@ run_wait(struct runner *r, int lost_fd, int *status)
 	};
 	struct signalfd_siginfo si;
 	struct msg m;
+	int32_t left;
 
 	for (;;) {
 		if (poll(p, 3, -1) == -1)
@@ -384,8 +386,10 @@ run_wait(struct runner *r, int lost_fd, int *status)
 			break;		/* the guard is gone */
 		}
 		if (p[2].revents != 0) {
+			/* The backend may say how long is left: 4 bytes. */
 			r->lost = true;
-			tell(r->fd, MSG_LOST, r->grace_ms);
+			tell(r->fd, MSG_LOST, read(lost_fd, &left, sizeof(left)) ==
+			    sizeof(left) && left >= 0 ? left : r->grace_ms);
 			p[2].fd = -1;
 		}
 		if (p[0].revents != 0 &&

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +86,7 @@ keep(void *arg)
 	double last_ok = k->since, last_try = last_ok, lost_at, next, wait;
 	double now;
 	long long ttl, granted = k->ttl;
+	int32_t left;
 
 	for (;;) {
 		/* The time to live the cluster returned last, if shorter. */
@@ -106,7 +108,14 @@ keep(void *arg)
 			granted = ttl < k->ttl ? ttl : k->ttl;
 		}
 	}
-	if (write(k->lost[1], "x", 1) == -1)
+	/*
+	 * What is left before SIGKILL: TTL - max(0.5 s, TTL/5) from the last
+	 * renewal sent, however late the loss was seen (a late answer).
+	 */
+	wait = last_ok + granted - (granted / 5.0 > 0.5 ? granted / 5.0 : 0.5) -
+	    boottime();
+	left = wait > 0 ? (int32_t)(wait * 1000) : 0;
+	if (write(k->lost[1], &left, sizeof(left)) == -1)
 		abort();
 	return NULL;
 }
