@@ -377,57 +377,133 @@ make_key(struct esem *m, const struct ledger_slot *holder, long long *rank,
 	return e;
 }
 
-/* Our rank among the keys, and the revision read at. */
+/*
+ * Wait, at most ms, for what can change our rank, from revision rev on.
+ * Herds are spared: the first waiter watches deletes under the semaphore
+ * (a token freed); each later one watches only the key just ahead of it,
+ * which goes away, or is rewritten when it starts holding (wake_next), so
+ * a release wakes one waiter, not all of them.
+ */
 static int
-our_rank(struct esem *m, long long *rank, long long *rev)
-{
-	json_t *resp;
-	int e;
-
-	if ((e = ranked(m, false, &resp, rev)) != 0)
-		return e;
-	*rank = find_rank(m, json_object_get(resp, "kvs"));
-	json_decref(resp);
-	return 0;
-}
-
-/* Wait, at most ms, for a key under the semaphore to go (rev on). */
-static int
-wait_delete(struct esem *m, long long rev, long long ms)
+wait_ahead(struct esem *m, const json_t *kvs, long long rank,
+    long long rev, long long ms)
 {
 	json_t *req;
+	char *ahead;
 
-	req = json_pack("{s:o, s:o, s:o, s:[s]}", "key", j_str(m->pfx),
-	    "range_end", j_str(m->pfx_end), "start_revision", j_int(rev + 1),
-	    "filters", "NOPUT");
+	if (rank <= m->capacity || (ahead = j_get_bytes(json_array_get(kvs,
+	    rank - 1), "key", NULL)) == NULL)
+		req = json_pack("{s:o, s:o, s:o, s:[s]}", "key", j_str(m->pfx),
+		    "range_end", j_str(m->pfx_end), "start_revision",
+		    j_int(rev + 1), "filters", "NOPUT");
+	else {
+		req = json_pack("{s:o, s:o}", "key", j_str(ahead),
+		    "start_revision", j_int(rev + 1));
+		free(ahead);
+	}
 	return etcd_watch(m->c, req, ms);
+}
+
+/*
+ * We hold, after waiting: rewrite our key (same value, same lease, same
+ * create revision) so that the waiter watching it looks again, and
+ * becomes the first waiter.
+ */
+static void
+wake_next(struct esem *m)
+{
+	json_t *resp;
+
+	if (etcd_call(m->c, "kv/txn", json_pack("{s:[{s:o, s:s, s:s, s:o}], "
+	    "s:[{s:{s:o, s:b, s:b}}]}", "compare", "key", j_str(m->key),
+	    "result", "EQUAL", "target", "CREATE", "create_revision",
+	    j_int(m->fence), "success", "request_put", "key", j_str(m->key),
+	    "ignore_value", 1, "ignore_lease", 1), &resp) == 0)
+		json_decref(resp);
+}
+
+/*
+ * A dead waiter of this host blocks nobody: each key that waits ahead of
+ * us (rank from capacity to ours) whose value names a process of this
+ * host -- same host name, boot and pid namespace -- that is gone has its
+ * lease revoked at once, instead of holding the line for its lease's
+ * time. Keys of other hosts go with their leases.
+ */
+static void
+clear_dead_ahead(struct esem *m, const json_t *kvs, long long rank)
+{
+	char boot[64], *v;
+	const char *host, *b;
+	long long i, lease;
+	json_t *kv, *j, *resp;
+
+	boot_id(boot, sizeof(boot));
+	for (i = m->capacity; i < rank; i++) {
+		kv = json_array_get(kvs, i);
+		if ((lease = j_get_int(kv, "lease")) <= 0 ||
+		    (v = j_get_bytes(kv, "value", NULL)) == NULL)
+			continue;
+		j = json_loads(v, 0, NULL);
+		free(v);
+		host = json_string_value(json_object_get(j, "host"));
+		b = json_string_value(json_object_get(j, "boot_id"));
+		if (host != NULL && strcmp(host, etcd_host(m->c)) == 0 &&
+		    b != NULL && strcmp(b, boot) == 0 &&
+		    (unsigned long long)j_get_int(j, "pidns") == pid_ns() &&
+		    j_get_int(j, "pid") > 0 && !proc_alive(j_get_int(j, "pid"),
+		    j_get_int(j, "start")) && etcd_call(m->c, "lease/revoke",
+		    json_pack("{s:o}", "ID", j_int(lease)), &resp) == 0)
+			json_decref(resp);
+		json_decref(j);
+	}
 }
 
 /*
  * Until our key ranks among the first capacity, or the deadline; ESTALE
  * where our key went away while waiting (our lease ended, the cluster
- * out of reach longer than it, or the key was deleted).
+ * out of reach longer than it, or the key was deleted). rank: the one
+ * making the key read, so that a token free at once costs no request.
  */
 static int
-wait_turn(struct esem *m, const struct deadline *d, long long rank,
-    long long rev)
+wait_turn(struct esem *m, const struct deadline *d, long long rank)
 {
 	struct timespec left;
-	int e = 0;
+	json_t *resp;
+	long long rev;
+	bool waited = false;
+	int e;
 
-	for (;; e = our_rank(m, &rank, &rev)) {
-		if (e != 0)
+	if (rank == -1)
+		return ESTALE;
+	if (rank < m->capacity)
+		return 0;
+	if (d->once)
+		return EAGAIN;
+	for (;;) {
+		if ((e = ranked(m, true, &resp, &rev)) != 0)
 			return e;
-		if (rank == -1)
-			return ESTALE;
-		if (rank < m->capacity)
+		rank = find_rank(m, json_object_get(resp, "kvs"));
+		if (rank == -1 || rank < m->capacity) {
+			json_decref(resp);
+			if (rank == -1)
+				return ESTALE;
+			if (waited)
+				wake_next(m);
 			return 0;
+		}
 		if (d->once || (!d->forever && !deadline_left(d, &left)))
-			return d->once ? EAGAIN : ETIMEDOUT;
-		if (signal_noted())
-			return EINTR;
-		if ((e = wait_delete(m, rev, etcd_slice_ms(m->ttl, d))) != 0 ||
-		    (e = lease_keepalive(m)) != 0)
+			e = d->once ? EAGAIN : ETIMEDOUT;
+		else if (signal_noted())
+			e = EINTR;
+		else {
+			clear_dead_ahead(m, json_object_get(resp, "kvs"), rank);
+			waited = true;
+			if ((e = wait_ahead(m, json_object_get(resp, "kvs"),
+			    rank, rev, etcd_slice_ms(m->ttl, d))) == 0)
+				e = lease_keepalive(m);
+		}
+		json_decref(resp);
+		if (e != 0)
 			return e;
 	}
 }
@@ -553,7 +629,7 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 		if ((e = etcd_lease_grant(m->c, m->ttl, &m->lease)) != 0)
 			return e;
 		if ((e = make_key(m, holder, &rank, &rev)) == 0)
-			e = wait_turn(m, d, rank, rev);
+			e = wait_turn(m, d, rank);
 		if (e != ESTALE)
 			break;
 	}
