@@ -773,6 +773,7 @@ run_holding(struct semobj *s, struct runner *r, const struct token *t,
 	token_env(t);
 	memset(r, 0, sizeof(*r));
 	r->grace_ms = t->grace_ms != 0 ? t->grace_ms : 2000;
+	r->wait_go = t->leased;
 	r->note = run_note;
 	r->release = run_release;
 	r->note_arg = r->release_arg = &h;
@@ -937,6 +938,9 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	}
 	if (e != 0)
 		die(e, so.v.name);
+	if (r.lost && r.cmd == -1)
+		errx(EX_TEMPFAIL, "%s: the token was lost before COMMAND "
+		    "started", so.v.name);
 	if (r.lost)
 		errx(EX_TEMPFAIL, "%s: the token was lost: COMMAND was ended",
 		    so.v.name);

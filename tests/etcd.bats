@@ -564,3 +564,60 @@ field() {
 	((took < 3000)) || fail "COMMAND ended ${took} ms after the stop"
 	wait_secs 10 value_is 1
 }
+
+# release_one: one token that belongs to no process goes back.
+release_one() {
+	"$IPCCTL" sem release "$E" 2>/dev/null
+}
+
+# ipcctl(1), Objects across hosts: herds are spared. A waiter watches
+# only the key just ahead of it (the first one, the holders' deletes),
+# so each release wakes a waiter or two, not every one: N waiters let in
+# one by one cost O(N) watches, where watching all deletes cost N*N/2.
+@test "herds are spared: 16 waiters let in one by one cost a few watches each" {
+	local i n=16
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	proxy_start
+	for ((i = 0; i < n; i++)); do
+		proxied "$IPCCTL" sem acquire "$E" -t 60 >/dev/null 2>&1 3>&- &
+		bg_track "$!"
+	done
+	wait_secs 20 waiting_is "$n"
+	# Each release returns the token the last waiter let in detached.
+	for ((i = n - 1; i >= 0; i--)); do
+		wait_secs 10 release_one
+		wait_secs 10 waiting_is "$i"
+	done
+	local watches
+	watches=$(grep -c ' /v3/watch ' proxy.log)
+	echo "# $n waiters: $watches watches" >&3
+	((watches <= 4 * n)) || fail "$watches watches for $n waiters"
+}
+
+# ipcctl(1), Objects across hosts: a waiter of this host that died is
+# found dead by the waiters behind it, which revoke its lease at once.
+@test "a waiter of this host killed by SIGKILL blocks nobody, not even for its lease" {
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	"$IPCCTL" sem acquire "$E" -t 30 >out 2>err 3>&- &
+	local dead=$! st=0
+	bg_track "$dead"
+	wait_for n_tokens 2
+	"$IPCCTL" sem acquire "$E" -t 30 >out2 2>err2 3>&- &
+	local next=$!
+	bg_track "$next"
+	wait_for n_tokens 3
+	kill -KILL "$dead"
+	wait "$dead" || st=$?
+	assert_equal "$st" 137 "the dead waiter's status"
+	local t0
+	t0=$(now_ms)
+	ipcctl sem release "$E"
+	st=0
+	wait "$next" || st=$?
+	assert_equal "$st" 0 "the next waiter's status"
+	(($(now_ms) - t0 < 5000)) ||
+	    fail "let in after $(($(now_ms) - t0)) ms: the dead one's lease"
+	assert_equal "$(cat out2 err2)" ""
+}

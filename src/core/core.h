@@ -268,6 +268,8 @@ struct runner {
 	int		 sigfd;		/* the signals run_wait passes on */
 	bool		 lost;		/* the backend said the token is lost */
 	long		 grace_ms;	/* lost: SIGTERM, then SIGKILL after it */
+	bool		 wait_go;	/* a token that can be lost: COMMAND
+					   starts once run_wait saw it stand */
 	/* In COMMAND's process before exec: its guard and itself. */
 	void		(*note)(void *, pid_t, uint64_t, pid_t, uint64_t);
 	void		*note_arg;

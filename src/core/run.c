@@ -53,6 +53,7 @@ enum {
 	MSG_STATUS = 'X',	/* guard: all ended; val: COMMAND's status */
 	MSG_SIGNAL = 'S',	/* ipcctl: pass signal val on to COMMAND */
 	MSG_LOST = 'L',		/* ipcctl: token lost; val: grace, ms */
+	MSG_GO = 'G',		/* ipcctl: the token still stands: start */
 	MSG_DONE = 'D'		/* ipcctl: the token is back */
 };
 struct msg {
@@ -249,8 +250,15 @@ guard(const struct runner *r, int fd, char *const argv[],
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	if ((p[1].fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) ==
-	    -1 ||
+	/*
+	 * A token that may be lost already (an answer came late): ipcctl
+	 * says whether it still stands before COMMAND starts.
+	 */
+	if (r->wait_go && (m = hear(fd)).type != MSG_GO)
+		orphaned = m.type == 0 || tell(fd, MSG_STATUS, 0) != 0 ||
+		    ipcctl_died(fd);
+	else if ((p[1].fd = signalfd(-1, &chld, SFD_CLOEXEC |
+	    SFD_NONBLOCK)) == -1 ||
 	    (cmd = spawn(r, argv, mask, proc_start(getpid()), &e)) == -1 ||
 	    e != 0) {
 		if (p[1].fd == -1)
@@ -368,6 +376,15 @@ run_wait(struct runner *r, int lost_fd, int *status)
 	struct msg m;
 	int32_t left;
 
+	/* Lost before COMMAND started (an answer came late): never start it. */
+	if (r->wait_go) {
+		if (lost_fd != -1 && poll(&p[2], 1, 0) == 1) {
+			r->lost = true;
+			tell(r->fd, MSG_LOST, 0);
+			p[2].fd = -1;
+		} else
+			tell(r->fd, MSG_GO, 0);
+	}
 	for (;;) {
 		if (poll(p, 3, -1) == -1)
 			continue;	/* EINTR: stopped and continued */

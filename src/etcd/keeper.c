@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct keeper {
 	char		*key;
 	int		 lost[2];		/* the thread writes [1] */
 	int		 stop[2];		/* keeper_stop writes [1] */
+	bool		 running;		/* the thread was started */
 };
 
 static double
@@ -38,6 +40,22 @@ boottime(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The token is lost: say so on the pipe, with what is left before SIGKILL:
+ * TTL - max(0.5 s, TTL/5) from the last renewal sent (last_ok), however
+ * late the loss was seen (an answer that came late).
+ */
+static void
+say_lost(struct keeper *k, double last_ok, long long granted)
+{
+	double wait = last_ok + granted - (granted / 5.0 > 0.5 ?
+	    granted / 5.0 : 0.5) - boottime();
+	int32_t left = wait > 0 ? (int32_t)(wait * 1000) : 0;
+
+	if (write(k->lost[1], &left, sizeof(left)) == -1)
+		abort();
 }
 
 /*
@@ -86,7 +104,6 @@ keep(void *arg)
 	double last_ok = k->since, last_try = last_ok, lost_at, next, wait;
 	double now;
 	long long ttl, granted = k->ttl;
-	int32_t left;
 
 	for (;;) {
 		/* The time to live the cluster returned last, if shorter. */
@@ -108,15 +125,7 @@ keep(void *arg)
 			granted = ttl < k->ttl ? ttl : k->ttl;
 		}
 	}
-	/*
-	 * What is left before SIGKILL: TTL - max(0.5 s, TTL/5) from the last
-	 * renewal sent, however late the loss was seen (a late answer).
-	 */
-	wait = last_ok + granted - (granted / 5.0 > 0.5 ? granted / 5.0 : 0.5) -
-	    boottime();
-	left = wait > 0 ? (int32_t)(wait * 1000) : 0;
-	if (write(k->lost[1], &left, sizeof(left)) == -1)
-		abort();
+	say_lost(k, last_ok, granted);
 	return NULL;
 }
 
@@ -153,17 +162,25 @@ keeper_start(long long lease, long long ttl, double since, const char *key)
 	/* Its own connection: authenticating may fail, and says why. */
 	if ((e = etcd_connect(&k->c)) != 0 ||
 	    (pipe2(k->lost, O_CLOEXEC) == -1 && (e = errno) != 0) ||
-	    (pipe2(k->stop, O_CLOEXEC) == -1 && (e = errno) != 0) ||
-	    (e = pthread_create(&k->thread, NULL, keep, k)) != 0) {
-		warn_errno(e, "etcd lease keeper");
-		etcd_disconnect(k->c);
-		close_pipe(k->lost);
-		close_pipe(k->stop);
-		free(k->key);
-		free(k);
-		return NULL;
+	    (pipe2(k->stop, O_CLOEXEC) == -1 && (e = errno) != 0))
+		goto fail;
+	/* Half the time to live gone already: lost before it starts. */
+	if (boottime() >= since + ttl / 2.0) {
+		say_lost(k, since, ttl);
+		return k;
 	}
-	return k;
+	if ((e = pthread_create(&k->thread, NULL, keep, k)) == 0) {
+		k->running = true;
+		return k;
+	}
+fail:
+	warn_errno(e, "etcd lease keeper");
+	etcd_disconnect(k->c);
+	close_pipe(k->lost);
+	close_pipe(k->stop);
+	free(k->key);
+	free(k);
+	return NULL;
 }
 
 int
@@ -177,7 +194,7 @@ keeper_stop(struct keeper *k)
 {
 	if (k == NULL)
 		return;
-	if (write(k->stop[1], "x", 1) != -1)
+	if (k->running && write(k->stop[1], "x", 1) != -1)
 		pthread_join(k->thread, NULL);
 	etcd_disconnect(k->c);
 	close(k->lost[0]);

@@ -48,6 +48,7 @@ struct esem {
 	long long	 fence;			/* its create revision */
 	double		 renewed;		/* sent the last that renewed */
 	struct keeper	*keeper;		/* run: keeps the lease alive */
+	bool		 run;			/* the key is a run's */
 };
 
 /* The keys of semaphore name ("etcd:/NAME"). */
@@ -302,12 +303,15 @@ who(const struct esem *m, const struct ledger_slot *holder)
 	char *text;
 
 	boot_id(boot, sizeof(boot));
-	j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:I}", "host",
-	    etcd_host(m->c), "boot_id", boot, "pidns", (json_int_t)pid_ns(),
-	    "pid", (json_int_t)(holder != NULL ? holder->pid : 0), "start",
-	    (json_int_t)(holder != NULL ? holder->start : 0), "command",
-	    holder != NULL ? holder->command : "", "since",
-	    (json_int_t)time(NULL));
+	j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:b, s:I, s:I}",
+	    "host", etcd_host(m->c), "boot_id", boot, "pidns",
+	    (json_int_t)pid_ns(), "pid", (json_int_t)(holder != NULL ?
+	    holder->pid : 0), "start", (json_int_t)(holder != NULL ?
+	    holder->start : 0), "command", holder != NULL ? holder->command :
+	    "", "since", (json_int_t)time(NULL), "run", m->run,
+	    /* The process that waits, holder or not (clear_dead_ahead). */
+	    "waiter", (json_int_t)getpid(), "waiter_start",
+	    (json_int_t)proc_start(getpid()));
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	j = j_str(text != NULL ? text : "{}");
@@ -422,37 +426,56 @@ wake_next(struct esem *m)
 		json_decref(resp);
 }
 
+/* Whether key value j names a waiting process of this host that is gone. */
+static bool
+waiter_gone(const struct esem *m, const json_t *j, const char *boot)
+{
+	const char *host = json_string_value(json_object_get(j, "host"));
+	const char *b = json_string_value(json_object_get(j, "boot_id"));
+
+	return host != NULL && strcmp(host, etcd_host(m->c)) == 0 &&
+	    b != NULL && strcmp(b, boot) == 0 &&
+	    (unsigned long long)j_get_int(j, "pidns") == pid_ns() &&
+	    j_get_int(j, "waiter") > 0 && !proc_alive(j_get_int(j, "waiter"),
+	    j_get_int(j, "waiter_start"));
+}
+
 /*
- * A dead waiter of this host blocks nobody: each key that waits ahead of
- * us (rank from capacity to ours) whose value names a process of this
- * host -- same host name, boot and pid namespace -- that is gone has its
- * lease revoked at once, instead of holding the line for its lease's
- * time. Keys of other hosts go with their leases.
+ * A dead waiter of this host blocks nobody: each key ahead of us whose
+ * value names a process of this host -- same host name, boot and pid
+ * namespace -- that is gone has its lease revoked at once, instead of
+ * holding the line for its lease's time: an acquire's key anywhere ahead
+ * still under the lease it is named after (its process died waiting, or
+ * before it detached the token; a token detached under --lease is left
+ * to its lease), a run's key only while it waits (once it holds, the run's guard, which outlives it,
+ * gives its token back when COMMAND's processes are gone). Keys of other
+ * hosts go with their leases.
  */
 static void
 clear_dead_ahead(struct esem *m, const json_t *kvs, long long rank)
 {
 	char boot[64], *v;
-	const char *host, *b;
 	long long i, lease;
 	json_t *kv, *j, *resp;
+	bool own;
 
 	boot_id(boot, sizeof(boot));
-	for (i = m->capacity; i < rank; i++) {
+	for (i = 0; i < rank; i++) {
 		kv = json_array_get(kvs, i);
+		/* Only a key still under the lease it is named after. */
 		if ((lease = j_get_int(kv, "lease")) <= 0 ||
-		    (v = j_get_bytes(kv, "value", NULL)) == NULL)
+		    (v = j_get_bytes(kv, "key", NULL)) == NULL)
+			continue;
+		own = strtoll(v + strlen(m->pfx), NULL, 16) == lease;
+		free(v);
+		if (!own || (v = j_get_bytes(kv, "value", NULL)) == NULL)
 			continue;
 		j = json_loads(v, 0, NULL);
 		free(v);
-		host = json_string_value(json_object_get(j, "host"));
-		b = json_string_value(json_object_get(j, "boot_id"));
-		if (host != NULL && strcmp(host, etcd_host(m->c)) == 0 &&
-		    b != NULL && strcmp(b, boot) == 0 &&
-		    (unsigned long long)j_get_int(j, "pidns") == pid_ns() &&
-		    j_get_int(j, "pid") > 0 && !proc_alive(j_get_int(j, "pid"),
-		    j_get_int(j, "start")) && etcd_call(m->c, "lease/revoke",
-		    json_pack("{s:o}", "ID", j_int(lease)), &resp) == 0)
+		if ((i >= m->capacity || !json_is_true(json_object_get(j,
+		    "run"))) && waiter_gone(m, j, boot) && etcd_call(m->c,
+		    "lease/revoke", json_pack("{s:o}", "ID", j_int(lease)),
+		    &resp) == 0)
 			json_decref(resp);
 		json_decref(j);
 	}
@@ -616,6 +639,7 @@ etcd_acquire(struct semobj *s, const struct deadline *d,
 	signals_note(ending_signals, nending_signals, NULL);
 	/* run's lease is the one it waits under; acquire's is a waiter's. */
 	m->ttl = keep && lease_ms != 0 ? (lease_ms + 999) / 1000 : WAIT_TTL;
+	m->run = keep;
 	/*
 	 * A waiter whose key went away queues again, at the end -- within
 	 * the deadline and until a signal, after a pause that grows: a
