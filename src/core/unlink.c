@@ -26,7 +26,7 @@ unlink_names(int argc, char *argv[], const struct object *obj,
     const struct verb *verb, enum ipc_kind kind, int (*unlink)(const char *))
 {
 	char name[IPC_NAME_BUF];
-	const char *arg;
+	const char *arg, *first;
 	struct args a;
 	int ch, i, n = 0, *pos, status = 0;
 	bool force = false;
@@ -43,10 +43,12 @@ unlink_names(int argc, char *argv[], const struct object *obj,
 			args_bad(&a, '?');
 		args_name(&a, arg, kind, name);
 		/* One backend a call: a second may need another program. */
-		if (n > 0 && backend_row(name) != backend_row(argv[pos[0]]))
+		if (n > 0 && backend_row(name) != backend_row(argv[pos[0]])) {
+			first = argv[pos[0]];
+			free(pos);
 			usage_error(obj, verb, "%s, %s: names kept by two "
-			    "backends: unlink them in two calls", argv[pos[0]],
-			    arg);
+			    "backends: unlink them in two calls", first, arg);
+		}
 		pos[n++] = a.pos;
 	}
 	if (n == 0 && !force)
