@@ -255,7 +255,7 @@ emq_open(struct emq *m, const char *name, const struct open_opts *o,
 }
 
 static int
-etcd_mq_open(struct mqobj *q, const char *name, const struct open_opts *o,
+eq_open(struct mqobj *q, const char *name, const struct open_opts *o,
     int access, struct mq_attr *attr)
 {
 	struct emq *m;
@@ -273,14 +273,14 @@ etcd_mq_open(struct mqobj *q, const char *name, const struct open_opts *o,
 }
 
 static int
-etcd_mq_open_put_back(struct mqobj *q)
+eq_open_put_back(struct mqobj *q)
 {
 	(void)q;
 	return 0;		/* etcd's roles say whether it may write */
 }
 
 static int
-etcd_mq_attr(struct mqobj *q, struct mq_attr *attr)
+eq_attr(struct mqobj *q, struct mq_attr *attr)
 {
 	const struct emq *m = q->priv;
 
@@ -292,10 +292,10 @@ etcd_mq_attr(struct mqobj *q, struct mq_attr *attr)
 }
 
 static int
-etcd_mq_info(struct mqobj *q, struct mq_attr *attr, struct stat *st)
+eq_info(struct mqobj *q, struct mq_attr *attr, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));	/* st_mode 0: no file on this host */
-	return etcd_mq_attr(q, attr);
+	return eq_attr(q, attr);
 }
 
 /* Wait for a change of kind ("NOPUT": deletes; "NODELETE": puts). */
@@ -467,7 +467,7 @@ seq_text(unsigned long long n)
  * since; so an answer lost on its way is asked again, never put twice.
  */
 static int
-etcd_mq_send(struct mqobj *q, const char *msg, size_t len, unsigned prio,
+eq_send(struct mqobj *q, const char *msg, size_t len, unsigned prio,
     const struct deadline *d)
 {
 	struct emq *m = q->priv;
@@ -875,7 +875,7 @@ claim_first(struct emq *m, long long want, const struct deadline *d)
  * until the deadline, the signals in mask's complement let in.
  */
 static int
-etcd_mq_take(struct mqobj *q, char *buf, size_t cap, size_t *len,
+eq_take(struct mqobj *q, char *buf, size_t cap, size_t *len,
     unsigned *prio, const struct deadline *d, const sigset_t *mask)
 {
 	struct emq *m = q->priv;
@@ -934,7 +934,7 @@ lease_lost(const struct emq *m)
  * time at most: a claim left behind is a message received twice.
  */
 static int
-etcd_mq_acknowledge(struct mqobj *q, size_t n)
+eq_acknowledge(struct mqobj *q, size_t n)
 {
 	struct emq *m = q->priv;
 	time_t until = boottime() + MQ_TTL;
@@ -984,7 +984,7 @@ give_back(struct emq *m, const struct claim *c, const char *msg, size_t len)
 
 /* The first message handed out and not written goes back. */
 static int
-etcd_mq_put_back(struct mqobj *q, const char *msg, size_t len, unsigned prio)
+eq_put_back(struct mqobj *q, const char *msg, size_t len, unsigned prio)
 {
 	struct emq *m = q->priv;
 	int e;
@@ -999,7 +999,7 @@ etcd_mq_put_back(struct mqobj *q, const char *msg, size_t len, unsigned prio)
 
 /* Claims never handed out go back; the lease ends with its keeper. */
 static void
-etcd_mq_close(struct mqobj *q)
+eq_close(struct mqobj *q)
 {
 	struct emq *m = q->priv;
 	json_t *resp;
@@ -1019,7 +1019,7 @@ etcd_mq_close(struct mqobj *q)
 
 /* Wait, taking nothing, until the queue holds a message. */
 static int
-etcd_mq_notify(struct mqobj *q, const struct deadline *d)
+eq_notify(struct mqobj *q, const struct deadline *d)
 {
 	struct emq *m = q->priv;
 	int e;
@@ -1038,7 +1038,7 @@ etcd_mq_notify(struct mqobj *q, const struct deadline *d)
  * removed meanwhile, is not missing (66): it was there, and is gone.
  */
 static int
-etcd_mq_unlink(const char *name)
+eq_unlink(const char *name)
 {
 	struct emq *m;
 	json_t *resp;
@@ -1081,15 +1081,15 @@ out:
 }
 
 const struct mq_ops mqops_etcd = {
-	.open = etcd_mq_open,
-	.open_put_back = etcd_mq_open_put_back,
-	.close = etcd_mq_close,
-	.attr = etcd_mq_attr,
-	.info = etcd_mq_info,
-	.send = etcd_mq_send,
-	.take = etcd_mq_take,
-	.acknowledge = etcd_mq_acknowledge,
-	.put_back = etcd_mq_put_back,
-	.notify = etcd_mq_notify,
-	.unlink = etcd_mq_unlink,
+	.open = eq_open,
+	.open_put_back = eq_open_put_back,
+	.close = eq_close,
+	.attr = eq_attr,
+	.info = eq_info,
+	.send = eq_send,
+	.take = eq_take,
+	.acknowledge = eq_acknowledge,
+	.put_back = eq_put_back,
+	.notify = eq_notify,
+	.unlink = eq_unlink,
 };

@@ -97,7 +97,7 @@ static struct esem one_esem;
  * reads it either way.
  */
 static int
-etcd_open(struct semobj *s, const char *name, const struct open_opts *o,
+es_open(struct semobj *s, const char *name, const struct open_opts *o,
     long long value, int access)
 {
 	struct esem *m;
@@ -153,7 +153,7 @@ etcd_open(struct semobj *s, const char *name, const struct open_opts *o,
 }
 
 static void
-etcd_close(struct semobj *s)
+es_close(struct semobj *s)
 {
 	struct esem *m = s->priv;
 
@@ -205,7 +205,7 @@ ranked(struct esem *m, bool with_values, json_t **resp, long long *rev)
 
 /* The keys: the first capacity hold a token, the others wait. */
 static int
-etcd_info(struct semobj *s, struct sem_info *i)
+es_info(struct semobj *s, struct sem_info *i)
 {
 	struct esem *m = s->priv;
 	json_t *resp;
@@ -225,12 +225,12 @@ etcd_info(struct semobj *s, struct sem_info *i)
 }
 
 static int
-etcd_value(struct semobj *s, int *value)
+es_value(struct semobj *s, int *value)
 {
 	struct sem_info i;
 	int e;
 
-	if ((e = etcd_info(s, &i)) == 0)
+	if ((e = es_info(s, &i)) == 0)
 		*value = i.value;
 	return e;
 }
@@ -626,7 +626,7 @@ requeue_pause(const struct deadline *d, int tries)
 }
 
 static int
-etcd_acquire(struct semobj *s, const struct deadline *d,
+es_acquire(struct semobj *s, const struct deadline *d,
     const struct ledger_slot *holder, struct token *t)
 {
 	struct esem *m = s->priv;
@@ -815,7 +815,7 @@ release_picked(struct semobj *s, long long n, bool (*pick)(const json_t *,
 
 /* Return n tokens that belong to no process, oldest first. */
 static int
-etcd_release(struct semobj *s, long long n, long long *done)
+es_release(struct semobj *s, long long n, long long *done)
 {
 	int e;
 
@@ -831,7 +831,7 @@ etcd_release(struct semobj *s, long long n, long long *done)
 }
 
 static int
-etcd_release_holder(struct semobj *s, pid_t pid, uint64_t start, int n,
+es_release_holder(struct semobj *s, pid_t pid, uint64_t start, int n,
     int *released)
 {
 	long long done = 0;
@@ -845,7 +845,7 @@ etcd_release_holder(struct semobj *s, pid_t pid, uint64_t start, int n,
 
 /* The end of a run: our key goes with our lease. */
 static int
-etcd_release_token(struct semobj *s, const struct token *t)
+es_release_token(struct semobj *s, const struct token *t)
 {
 	struct esem *m = s->priv;
 
@@ -880,7 +880,7 @@ recoverable(struct esem *m, const json_t *kv, const char *host,
 
 /* Give back the tokens of dead holders, each only if it is unchanged. */
 static int
-etcd_recover(struct semobj *s, const char *host,
+es_recover(struct semobj *s, const char *host,
     void (*report)(const struct ledger_slot *, void *), void *arg, int *n)
 {
 	struct esem *m = s->priv;
@@ -963,7 +963,7 @@ key_holder(struct esem *m, const json_t *kv, struct holder *h,
 }
 
 static int
-etcd_holders(struct semobj *s, struct holder **h, uint32_t *n,
+es_holders(struct semobj *s, struct holder **h, uint32_t *n,
     bool *tracked, bool *hosts)
 {
 	struct esem *m = s->priv;
@@ -993,7 +993,7 @@ etcd_holders(struct semobj *s, struct holder **h, uint32_t *n,
 
 /* run: a keeper keeps the lease alive, and says when the token is lost. */
 static int
-etcd_lost_fd(struct semobj *s, const struct token *t)
+es_lost_fd(struct semobj *s, const struct token *t)
 {
 	struct esem *m = s->priv;
 
@@ -1025,7 +1025,7 @@ static char	*once_key(const struct esem *);
  * missing -- it was there when we looked, and is gone.
  */
 static int
-etcd_unlink(const char *name)
+es_unlink(const char *name)
 {
 	struct esem m = { 0 };
 	json_t *resp, *kvs;
@@ -1109,7 +1109,7 @@ key_stands(struct esem *m, const char *key, long long rev, bool *stands)
 }
 
 static int
-etcd_once_get(struct semobj *s, struct run_record *r)
+es_once_get(struct semobj *s, struct run_record *r)
 {
 	struct esem *m = s->priv;
 	json_t *resp, *kv, *v = NULL;
@@ -1160,7 +1160,7 @@ etcd_once_get(struct semobj *s, struct run_record *r)
  * (by its mod revision; none: never made) and our key still stands.
  */
 static int
-etcd_once_put(struct semobj *s, const struct token *t,
+es_once_put(struct semobj *s, const struct token *t,
     struct run_record *r, const struct run_record *seen)
 {
 	struct esem *m = s->priv;
@@ -1204,18 +1204,18 @@ etcd_once_put(struct semobj *s, const struct token *t,
 }
 
 const struct sem_ops semops_etcd = {
-	.open = etcd_open,
-	.close = etcd_close,
-	.acquire = etcd_acquire,
-	.release = etcd_release,
-	.release_holder = etcd_release_holder,
-	.release_token = etcd_release_token,
-	.recover = etcd_recover,
-	.value = etcd_value,
-	.info = etcd_info,
-	.holders = etcd_holders,
-	.lost_fd = etcd_lost_fd,
-	.once_get = etcd_once_get,
-	.once_put = etcd_once_put,
-	.unlink = etcd_unlink,
+	.open = es_open,
+	.close = es_close,
+	.acquire = es_acquire,
+	.release = es_release,
+	.release_holder = es_release_holder,
+	.release_token = es_release_token,
+	.recover = es_recover,
+	.value = es_value,
+	.info = es_info,
+	.holders = es_holders,
+	.lost_fd = es_lost_fd,
+	.once_get = es_once_get,
+	.once_put = es_once_put,
+	.unlink = es_unlink,
 };
