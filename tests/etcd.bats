@@ -462,24 +462,6 @@ field() {
 	    "NAME=\"$E\" VALUE=\"1\" CAPACITY=\"1\" HELD=\"0\" WAITING=\"0\""
 }
 
-@test "a waiter killed by SIGKILL blocks nobody past its lease" {
-	ipcctl sem create "$E"
-	ipcctl sem acquire "$E"
-	"$IPCCTL" sem acquire "$E" -t 30 >out 2>err 3>&- &
-	local pid=$! st=0
-	bg_track "$pid"
-	wait_for n_tokens 2
-	kill -KILL "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 137 "waiter's status"
-
-	ipcctl sem release "$E"
-	run -0 --separate-stderr ipcctl sem acquire "$E" -t 20
-	assert_equal "$output$stderr" ""
-	assert_value "$E" 0
-	n_tokens 1
-}
-
 # ------------------------------------------------------- etcdctl lock
 
 @test "etcdctl lock and ipcctl exclude each other" {
