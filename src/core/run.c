@@ -225,6 +225,43 @@ ipcctl_died(int fd)
 }
 
 /*
+ * COMMAND runs: pass on what ipcctl sends, until COMMAND ends, ipcctl says
+ * the token is lost, or ipcctl dies (true). sfd: the guard's SIGCHLD.
+ */
+static bool
+guard_watch(int fd, int sfd, pid_t cmd, int *status)
+{
+	struct pollfd p[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN }
+	};
+	struct signalfd_siginfo si;
+	struct msg m;
+
+	for (;;) {
+		if (poll(p, 2, -1) == -1)
+			continue;
+		if (p[1].revents != 0) {
+			while (read(sfd, &si, sizeof(si)) > 0)
+				continue;
+			if (reap(cmd, status) || waitpid(cmd, NULL, WNOHANG) == -1)
+				return false;
+			continue;
+		}
+		m = hear(fd);
+		if (m.type == MSG_SIGNAL) {
+			kill(cmd, m.val);
+			if (m.val != SIGCONT)
+				kill(cmd, SIGCONT);
+		} else if (m.type == MSG_LOST) {
+			end_children(m.val, cmd, status);
+			return false;
+		} else if (m.type == 0)
+			return true;
+	}
+}
+
+/*
  * The guard's whole life; fd is its end of the socket. Every signal is
  * blocked: those the terminal sends reach COMMAND directly, those sent to
  * ipcctl come as messages, and a stop would leave COMMAND unguarded.
@@ -233,16 +270,11 @@ static __dead void
 guard(const struct runner *r, int fd, char *const argv[],
     const sigset_t *mask)
 {
-	struct pollfd p[2] = {
-		{ .fd = fd, .events = POLLIN },
-		{ .fd = -1, .events = POLLIN }
-	};
-	struct signalfd_siginfo si;
 	sigset_t all, chld;
 	struct msg m;
 	pid_t cmd;
-	int e, status = 0;
-	bool orphaned = false;
+	int e, sfd, status = 0;
+	bool orphaned;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -257,40 +289,14 @@ guard(const struct runner *r, int fd, char *const argv[],
 	if (r->wait_go && (m = hear(fd)).type != MSG_GO)
 		orphaned = m.type == 0 || tell(fd, MSG_STATUS, 0) != 0 ||
 		    ipcctl_died(fd);
-	else if ((p[1].fd = signalfd(-1, &chld, SFD_CLOEXEC |
-	    SFD_NONBLOCK)) == -1 ||
-	    (cmd = spawn(r, argv, mask, proc_start(getpid()), &e)) == -1 ||
-	    e != 0) {
-		if (p[1].fd == -1)
-			e = errno;
-		tell(fd, MSG_NOEXEC, e);
+	else if ((sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) ==
+	    -1 || (cmd = spawn(r, argv, mask, proc_start(getpid()), &e)) ==
+	    -1 || e != 0) {
+		tell(fd, MSG_NOEXEC, sfd == -1 ? errno : e);
 		orphaned = ipcctl_died(fd);
 	} else {
 		tell(fd, MSG_RUNNING, cmd);
-		for (;;) {
-			if (poll(p, 2, -1) == -1)
-				continue;
-			if (p[1].revents != 0) {
-				while (read(p[1].fd, &si, sizeof(si)) > 0)
-					continue;
-				if (reap(cmd, &status) ||
-				    waitpid(cmd, NULL, WNOHANG) == -1)
-					break;
-				continue;
-			}
-			m = hear(fd);
-			if (m.type == MSG_SIGNAL) {
-				kill(cmd, m.val);
-				if (m.val != SIGCONT)
-					kill(cmd, SIGCONT);
-			} else if (m.type == MSG_LOST) {
-				end_children(m.val, cmd, &status);
-				break;
-			} else if (m.type == 0) {
-				orphaned = true;
-				break;
-			}
-		}
+		orphaned = guard_watch(fd, sfd, cmd, &status);
 		end_children(GRACE_MS, cmd, &status);
 		if (!orphaned && tell(fd, MSG_STATUS, status) == 0)
 			orphaned = ipcctl_died(fd);
