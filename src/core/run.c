@@ -366,9 +366,9 @@ run_signal(struct runner *r, const struct signalfd_siginfo *si)
  * Until COMMAND and every process it started have ended. Where lost_fd
  * (the backend's; -1: none) says the token is lost, they are ended at
  * once, within the milliseconds it wrote (an int32_t) or r->grace_ms,
- * and r->lost set. 0 with COMMAND's wait status
- * in *status; the exec's errno where COMMAND could not start; E_GUARD
- * where the guard died, once what it guarded has ended too.
+ * and r->lost set. 0 with COMMAND's wait status in *status; the exec's
+ * errno where COMMAND could not start; E_GUARD where the guard died,
+ * once what it guarded has ended too.
  */
 int
 run_wait(struct runner *r, int lost_fd, int *status)
