@@ -878,6 +878,28 @@ once_turn(struct sem_opts *so, struct semobj *s, char **command,
 	}
 }
 
+/*
+ * The token is recorded: block what run passes on (and SIGCHLD, for the
+ * engine's signalfd) into *set, the mask before into *old, and give back
+ * their default to the noted signals that are not passed on: they end us
+ * again as they would.
+ */
+static void
+run_signals(sigset_t *set, sigset_t *old, sigset_t *noted)
+{
+	size_t i;
+
+	sigemptyset(set);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+		sigaddset(set, forwarded[i]);
+		sigdelset(noted, forwarded[i]);
+	}
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGCONT);	/* passed on too */
+	sigprocmask(SIG_BLOCK, set, old);
+	signals_default(noted);
+}
+
 static int
 cmd_sem_run(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
@@ -892,7 +914,6 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	sigset_t set, old, noted;
 	long long conflict = EX_TEMPFAIL;
 	char **command;
-	size_t i;
 	int e, status = 0;
 
 	so_init(&so, argc, argv, obj, verb);
@@ -917,16 +938,7 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 		busy(&s, so.v.name);
 		return conflict;
 	}
-	sigemptyset(&set);
-	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
-		sigaddset(&set, forwarded[i]);
-		sigdelset(&noted, forwarded[i]);
-	}
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGCONT);	/* passed on too */
-	sigprocmask(SIG_BLOCK, &set, &old);
-	/* Those not passed on end us again as they would; we are recorded. */
-	signals_default(&noted);
+	run_signals(&set, &old, &noted);
 	if ((e = run_holding(&s, &r, &t, command, &set, &old, &status,
 	    once.what[0] != '\0' ? &mine : NULL)) == E_GUARD)
 		errx(EX_OSERR, "%s: the guard of COMMAND (pid %d) died: COMMAND "
