@@ -682,9 +682,7 @@ run_note(void *arg, pid_t guard, uint64_t guard_start, pid_t cmd,
 {
 	struct held *h = arg;
 
-	if (h->s->ops->note_run != NULL)
-		h->s->ops->note_run(h->s, h->t, guard, guard_start, cmd,
-		    cmd_start);
+	h->s->ops->note_run(h->s, h->t, guard, guard_start, cmd, cmd_start);
 }
 
 /* In the guard, once sem run has died: the token goes back. */
@@ -774,7 +772,8 @@ run_holding(struct semobj *s, struct runner *r, const struct token *t,
 	memset(r, 0, sizeof(*r));
 	r->grace_ms = t->grace_ms != 0 ? t->grace_ms : 2000;
 	r->wait_go = t->leased;
-	r->note = run_note;
+	/* A backend with no ledger: nothing to note, no start to read. */
+	r->note = s->ops->note_run != NULL ? run_note : NULL;
 	r->release = run_release;
 	r->note_arg = r->release_arg = &h;
 	r->guard = r->cmd = r->fd = r->sigfd = -1;

@@ -290,8 +290,8 @@ guard(const struct runner *r, int fd, char *const argv[],
 		orphaned = m.type == 0 || tell(fd, MSG_STATUS, 0) != 0 ||
 		    ipcctl_died(fd);
 	else if ((sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) ==
-	    -1 || (cmd = spawn(r, argv, mask, proc_start(getpid()), &e)) ==
-	    -1 || e != 0) {
+	    -1 || (cmd = spawn(r, argv, mask, r->note != NULL ?
+	    proc_start(getpid()) : 0, &e)) == -1 || e != 0) {
 		tell(fd, MSG_NOEXEC, sfd == -1 ? errno : e);
 		orphaned = ipcctl_died(fd);
 	} else {
