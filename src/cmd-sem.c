@@ -655,24 +655,10 @@ run_parse(struct sem_opts *so, char ***command, long long *conflict,
 		so->value = 1;	/* made by a call that then waits on it */
 }
 
-/* What COMMAND learns of its token: its fencing number and its key. */
-static void
-token_env(const struct token *t)
-{
-	char buf[32];
-
-	if (t->fence != 0) {
-		snprintf(buf, sizeof(buf), "%ju", (uintmax_t)t->fence);
-		setenv("IPCCTL_FENCE", buf, 1);
-	}
-	if (t->id != NULL)
-		setenv("IPCCTL_TOKEN", t->id, 1);
-}
-
 /* The token a run holds, for the run engine's hooks. */
 struct held {
 	struct semobj		*s;
-	const struct token	*t;
+	struct token		*t;
 };
 
 /* In COMMAND's process, before exec: the backend learns who runs. */
@@ -685,13 +671,22 @@ run_note(void *arg, pid_t guard, uint64_t guard_start, pid_t cmd,
 	h->s->ops->note_run(h->s, h->t, guard, guard_start, cmd, cmd_start);
 }
 
-/* In the guard, once sem run has died: the token goes back. */
+/*
+ * In the guard, once sem run has died: the token goes back. Where it died
+ * before it said it holds one (taken false), only a token the ledger
+ * records as its goes back: it may have died between taking and saying.
+ * Backends without a ledger of processes lose such a token with its lease.
+ */
 static void
-run_release(void *arg)
+run_release(void *arg, bool taken)
 {
 	struct held *h = arg;
+	int n;
 
-	h->s->ops->release_token(h->s, h->t);
+	if (taken)
+		h->s->ops->release_token(h->s, h->t);
+	else if (h->s->ops->note_run != NULL)
+		h->s->ops->release_holder(h->s, h->t->pid, h->t->start, 1, &n);
 }
 
 /* Whether record r is of this call's slot or key, and done or running. */
@@ -755,31 +750,45 @@ once_end(struct semobj *s, const struct token *t, struct run_record *mine,
 }
 
 /*
- * Holding token t: run COMMAND and give the token back however it ends.
- * Signals in set (and SIGCHLD) are blocked; old is the mask COMMAND gets.
- * Returns 0 with COMMAND's wait status in *status, or an error code:
- * the exec's errno, or E_GUARD.
+ * Before the token is taken: start COMMAND's guard (run.c), which gives
+ * the token back should we die holding it, even by SIGKILL. Until then
+ * it knows the token by its holder, us.
  */
-static int
-run_holding(struct semobj *s, struct runner *r, const struct token *t,
-    char **command, const sigset_t *set, const sigset_t *old, int *status,
-    struct run_record *mine)
+static void
+run_guard(struct sem_opts *so, struct semobj *s, struct runner *r,
+    struct held *h, const struct ledger_slot *slot, char **command)
 {
-	struct held h = { s, t };
-	int e = 0, re;
+	int e;
 
-	token_env(t);
+	memset(h->t, 0, sizeof(*h->t));
+	h->t->pid = slot->pid;
+	h->t->start = slot->start;
+	h->s = s;
 	memset(r, 0, sizeof(*r));
-	r->grace_ms = t->grace_ms != 0 ? t->grace_ms : 2000;
-	r->wait_go = t->leased;
+	r->t = h->t;
 	/* A backend with no ledger: nothing to note, no start to read. */
 	r->note = s->ops->note_run != NULL ? run_note : NULL;
 	r->release = run_release;
-	r->note_arg = r->release_arg = &h;
-	r->guard = r->cmd = r->fd = r->sigfd = -1;
+	r->note_arg = r->release_arg = h;
+	if ((e = run_start(r, command)) != 0)
+		die(e, so->v.name);
+}
+
+/*
+ * Holding token t: run COMMAND and give the token back however it ends.
+ * Signals in set (and SIGCHLD) are blocked. Returns 0 with COMMAND's wait
+ * status in *status, or an error code: the exec's errno, or E_GUARD.
+ */
+static int
+run_holding(struct semobj *s, struct runner *r, const struct token *t,
+    const sigset_t *set, int *status, struct run_record *mine)
+{
+	int e = 0, re;
+
+	r->grace_ms = t->grace_ms != 0 ? t->grace_ms : 2000;
 	/* Noted only before the caller blocked what run passes on. */
-	if (signal_noted() == 0 && (e = run_start(r, command, set, old)) == 0)
-		e = run_wait(r, s->ops->lost_fd(s, t), status);
+	if (signal_noted() == 0)
+		e = run_wait(r, set, s->ops->lost_fd(s, t), status);
 	if (mine != NULL)
 		once_end(s, t, mine, e, *status, r->lost);
 	if ((re = s->ops->release_token(s, t)) != 0)
@@ -792,23 +801,19 @@ run_holding(struct semobj *s, struct runner *r, const struct token *t,
 }
 
 /*
- * Take a token recorded as held by this process, by the deadline. A
- * signal that ends the wait ends it with nothing taken. 0, or EAGAIN or
+ * Take a token recorded as held by slot (this process), by the deadline.
+ * A signal that ends the wait ends it with nothing taken. 0, or EAGAIN or
  * ETIMEDOUT where the semaphore stayed busy.
  */
 static int
-run_acquire(struct sem_opts *so, struct semobj *s, char **command,
-    struct token *t, const struct deadline *d)
+run_acquire(struct sem_opts *so, struct semobj *s,
+    const struct ledger_slot *slot, struct token *t, const struct deadline *d)
 {
-	struct ledger_slot slot;
-	char cmdline[sizeof(slot.command)];
 	int e;
 
-	command_line(command, cmdline, sizeof(cmdline));
-	ledger_slot_init(&slot, getpid(), proc_start(getpid()), cmdline);
 	t->leased = true;	/* kept while COMMAND runs, where leases exist */
 	t->lease_ms = so->lease_ms;
-	if ((e = s->ops->acquire(s, d, &slot, t)) == EINTR && signal_noted())
+	if ((e = s->ops->acquire(s, d, slot, t)) == EINTR && signal_noted())
 		die_signal(signal_noted());
 	if (e != 0 && e != EAGAIN && e != ETIMEDOUT)
 		die(e, so->v.name);
@@ -842,9 +847,9 @@ once_nap(const struct deadline *d)
  * run that failed, or whose runner died, leaves the slot open.
  */
 static int
-once_turn(struct sem_opts *so, struct semobj *s, char **command,
-    struct token *t, const struct once *o, const struct deadline *d,
-    struct run_record *mine)
+once_turn(struct sem_opts *so, struct semobj *s,
+    const struct ledger_slot *slot, struct token *t, const struct once *o,
+    const struct deadline *d, struct run_record *mine)
 {
 	struct run_record r;
 	int e;
@@ -862,7 +867,7 @@ once_turn(struct sem_opts *so, struct semobj *s, char **command,
 				return 0;
 			continue;
 		}
-		if (run_acquire(so, s, command, t, d) != 0) {
+		if (run_acquire(so, s, slot, t, d) != 0) {
 			if (s->ops->once_get(s, &r) == 0 && once_in_hand(&r, o))
 				return 0;
 			busy(s, so->v.name);
@@ -879,12 +884,11 @@ once_turn(struct sem_opts *so, struct semobj *s, char **command,
 
 /*
  * The token is recorded: block what run passes on (and SIGCHLD, for the
- * engine's signalfd) into *set, the mask before into *old, and give back
- * their default to the noted signals that are not passed on: they end us
- * again as they would.
+ * engine's signalfd) into *set, and give back their default to the noted
+ * signals that are not passed on: they end us again as they would.
  */
 static void
-run_signals(sigset_t *set, sigset_t *old, sigset_t *noted)
+run_signals(sigset_t *set, sigset_t *noted)
 {
 	size_t i;
 
@@ -895,7 +899,7 @@ run_signals(sigset_t *set, sigset_t *old, sigset_t *noted)
 	}
 	sigaddset(set, SIGCHLD);
 	sigaddset(set, SIGCONT);	/* passed on too */
-	sigprocmask(SIG_BLOCK, set, old);
+	sigprocmask(SIG_BLOCK, set, NULL);
 	signals_default(noted);
 }
 
@@ -906,11 +910,14 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	struct sem_opts so;
 	struct semobj s;
 	struct runner r;
-	struct token t = { 0 };
+	struct token t;
+	struct held h = { &s, &t };
+	struct ledger_slot slot;
+	char cmdline[sizeof(slot.command)];
 	struct run_record mine;
 	struct deadline d;
 	struct once once;
-	sigset_t set, old, noted;
+	sigset_t set, noted;
 	long long conflict = EX_TEMPFAIL;
 	char **command;
 	int e, status = 0;
@@ -928,17 +935,23 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 	sigemptyset(&noted);
 	signals_note(ending_signals, nending_signals, &noted);
 	deadline_start(&d, so.v.timed ? &so.v.timeout : NULL);
+	command_line(command, cmdline, sizeof(cmdline));
+	ledger_slot_init(&slot, getpid(), proc_start(getpid()), cmdline);
+	run_guard(&so, &s, &r, &h, &slot, command);
 	if (once.period_ms != 0 || once.key != NULL) {
 		once_what(&once);
-		if ((e = once_turn(&so, &s, command, &t, &once, &d, &mine)) !=
-		    1)
+		if ((e = once_turn(&so, &s, &slot, &t, &once, &d, &mine)) !=
+		    1) {
+			run_finish(&r);
 			return e == 0 ? 0 : conflict;
-	} else if ((e = run_acquire(&so, &s, command, &t, &d)) != 0) {
+		}
+	} else if ((e = run_acquire(&so, &s, &slot, &t, &d)) != 0) {
+		run_finish(&r);
 		busy(&s, so.v.name);
 		return conflict;
 	}
-	run_signals(&set, &old, &noted);
-	if ((e = run_holding(&s, &r, &t, command, &set, &old, &status,
+	run_signals(&set, &noted);
+	if ((e = run_holding(&s, &r, &t, &set, &status,
 	    once.what[0] != '\0' ? &mine : NULL)) == E_GUARD)
 		errx(EX_OSERR, "%s: the guard of COMMAND (pid %d) died: COMMAND "
 		    "and its processes were ended, the token given back",

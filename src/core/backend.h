@@ -40,6 +40,7 @@ struct token {				/* a token taken; leased: asked */
 	uint64_t	 fence;		/* fencing number; 0: none */
 	bool		 leased;	/* comes back by itself at its lease's end */
 	const char	*id;		/* what names it (a key), or NULL */
+	long long	 lease;		/* the lease it stands on; 0: none */
 	long		 lease_ms;	/* asked: its lease's time; 0: default */
 	long		 grace_ms;	/* lost: SIGTERM, SIGKILL after; 0: any */
 };

@@ -268,18 +268,18 @@ struct runner {
 	int		 sigfd;		/* the signals run_wait passes on */
 	bool		 lost;		/* the backend said the token is lost */
 	long		 grace_ms;	/* lost: SIGTERM, then SIGKILL after it */
-	bool		 wait_go;	/* a token that can be lost: COMMAND
-					   starts once run_wait saw it stand */
+	struct token	*t;		/* the token; in the guard, once run
+					   has died: its holder at least */
 	/* In COMMAND's process before exec: its guard and itself. */
 	void		(*note)(void *, pid_t, uint64_t, pid_t, uint64_t);
 	void		*note_arg;
-	/* In the guard, where ipcctl died: give the token back. */
-	void		(*release)(void *);
+	/* In the guard, where ipcctl died: give the token back (taken:
+	   ipcctl said it holds it). */
+	void		(*release)(void *, bool);
 	void		*release_arg;
 };
-int	 run_start(struct runner *, char *const [], const sigset_t *,
-	    const sigset_t *);
-int	 run_wait(struct runner *, int, int *);
+int	 run_start(struct runner *, char *const []);
+int	 run_wait(struct runner *, const sigset_t *, int, int *);
 void	 run_finish(struct runner *);
 
 /* deliver.c: messages written out without loss. */

@@ -6,17 +6,20 @@
  * ^Z and ^\ reach ipcctl, its guard and COMMAND alike, as for any job.
  *
  * A command never outlives its token, nor do the processes it starts:
- *  - The guard, a child of ipcctl, starts COMMAND and is a child
- *    subreaper (PR_SET_CHILD_SUBREAPER): every process COMMAND starts that
- *    is orphaned -- a double fork, a daemon gone to a session of its own
- *    -- becomes the guard's child. When COMMAND ends, the guard ends what
+ *  - The guard, a child of ipcctl born before the token is taken, starts
+ *    COMMAND once ipcctl holds the token, and is a child subreaper
+ *    (PR_SET_CHILD_SUBREAPER): every process COMMAND starts that is
+ *    orphaned -- a double fork, a daemon gone to a session of its own --
+ *    becomes the guard's child. When COMMAND ends, the guard ends what
  *    is left of its children (SIGTERM, SIGKILL after a grace time) and
  *    only then tells ipcctl COMMAND's status; ipcctl gives the token back.
  *  - The guard learns of ipcctl's death, by whatever signal, from the end
  *    of the socket between them: it ends COMMAND and the rest the same way
- *    and gives the token back itself. Giving back is the same call either
- *    side makes, and the backends make it once in effect (the local one
- *    goes by the ledger's entry, etcd by the lease), so both may make it.
+ *    and gives the token back itself -- also where ipcctl died between
+ *    taking the token and saying so, which is why the guard is born
+ *    first. Giving back is the same call either side makes, and the
+ *    backends make it once in effect (the local one goes by the ledger's
+ *    entry, etcd by the lease), so both may make it.
  *  - ipcctl is a subreaper too: a guard that dies leaves COMMAND and its
  *    processes to ipcctl, which ends them before the token goes back.
  *  - Before COMMAND is executed, its process tells the backend who guards
@@ -42,6 +45,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "backend.h"
 
 #define GRACE_MS	2000	/* strays: SIGTERM, then SIGKILL after it */
 #define NAP_MS		10
@@ -53,34 +57,82 @@ enum {
 	MSG_STATUS = 'X',	/* guard: all ended; val: COMMAND's status */
 	MSG_SIGNAL = 'S',	/* ipcctl: pass signal val on to COMMAND */
 	MSG_LOST = 'L',		/* ipcctl: token lost; val: grace, ms */
-	MSG_GO = 'G',		/* ipcctl: the token still stands: start */
-	MSG_DONE = 'D'		/* ipcctl: the token is back */
+	MSG_GO = 'G',		/* ipcctl: the token is taken and stands */
+	MSG_DONE = 'D'		/* ipcctl: the token is back, or never was */
 };
+#define ID_MAX	1024		/* a token's id (a key) that MSG_GO carries */
 struct msg {
 	int		 type;
 	int		 val;
+	struct token	 t;	/* MSG_GO: the token, and its id after it */
+};
+struct go {
+	struct msg	 m;
+	char		 id[ID_MAX];
 };
 
 static int
 tell(int fd, int type, int val)
 {
-	struct msg m = { type, val };
+	struct msg m = { .type = type, .val = val };
 
 	return send(fd, &m, sizeof(m), MSG_NOSIGNAL) == sizeof(m) ? 0 : -1;
 }
 
-/* The next packet, or type 0 where the other side is gone. */
+/*
+ * The next packet into *g (its id, if any, NUL-terminated), or type 0
+ * where the other side is gone.
+ */
+static struct msg
+hear_go(int fd, struct go *g)
+{
+	ssize_t n;
+
+	while ((n = recv(fd, g, sizeof(*g) - 1, 0)) == -1 && errno == EINTR)
+		continue;
+	if (n < (ssize_t)sizeof(g->m)) {
+		g->m.type = 0;
+		n = sizeof(g->m);
+	}
+	((char *)g)[n] = '\0';
+	return g->m;
+}
+
 static struct msg
 hear(int fd)
 {
-	struct msg m = { 0, 0 };
-	ssize_t n;
+	struct go g;
 
-	while ((n = recv(fd, &m, sizeof(m), 0)) == -1 && errno == EINTR)
-		continue;
-	if (n != sizeof(m))
-		m.type = 0;
-	return m;
+	return hear_go(fd, &g);
+}
+
+/* MSG_GO: the token t, and its id. */
+static int
+tell_go(int fd, const struct token *t)
+{
+	struct go g = { .m = { .type = MSG_GO, .t = *t } };
+	size_t n = 0;
+
+	if (t->id != NULL && (n = strlen(t->id)) >= sizeof(g.id))
+		n = 0;		/* no key is that long */
+	if (n != 0)
+		memcpy(g.id, t->id, n);
+	n += sizeof(g.m);
+	return send(fd, &g, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+/* What COMMAND learns of its token: its fencing number and its key. */
+static void
+token_env(const struct token *t)
+{
+	char buf[32];
+
+	if (t->fence != 0) {
+		snprintf(buf, sizeof(buf), "%ju", (uintmax_t)t->fence);
+		setenv("IPCCTL_FENCE", buf, 1);
+	}
+	if (t->id != NULL)
+		setenv("IPCCTL_TOKEN", t->id, 1);
 }
 
 static void
@@ -265,32 +317,42 @@ guard_watch(int fd, int sfd, pid_t cmd, int *status)
  * The guard's whole life; fd is its end of the socket. Every signal is
  * blocked: those the terminal sends reach COMMAND directly, those sent to
  * ipcctl come as messages, and a stop would leave COMMAND unguarded.
+ * COMMAND gets the mask the guard was born with.
+ *
+ * The guard is born before ipcctl takes its token, so that no moment is
+ * left in which ipcctl could die holding a token nobody gives back: it
+ * waits for MSG_GO (the token, which still stands), MSG_LOST (it does
+ * not), MSG_DONE (none was taken) or ipcctl's death, after which the
+ * token ipcctl may hold, as r->t names it from the start, is given back.
  */
 static __dead void
-guard(const struct runner *r, int fd, char *const argv[],
-    const sigset_t *mask)
+guard(const struct runner *r, int fd, char *const argv[])
 {
-	sigset_t all, chld;
+	sigset_t all, mask, chld;
+	struct go g;
 	struct msg m;
 	pid_t cmd;
 	int e, sfd, status = 0;
-	bool orphaned;
+	bool orphaned, taken;
 
 	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	sigprocmask(SIG_SETMASK, &all, &mask);
 	prctl(PR_SET_NAME, "ipcctl-guard");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	/*
-	 * A token that may be lost already (an answer came late): ipcctl
-	 * says whether it still stands before COMMAND starts.
-	 */
-	if (r->wait_go && (m = hear(fd)).type != MSG_GO)
+	if ((m = hear_go(fd, &g)).type == MSG_DONE)
+		_exit(0);
+	if ((taken = m.type == MSG_GO)) {
+		*r->t = m.t;
+		r->t->id = g.id[0] != '\0' ? g.id : NULL;
+		token_env(r->t);
+	}
+	if (!taken)
 		orphaned = m.type == 0 || tell(fd, MSG_STATUS, 0) != 0 ||
 		    ipcctl_died(fd);
 	else if ((sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) ==
-	    -1 || (cmd = spawn(r, argv, mask, r->note != NULL ?
+	    -1 || (cmd = spawn(r, argv, &mask, r->note != NULL ?
 	    proc_start(getpid()) : 0, &e)) == -1 || e != 0) {
 		tell(fd, MSG_NOEXEC, sfd == -1 ? errno : e);
 		orphaned = ipcctl_died(fd);
@@ -303,25 +365,22 @@ guard(const struct runner *r, int fd, char *const argv[],
 	}
 	/* ipcctl died: the token is ours to give back. */
 	if (orphaned && r->release != NULL)
-		r->release(r->release_arg);
+		r->release(r->release_arg, taken);
 	_exit(0);
 }
 
 /*
- * Start the guard, which starts COMMAND; 0 or an errno. The signals of
- * set, which the caller blocked, come to run_wait through a signalfd;
- * mask is the one COMMAND gets. Fill r->grace_ms, note and release first.
+ * Start the guard, before the token is taken; 0 or an errno. r->t names
+ * the token ipcctl is to hold as well as it can be named before it is
+ * taken (its holder); fill r->note, release and t first.
  */
 int
-run_start(struct runner *r, char *const argv[], const sigset_t *set,
-    const sigset_t *mask)
+run_start(struct runner *r, char *const argv[])
 {
 	int fds[2];
 
 	r->guard = r->cmd = -1;
-	r->fd = -1;
-	if ((r->sigfd = signalfd(-1, set, SFD_CLOEXEC)) == -1)
-		return errno;
+	r->fd = r->sigfd = -1;
 	/* An inherited SIG_IGN would have the kernel reap children for us. */
 	signal(SIGCHLD, SIG_DFL);
 	/* A guard that dies leaves its children to us. */
@@ -330,7 +389,7 @@ run_start(struct runner *r, char *const argv[], const sigset_t *set,
 		return errno;
 	if ((r->guard = fork()) == 0) {
 		close(fds[0]);
-		guard(r, fds[1], argv, mask);
+		guard(r, fds[1], argv);
 	}
 	close(fds[1]);
 	if (r->guard == -1) {
@@ -363,18 +422,20 @@ run_signal(struct runner *r, const struct signalfd_siginfo *si)
 }
 
 /*
- * Until COMMAND and every process it started have ended. Where lost_fd
- * (the backend's; -1: none) says the token is lost, they are ended at
- * once, within the milliseconds it wrote (an int32_t) or r->grace_ms,
- * and r->lost set. 0 with COMMAND's wait status in *status; the exec's
- * errno where COMMAND could not start; E_GUARD where the guard died,
- * once what it guarded has ended too.
+ * The token *r->t is taken: have the guard start COMMAND, and wait until
+ * COMMAND and every process it started have ended. The signals of set,
+ * which the caller blocked, are passed on to COMMAND. Where lost_fd (the
+ * backend's; -1: none) says the token is lost, they are ended at once,
+ * within the milliseconds it wrote (an int32_t) or r->grace_ms, and
+ * r->lost set. 0 with COMMAND's wait status in *status; the exec's errno
+ * where COMMAND could not start; E_GUARD where the guard died, once what
+ * it guarded has ended too; an errno where the signals cannot be had.
  */
 int
-run_wait(struct runner *r, int lost_fd, int *status)
+run_wait(struct runner *r, const sigset_t *set, int lost_fd, int *status)
 {
 	struct pollfd p[3] = {
-		{ .fd = r->sigfd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 		{ .fd = r->fd, .events = POLLIN },
 		{ .fd = lost_fd, .events = POLLIN }
 	};
@@ -382,15 +443,15 @@ run_wait(struct runner *r, int lost_fd, int *status)
 	struct msg m;
 	int32_t left;
 
+	if ((r->sigfd = p[0].fd = signalfd(-1, set, SFD_CLOEXEC)) == -1)
+		return errno;
 	/* Lost before COMMAND started (an answer came late): never start it. */
-	if (r->wait_go) {
-		if (lost_fd != -1 && poll(&p[2], 1, 0) == 1) {
-			r->lost = true;
-			tell(r->fd, MSG_LOST, 0);
-			p[2].fd = -1;
-		} else
-			tell(r->fd, MSG_GO, 0);
-	}
+	if (lost_fd != -1 && poll(&p[2], 1, 0) == 1) {
+		r->lost = true;
+		tell(r->fd, MSG_LOST, 0);
+		p[2].fd = -1;
+	} else
+		tell_go(r->fd, r->t);
 	for (;;) {
 		if (poll(p, 3, -1) == -1)
 			continue;	/* EINTR: stopped and continued */
@@ -426,8 +487,8 @@ run_wait(struct runner *r, int lost_fd, int *status)
 }
 
 /*
- * COMMAND ended (or never started) and the token is back: tell the guard,
- * which then ends.
+ * COMMAND ended (or never started, or no token was taken) and the token
+ * is back: tell the guard, which then ends.
  */
 void
 run_finish(struct runner *r)

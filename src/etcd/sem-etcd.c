@@ -666,6 +666,7 @@ es_acquire(struct semobj *s, const struct deadline *d,
 	t->fence = m->fence;
 	t->leased = keep || lease_ms != 0;
 	t->id = m->key;
+	t->lease = m->lease;
 	/* Lost: SIGTERM at half the time to live, SIGKILL at TTL - TTL/5. */
 	t->grace_ms = m->ttl * 1000 / 2 - (m->ttl * 200 > 500 ? m->ttl * 200 :
 	    500);
@@ -843,15 +844,19 @@ es_release_holder(struct semobj *s, pid_t pid, uint64_t start, int n,
 	return e;
 }
 
-/* The end of a run: our key goes with our lease. */
+/*
+ * The end of a run: our key goes with our lease. In run's guard, which
+ * was born before the token was taken, the lease is the token's.
+ */
 static int
 es_release_token(struct semobj *s, const struct token *t)
 {
 	struct esem *m = s->priv;
 
-	(void)t;
 	keeper_stop(m->keeper);
 	m->keeper = NULL;
+	if (m->lease == 0)
+		m->lease = t->lease;
 	lease_revoke(m, &m->lease);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1059,22 +1060,60 @@ test_mq_charge(void)
  * run_wait says the token was lost.
  */
 static int released;
+static int release_fd = -1;	/* where the guard says it gave back */
+static pid_t victim;
 
 static void
-count_release(void *arg)
+count_release(void *arg, bool taken)
 {
-	(void)arg;
+	struct token *t = arg;
+
+	(void)taken;
 	released++;
+	if (release_fd != -1)
+		(void)write(release_fd, &t->pid, sizeof(t->pid));
 }
 
-static int
-runner_start(struct runner *r, char *argv[], const sigset_t *set,
-    const sigset_t *old)
+static void
+kill_victim(int sig)
 {
+	(void)sig;
+	kill(victim, SIGKILL);
+}
+
+static int lost_w = -1;
+
+static void
+say_lost(int sig)
+{
+	(void)sig;
+	(void)write(lost_w, "x", 1);
+}
+
+static struct token run_token;
+
+/*
+ * As sem run does: the guard is born with the mask COMMAND is to have,
+ * then what run_wait passes on is blocked.
+ */
+static int
+runner_start(struct runner *r, char *argv[])
+{
+	sigset_t blocked;
+	int e;
+
+	sigprocmask(SIG_SETMASK, NULL, &blocked);
+	sigprocmask(SIG_UNBLOCK, &blocked, NULL);
 	memset(r, 0, sizeof(*r));
+	memset(&run_token, 0, sizeof(run_token));
+	run_token.pid = getpid();
 	r->grace_ms = 2000;
+	r->t = &run_token;
 	r->release = count_release;
-	return run_start(r, argv, set, old);
+	r->release_arg = &run_token;
+	e = run_start(r, argv);
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	return e;
 }
 
 static void
@@ -1084,60 +1123,100 @@ test_run_lost(void)
 	char *truth[] = { "true", NULL };
 	char *nothing[] = { "/nonexistent/ipcctl-test", NULL };
 	struct timespec t0, t1;
+	struct itimerval at = { .it_value = { 0, 300 * 1000 } };
 	struct runner r;
 	sigset_t set, old;
 	int fds[2], status = 0, e;
+	pid_t pid, said = 0;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	if (pipe(fds) == -1 || runner_start(&r, sleeper, &set, &old) != 0) {
+	if (pipe(fds) == -1 || runner_start(&r, sleeper) != 0) {
 		ok(0, "run engine: could not start sleep 30");
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (write(fds[1], "x", 1) != 1)
 		ok(0, "run engine: could not write the pipe");
-	e = run_wait(&r, fds[0], &status);
+	e = run_wait(&r, &set, fds[0], &status);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	run_finish(&r);
-	ok(e == 0 && r.lost && WIFSIGNALED(status) &&
+	ok(e == 0 && r.lost && r.cmd == -1 && t1.tv_sec - t0.tv_sec < 5,
+	    "run_wait: a token lost before COMMAND starts: never started "
+	    "(%lds)", (long)(t1.tv_sec - t0.tv_sec));
+	/* Lost while COMMAND runs: it is ended by SIGTERM at once. */
+	close(fds[0]);
+	close(fds[1]);
+	if (pipe(fds) == -1 || runner_start(&r, sleeper) != 0) {
+		ok(0, "run engine: could not start sleep 30");
+		return;
+	}
+	lost_w = fds[1];
+	signal(SIGALRM, say_lost);
+	setitimer(ITIMER_REAL, &at, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	e = run_wait(&r, &set, fds[0], &status);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	run_finish(&r);
+	signal(SIGALRM, SIG_DFL);
+	ok(e == 0 && r.lost && r.cmd > 0 && WIFSIGNALED(status) &&
 	    WTERMSIG(status) == SIGTERM && t1.tv_sec - t0.tv_sec < 5,
 	    "run_wait: a lost token ends COMMAND by SIGTERM at once (%lds)",
 	    (long)(t1.tv_sec - t0.tv_sec));
 	close(fds[0]);
 	close(fds[1]);
-	if (runner_start(&r, truth, &set, &old) != 0) {
+	if (runner_start(&r, truth) != 0) {
 		ok(0, "run engine: could not start true");
 		return;
 	}
-	e = run_wait(&r, -1, &status);
+	e = run_wait(&r, &set, -1, &status);
 	run_finish(&r);
 	ok(e == 0 && !r.lost && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "run_wait: with no backend fd, COMMAND's own status");
-	if (runner_start(&r, nothing, &set, &old) != 0) {
+	if (runner_start(&r, nothing) != 0) {
 		ok(0, "run engine: could not start a guard");
 		return;
 	}
-	e = run_wait(&r, -1, &status);
+	e = run_wait(&r, &set, -1, &status);
 	run_finish(&r);
 	ok(e == ENOENT && r.cmd == -1, "run_wait: COMMAND not found: ENOENT "
 	    "(%s)", strerror(e));
-	/* Its guard killed: what it guarded is ended, and no SIGPIPE. */
-	if (runner_start(&r, sleeper, &set, &old) != 0) {
+	/* Its guard killed while COMMAND runs: what it guarded is ended. */
+	if (runner_start(&r, sleeper) != 0) {
 		ok(0, "run engine: could not start a guard");
 		return;
 	}
-	/* Once COMMAND runs: the guard has said so when run_wait reads. */
-	nanosleep(&(struct timespec){ 0, 300 * 1000 * 1000 }, NULL);
-	kill(r.guard, SIGKILL);
-	e = run_wait(&r, -1, &status);
+	victim = r.guard;
+	signal(SIGALRM, kill_victim);
+	setitimer(ITIMER_REAL, &at, NULL);
+	e = run_wait(&r, &set, -1, &status);
 	run_finish(&r);
+	signal(SIGALRM, SIG_DFL);
 	ok(e == E_GUARD && r.cmd > 0 && kill(r.cmd, 0) == -1,
 	    "run_wait: a guard killed: E_GUARD, COMMAND ended (%d)", e);
 	ok(released == 0, "run engine: no guard gave a token back while "
 	    "ipcctl lived (%d)", released);
+	/*
+	 * ipcctl dead before it said it holds its token (it may have taken
+	 * it): the guard gives back the token as it was named at its birth.
+	 */
+	if (pipe(fds) == -1 || (pid = fork()) == -1) {
+		ok(0, "run engine: could not fork");
+		return;
+	}
+	if (pid == 0) {
+		release_fd = fds[1];
+		_exit(runner_start(&r, sleeper) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	e = read(fds[0], &said, sizeof(said));
+	waitpid(pid, &status, 0);
+	close(fds[0]);
+	ok(e == sizeof(said) && said == pid, "run engine: ipcctl died before "
+	    "COMMAND started: its guard gave back the token of pid %d (%d)",
+	    (int)pid, (int)said);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
