@@ -35,6 +35,12 @@ keys_at_least() {
 	[ "$(n_keys "$2")" -ge "$1" ]
 }
 
+# lease_less_keys N: exactly N token keys stand under no lease.
+lease_less_keys() {
+	[ "$(ectl get --prefix "$KEY/" -w json | jq '[.kvs[]? | select(.lease
+	    == null or .lease == 0)] | length')" -eq "$1" ]
+}
+
 # token_keys: the semaphore's token keys, one a line.
 token_keys() {
 	ectl get --prefix "$KEY/" --keys-only | grep -v '^$' || true
@@ -92,6 +98,33 @@ token_keys() {
 	run -0 ipcctl sem release "$E"
 	run -0 ipcctl sem value "$E"
 	assert_equal "$output" 1
+}
+
+# Tokens of no process are returned oldest first: a release may return
+# the token of an acquire whose detach applied but whose answer is still
+# on its way; that acquire holds the releaser's token now, and says 0.
+@test "acquire whose detached key a release returned before the retry: 0, no token stranded" {
+	ipcctl sem create "$E" -v 2
+	proxy_start
+	# The detach applies; its answer is held 1.5 s, then reset.
+	rules '/v3/kv/txn n=2 delayreset=1500'
+	proxied "$IPCCTL" sem acquire "$E" >acq.out 2>acq.err &
+	local pid=$!
+	bg_track "$pid"
+	# Detached (under no lease): then a token taken and returned beside
+	# it -- the oldest of no process goes, the detached one.
+	wait_for lease_less_keys 1
+	ipcctl sem acquire "$E"
+	ipcctl sem release "$E"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc:$(cat acq.out acq.err)" "0:" "acquire's status:output"
+	run -0 ipcctl sem value "$E"
+	assert_equal "$output" 1
+	run -0 ipcctl sem release "$E"
+	run -0 ipcctl sem value "$E"
+	assert_equal "$output" 2
+	assert_equal "$(token_keys)" "" "token keys"
 }
 
 @test "acquire whose detach answers stay cut: 69, and no token stranded" {

@@ -554,17 +554,34 @@ delete_own_key(struct esem *m)
 }
 
 /*
+ * Our key is gone, but neither with our lease (it stands) nor with the
+ * semaphore (resp, the detach's failure, counts its capacity key): only
+ * a release deletes a key of no lease, so a try of ours whose answer was
+ * lost had detached it -- libcurl may send a request again by itself --
+ * and a release returned it, oldest first, for another token of no
+ * process (anonymous), which is ours now.
+ */
+static bool
+returned_for_another(struct esem *m, const json_t *resp)
+{
+	json_t *r = json_array_get(json_object_get(resp, "responses"), 0);
+
+	return j_get_int(json_object_get(r, "response_range"), "count") > 0 &&
+	    lease_keepalive(m) == 0;
+}
+
+/*
  * Detach a held key from its waiting lease: it keeps its create revision
  * and then belongs to no process, until a release returns it -- or, with
  * --lease, to a lease of lease_ms that nobody renews: it comes back by
  * itself at its end. The transaction puts the same thing each time, so
  * a retry after a lost answer does no harm, and its compare reads our
- * key back: gone, the token went away. Where the outcome stays unknown,
- * the key is deleted before giving up: the key may be detached already,
- * and nobody would ever return it.
+ * key back: gone, the token went away (but see returned_for_another).
+ * Where the outcome stays unknown, the key is deleted before giving up:
+ * the key may be detached already, and nobody would ever return it.
  */
 static int
-detach(struct esem *m, long lease_ms)
+detach(struct esem *m, long lease_ms, bool anonymous)
 {
 	long long to = 0;
 	json_t *req, *resp;
@@ -576,16 +593,19 @@ detach(struct esem *m, long lease_ms)
 		return e;
 	do {
 		req = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:b, "
-		    "s:o}}]}", "compare", "key", j_str(m->key), "result",
-		    "EQUAL", "target", "CREATE", "create_revision",
-		    j_int(m->fence),
+		    "s:o}}], s:[{s:{s:o, s:b}}]}", "compare", "key",
+		    j_str(m->key), "result", "EQUAL", "target", "CREATE",
+		    "create_revision", j_int(m->fence),
 		    "success", "request_put", "key", j_str(m->key),
-		    "ignore_value", 1, "lease", j_int(to));
+		    "ignore_value", 1, "lease", j_int(to),
+		    "failure", "request_range", "key", j_str(m->cap_key),
+		    "count_only", 1);
 		e = etcd_call(m->c, "kv/txn", req, &resp);
 	} while (e == E_UNAVAILABLE && etcd_reached(m->c) && ++tries < RETRIES &&
 	    !signal_noted());
 	if (e == 0) {
-		if (!json_is_true(json_object_get(resp, "succeeded")))
+		if (!json_is_true(json_object_get(resp, "succeeded")) &&
+		    !(anonymous && returned_for_another(m, resp)))
 			e = error_set(ENOENT, "the token's key went away");
 		json_decref(resp);
 	} else if (etcd_reached(m->c) || tries > 0) {
@@ -658,7 +678,7 @@ es_acquire(struct semobj *s, const struct deadline *d,
 			break;
 	}
 	if (e == 0 && !keep)
-		e = detach(m, lease_ms);
+		e = detach(m, lease_ms, holder == NULL || holder->pid == 0);
 	if (e != 0) {
 		lease_revoke(m, &m->lease);
 		return e;
