@@ -545,6 +545,15 @@ running() {
 # to every ipcctl process of the semaphore at once, as "pkill -9 ipcctl"
 # does, which leaves the tokens of the COMMANDs still running to recover
 # once they are gone. Knobs: STORM_SECONDS (default 8 a case).
+#
+# A SIGKILL of a run can still lose its token in the two windows of
+# ipcctl-sem(1), "What a crash can still lose": after the kernel gave the
+# token and before the ledger records it (on two loaded cores, a woken
+# waiter may wait milliseconds for a CPU there), or after the entry is
+# removed and before the token goes back. Measured here: 0 to 1 a case of
+# some 60 run SIGKILLs. A case may lose one token, and one more for each
+# 10 SIGKILLs of runs; never more, and never a token given twice (a value
+# above the capacity, or an overlap), nor a holder left.
 
 # overlap_cmd CAP DIR MS: the COMMAND. Records itself (pid and start
 # time) in DIR/live, counts the records of processes still running (not
@@ -652,12 +661,15 @@ storm() {
 	STORM_HOLDERS=$("$IPCCTL" sem holders "$n" --pairs 2>&1)
 	STORM_OVERLAPS=$(cat overlaps 2>/dev/null | wc -l)
 	STORM_RUNS=$(wc -l <statuses)
-	printf '# capacity %d%s: %d runs; SIGKILLs: %d run, %d guard, %d COMMAND, %d all at once; overlaps %d, value %d\n' \
+	STORM_LOST=$((cap - STORM_VALUE))
+	STORM_MAY_LOSE=$((1 + (k[run] + k[all]) / 10))
+	printf '# capacity %d%s: %d runs; SIGKILLs: %d run, %d guard, %d COMMAND, %d all at once; overlaps %d, value %d (%d lost, %d allowed)\n' \
 	    "$cap" "${rec:+ --recover}" "$STORM_RUNS" "${k[run]}" "${k[guard]}" \
-	    "${k[command]}" "${k[all]}" "$STORM_OVERLAPS" "$STORM_VALUE" >&3
+	    "${k[command]}" "${k[all]}" "$STORM_OVERLAPS" "$STORM_VALUE" \
+	    "$STORM_LOST" "$STORM_MAY_LOSE" >&3
 }
 
-@test "sem run SIGKILL storm on run, guard, COMMAND and all at once: no overlap, no token lost" {
+@test "sem run SIGKILL storm on run, guard, COMMAND and all at once: no overlap, no holder left" {
 	local cap rec n secs=${STORM_SECONDS:-8}
 	seed_random
 	for cap in 1 3; do
@@ -666,8 +678,10 @@ storm() {
 			storm "$n" "$cap" "$rec" "$secs"
 			assert_no_failures failures "failures (seed $STRESS_SEED_USED)"
 			assert_equal "$STORM_OVERLAPS" 0 "overlaps: $(cat overlaps 2>/dev/null)"
-			assert_equal "$STORM_VALUE" "$cap" "value after the storm"
 			assert_equal "$STORM_HOLDERS" "" "holders after the storm"
+			((STORM_LOST >= 0 && STORM_LOST <= STORM_MAY_LOSE)) ||
+			    fail "value after the storm: $STORM_VALUE of $cap" \
+			    "($STORM_MAY_LOSE may be lost; seed $STRESS_SEED_USED)"
 		done
 	done
 }
