@@ -554,8 +554,10 @@ assert_untracked() {
 	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
 	run -0 --separate-stderr ipcctl sem holders "$N" --json
 	jq -e '.holders | length == 0' <<<"$output" >/dev/null
-	# One token, so one slot, used again and again.
-	assert_equal "$(ledger_head "$N")" "ipcctlH1 1"
+	# A slot a run, recorded from its wait on (8 at most at once), and
+	# used again and again.
+	local head=$(ledger_head "$N")
+	[[ $head == "ipcctlH1 "[1-8] ]] || fail "ledger head: $head"
 	assert_equal "$(sort -u seen | sort -n | tail -n 1)" 1 \
 	    "most holders seen at once"
 }
@@ -808,6 +810,66 @@ json_command() {
 # value_is NAME N: the value of NAME is N.
 value_is() {
 	[ "$("$IPCCTL" sem value "$1" 2>/dev/null)" = "$2" ]
+}
+
+# A run records itself before it waits (so that the kernel giving it the
+# token and the ledger saying so are one write apart), as a waiter, which
+# holds no token: holders does not show it, and whoever removes it -- its
+# guard, recover -- gives nothing back.
+
+# run_waiting NAME: "sem run NAME -- true" waiting for a token, in the
+# background: RUN_PID is its pid, GUARD its guard's.
+run_waiting() {
+	"$IPCCTL" sem run "$1" -- true 3>&- &
+	RUN_PID=$!
+	bg_track "$RUN_PID"
+	wait_blocked "$RUN_PID"
+	GUARD=$(kids "$RUN_PID")
+	[ -n "$GUARD" ] || fail "no guard waits beside sem run $RUN_PID"
+}
+
+# kids PID: PID's children.
+kids() {
+	local k=
+	read -r k <"/proc/$1/task/$1/children" 2>/dev/null
+	echo $k
+}
+
+@test "run killed by SIGKILL while it waits: its guard gives nothing back" {
+	ipcctl sem create "$N" -v 0
+	run_waiting "$N"
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
+	local st=0
+	kill -KILL "$RUN_PID"
+	wait "$RUN_PID" || st=$?
+	assert_equal "$st" 137 "status of the killed sem run"
+	wait_for gone "$GUARD"
+	assert_value "$N" 0
+	run -0 --separate-stderr ipcctl sem recover "$N"
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 0
+	# Its slot is free again: one token, one run.
+	ipcctl sem release "$N"
+	run -0 --separate-stderr ipcctl sem run "$N" -- echo ran
+	assert_equal "$output$stderr" "ran"
+	assert_value "$N" 1
+	assert_equal "$(ledger_head "$N")" "ipcctlH1 1"
+}
+
+@test "run and its guard killed at once while run waits: recover gives nothing back" {
+	ipcctl sem create "$N" -v 0
+	run_waiting "$N"
+	local st=0
+	kill -KILL "$RUN_PID" "$GUARD"
+	wait "$RUN_PID" || st=$?
+	assert_equal "$st" 137 "status of the killed sem run"
+	wait_for gone "$GUARD"
+	run -0 --separate-stderr ipcctl sem holders "$N"
+	assert_equal "$output$stderr" "PID STATE SINCE COMMAND"
+	run -0 --separate-stderr ipcctl sem recover "$N"
+	assert_equal "$output$stderr" ""
+	assert_value "$N" 0
 }
 
 # pkill -9 ipcctl kills run and its guard at once: COMMAND still runs,

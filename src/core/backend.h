@@ -21,7 +21,7 @@ struct ledger_slot {
 	int64_t		 since;		/* when it took the token, epoch s */
 	char		 command[208];
 	int32_t		 cmd;		/* sem run's COMMAND, alive too; or 0 */
-	int32_t		 pad;
+	int32_t		 waiting;	/* 1: sem run, recorded before its wait */
 	uint64_t	 cmd_start;	/* its start, clock ticks */
 	uint64_t	 guard_start;	/* the guard's start, clock ticks */
 };

@@ -10,6 +10,10 @@
  *	LEDGER_OFF	struct ledger_head	magic, version, slot count
  *	+ 64		struct ledger_slot[]	one per token held (pid 0: free)
  *
+ * sem run records itself before it waits, as waiting, and says it holds
+ * the token with one write once the kernel gave it (ledger_took): a
+ * waiting entry holds no token, and none goes back when it is removed.
+ *
  * Every change is made under an open file description lock (F_OFD_SETLKW)
  * on the ledger's first byte: the kernel drops it when its holder dies, so
  * a process killed mid-update wedges nobody. A holder is its pid and its
@@ -21,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +147,7 @@ ledger_read(int fd, struct ledger_slot **slots, uint32_t *n, bool *tracked)
 	unlock(fd);
 	*tracked = nslots > 0;
 	for (*n = i = 0; i < nslots; i++)
-		if ((*slots)[i].pid != 0)
+		if ((*slots)[i].pid != 0 && !(*slots)[i].waiting)
 			(*slots)[(*n)++] = (*slots)[i];
 	return e;
 }
@@ -164,7 +169,7 @@ ledger_count(int fd)
 	if ((e = slots_load(fd, &s, &nslots)) != 0 || nslots == 0)
 		n = -1;
 	for (i = 0; i < nslots; i++)
-		n += s[i].pid != 0;
+		n += s[i].pid != 0 && !s[i].waiting;
 	free(s);
 	return n;
 }
@@ -177,7 +182,7 @@ ledger_count(int fd)
  * leaves no entry behind. 0 or an error code.
  */
 int
-ledger_add(int fd, const struct ledger_slot *s)
+ledger_add(int fd, const struct ledger_slot *s, off_t *at)
 {
 	static const int32_t nopid;
 	struct ledger_head h;
@@ -214,9 +219,32 @@ ledger_add(int fd, const struct ledger_slot *s)
 			e = io_error(e);
 		}
 	}
+	if (e == 0 && at != NULL)
+		*at = off;
 out:
 	unlock(fd);
 	return e;
+}
+
+/*
+ * The waiting entry at offset at, ours, holds its token from now on: two
+ * writes and no lock, so that as little time as can be passes between
+ * the kernel giving the token and the ledger saying so. No other process
+ * removes or changes the entry of a waiter that lives. 0 or an error.
+ */
+int
+ledger_took(int fd, off_t at)
+{
+	static const int32_t held;
+	int64_t now = time(NULL);
+	int e;
+
+	if ((e = io_write(fd, &now, sizeof(now), at + offsetof(struct
+	    ledger_slot, since), NULL)) != 0 || (e = io_write(fd, &held,
+	    sizeof(held), at + offsetof(struct ledger_slot, waiting), NULL))
+	    != 0)
+		return io_error(e);
+	return 0;
 }
 
 /*

@@ -32,7 +32,8 @@ int	 psem_value(struct psem *, int *);
 #define LEDGER_MAX_SLOTS	4096
 int	 ledger_read(int, struct ledger_slot **, uint32_t *, bool *);
 int	 ledger_count(int);
-int	 ledger_add(int, const struct ledger_slot *);
+int	 ledger_add(int, const struct ledger_slot *, off_t *);
+int	 ledger_took(int, off_t);
 int	 ledger_note(int, pid_t, uint64_t, pid_t, uint64_t, pid_t, uint64_t);
 struct run_record;
 int	 ledger_once_get(int, struct run_record *);

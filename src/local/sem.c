@@ -48,22 +48,43 @@ local_close(struct semobj *s)
 	psem_close(ps(s));
 }
 
+static int	local_release_holder(struct semobj *, pid_t, uint64_t, int,
+		    int *);
+
 /*
  * Take a token, waiting until the deadline; with holder, record it, and
  * give the token back where that fails: the semaphore is left as it was.
+ * A holder that is this process (sem run) is recorded before the wait,
+ * as waiting, and the record then says it holds the token with one write
+ * (ledger_took): a SIGKILL between the kernel giving a token and the
+ * ledger saying so loses it, and that way the window is two system calls
+ * long, not a wait for the ledger's lock. A holder named by --holder
+ * does not wait itself: it is recorded once the token is taken.
  */
 static int
 local_acquire(struct semobj *s, const struct deadline *d,
     const struct ledger_slot *holder, struct token *t)
 {
-	int e;
+	struct ledger_slot w;
+	off_t at;
+	int e, n;
 
 	memset(t, 0, sizeof(*t));
-	if ((e = psem_wait(ps(s), d)) != 0)
+	if (holder != NULL && holder->pid == getpid()) {
+		w = *holder;
+		w.waiting = 1;
+		if ((e = ledger_add(ps(s)->fd, &w, &at)) != 0)
+			return e;
+		if ((e = psem_wait(ps(s), d)) == 0 &&
+		    (e = ledger_took(ps(s)->fd, at)) != 0)
+			psem_post(ps(s));
+		if (e != 0) {
+			local_release_holder(s, w.pid, w.start, 1, &n);
+			return e;
+		}
+	} else if ((e = psem_wait(ps(s), d)) != 0 || holder == NULL)
 		return e;
-	if (holder == NULL)
-		return 0;
-	if ((e = ledger_add(ps(s)->fd, holder)) != 0) {
+	else if ((e = ledger_add(ps(s)->fd, holder, NULL)) != 0) {
 		psem_post(ps(s));
 		return e;
 	}
@@ -95,8 +116,13 @@ struct pick {
 	void		(*report)(const struct ledger_slot *, void *);
 	void		*arg;
 	int		 failed;	/* a give-back that failed */
+	int		 given;		/* tokens given back */
 };
 
+/*
+ * Whether an entry is one to remove. A waiting entry is its waiter's
+ * alone while it lives: only the dead, or that very process, are picked.
+ */
 static bool
 picked(const struct ledger_slot *sl, void *arg)
 {
@@ -104,27 +130,35 @@ picked(const struct ledger_slot *sl, void *arg)
 
 	if (p->pid == 0)
 		return !holder_alive(sl);
-	return sl->pid == p->pid && (p->start == 0 || sl->start == p->start);
+	return sl->pid == p->pid && (p->start == 0 ? !sl->waiting :
+	    sl->start == p->start);
 }
 
-/* An entry is gone from the ledger: its token goes back. */
+/* An entry is gone from the ledger: its token, if it held one, goes back. */
 static void
 give_back(const struct ledger_slot *sl, void *arg)
 {
 	struct pick *p = arg;
 	int e;
 
+	if (sl->waiting)
+		return;
 	if ((e = psem_post(ps(p->s))) != 0)
 		p->failed = e;
-	else if (p->report != NULL)
-		p->report(sl, p->arg);
+	else {
+		p->given++;
+		if (p->report != NULL)
+			p->report(sl, p->arg);
+	}
 }
 
+/* The entries p picks, up to max, removed; *n: the tokens given back. */
 static int
 take_entries(struct pick *p, int max, int *n)
 {
 	int e = ledger_remove(ps(p->s)->fd, picked, give_back, p, max, n);
 
+	*n = p->given;
 	return e != 0 ? e : p->failed;
 }
 
@@ -133,7 +167,7 @@ static int
 local_release_holder(struct semobj *s, pid_t pid, uint64_t start, int max,
     int *n)
 {
-	struct pick p = { s, pid, start, NULL, NULL, 0 };
+	struct pick p = { s, pid, start, NULL, NULL, 0, 0 };
 
 	return take_entries(&p, max, n);
 }
@@ -158,7 +192,7 @@ static int
 local_recover(struct semobj *s, const char *host,
     void (*report)(const struct ledger_slot *, void *), void *arg, int *n)
 {
-	struct pick p = { s, 0, 0, report, arg, 0 };
+	struct pick p = { s, 0, 0, report, arg, 0, 0 };
 
 	(void)host;	/* one host: this one (the verb refuses --host) */
 	return take_entries(&p, INT_MAX, n);

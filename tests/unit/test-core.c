@@ -979,6 +979,7 @@ test_ledger(void)
 	struct ledger_slot slot, *sl;
 	uint32_t n, bad = 5000;
 	bool tracked;
+	off_t at;
 	int fd = ledger_file(), removed, e;
 
 	ok(ledger_read(fd, &sl, &n, &tracked) == 0 && n == 0 && !tracked,
@@ -986,7 +987,7 @@ test_ledger(void)
 	free(sl);
 	ok(ledger_slot_init(&slot, getpid(), 0, "job \xc3\xa9") == 0,
 	    "ledger: a slot for this process");
-	ok(ledger_add(fd, &slot) == 0 && ledger_add(fd, &slot) == 0,
+	ok(ledger_add(fd, &slot, NULL) == 0 && ledger_add(fd, &slot, NULL) == 0,
 	    "ledger: two entries added");
 	ok(ledger_read(fd, &sl, &n, &tracked) == 0 && n == 2 && tracked &&
 	    sl[0].pid == getpid() && strcmp(sl[1].command, "job \xc3\xa9") == 0,
@@ -996,6 +997,21 @@ test_ledger(void)
 	ok(ledger_remove(fd, pick_all, NULL, NULL, 1, &removed) == 0 &&
 	    removed == 1 && ledger_count(fd) == 1,
 	    "ledger_remove: at most max entries go");
+	/* sem run's entry: recorded waiting, shown once it took its token. */
+	slot.waiting = 1;
+	slot.since = 0;
+	ok(ledger_add(fd, &slot, &at) == 0 && ledger_count(fd) == 1,
+	    "ledger: a waiting entry is no holder");
+	ok(ledger_read(fd, &sl, &n, &tracked) == 0 && n == 1, "ledger_read: "
+	    "a waiting entry is not read (%u)", n);
+	free(sl);
+	ok(ledger_took(fd, at) == 0 && ledger_read(fd, &sl, &n, &tracked) ==
+	    0 && n == 2 && sl[1].waiting == 0 && sl[1].since > 0,
+	    "ledger_took: the entry holds, since now");
+	free(sl);
+	ok(ledger_remove(fd, pick_all, NULL, NULL, 1, &removed) == 0 &&
+	    removed == 1 && ledger_count(fd) == 1, "ledger: one of two gone");
+	slot.waiting = 0;
 
 	/* A slot that cannot be written leaves no entry behind. */
 	ok(ledger_remove(fd, pick_all, NULL, NULL, 9, &removed) == 0 &&
@@ -1004,19 +1020,19 @@ test_ledger(void)
 	signal(SIGXFSZ, SIG_IGN);
 	getrlimit(RLIMIT_FSIZE, &old);
 	setrlimit(RLIMIT_FSIZE, &lim);
-	e = ledger_add(fd, &slot);
+	e = ledger_add(fd, &slot, NULL);
 	setrlimit(RLIMIT_FSIZE, &old);
 	ok(e == EFBIG && ledger_count(fd) == -1,
 	    "ledger_add past a file size limit: EFBIG, and no entry (%d)", e);
 
 	/* A head that counts more slots than can be: corrupt, 65. */
-	ok(ledger_add(fd, &slot) == 0 &&
+	ok(ledger_add(fd, &slot, NULL) == 0 &&
 	    pwrite(fd, &bad, sizeof(bad), 4096 + 8) == sizeof(bad),
 	    "ledger: an entry again, its head made to count 5000 slots");
 	ok(ledger_read(fd, &sl, &n, &tracked) == E_DAMAGED,
 	    "ledger_read: 5000 slots is a corrupt ledger");
 	free(sl);
-	ok(ledger_add(fd, &slot) == E_DAMAGED &&
+	ok(ledger_add(fd, &slot, NULL) == E_DAMAGED &&
 	    ledger_remove(fd, pick_all, NULL, NULL, 1, &removed) == E_DAMAGED,
 	    "ledger_add, ledger_remove: a corrupt ledger is left alone");
 	bad = 3;
