@@ -129,15 +129,16 @@ cmd_limits(int argc, char *argv[], const struct object *obj,
 		if (output_opt(ch, &out))
 			continue;
 		/* SCHEME (etcd:): the limits of what keeps such names. */
-		if (ch == 1 && b == NULL && backend_scheme(arg) != NULL)
-			b = backend_for(scheme = arg);
-		else if (ch == 1)
+		if (ch == 1 && b == NULL && backend_scheme(arg) != NULL) {
+			if ((e = backend_get(scheme = arg, &b)) != 0)
+				die(e, scheme);
+		} else if (ch == 1)
 			usage_error(obj, verb, "unexpected operand: %s", arg);
 		else
 			args_bad(&a, '?');
 	}
-	if (b == NULL)
-		b = backend_for(NULL);
+	if (b == NULL && (e = backend_get(NULL, &b)) != 0)
+		die(e, NULL);
 	if ((e = b->limits(&l)) != 0)
 		die(e, scheme);
 	if (out.format == OUT_JSON)

@@ -302,7 +302,7 @@ static void
 ls_parse(struct ls_opts *lo)
 {
 	const char *arg;
-	int ch;
+	int ch, e;
 
 	while ((ch = args_next(&lo->args, &arg)) != -1) {
 		if (output_opt(ch, &lo->out))
@@ -345,7 +345,8 @@ ls_parse(struct ls_opts *lo)
 	if (lo->unused && !(lo->row->can & CAN_PROCS))
 		usage_error(lo->args.obj, lo->args.verb,
 		    "--unused: processes are per host");
-	lo->backend = backend_for(lo->row->scheme);
+	if ((e = backend_get(lo->row->scheme, &lo->backend)) != 0)
+		die(e, lo->row->scheme);
 }
 
 /*

@@ -164,7 +164,12 @@ static int
 mo_open_name(struct mq_opts *mo, struct mqobj *m, const char *name,
     int access)
 {
-	m->ops = mqops_for(name);
+	const struct backend *b;
+	int e;
+
+	if ((e = backend_get(name, &b)) != 0)
+		return e;
+	m->ops = b->mq;
 	/* A size not given (0): the backend's default. */
 	return m->ops->open(m, name, &mo->v.open, access,
 	    mo->attr.mq_maxmsg != 0 || mo->attr.mq_msgsize != 0 ? &mo->attr :
@@ -196,7 +201,11 @@ mo_msgsize(struct mqobj *m)
 static int
 mo_unlink(const char *name)
 {
-	return (errno = mqops_for(name)->unlink(name)) == 0 ? 0 : -1;
+	const struct backend *b;
+
+	if ((errno = backend_get(name, &b)) == 0)
+		errno = b->mq->unlink(name);
+	return errno == 0 ? 0 : -1;
 }
 
 static int
@@ -221,6 +230,7 @@ cmd_mq_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	struct mq_opts mo;
+	int e;
 
 	mo_init(&mo, argc, argv, obj, verb);
 	mo_parse(&mo, MO_NONAME);
@@ -231,7 +241,8 @@ cmd_mq_create(int argc, char *argv[], const struct object *obj,
 		return 0;
 	}
 	mo.v.open.flags |= O_EXCL;
-	name_fresh(mo.v.name, mo_try_create, mo_unlink, &mo);
+	if ((e = name_fresh(mo.v.name, mo_try_create, mo_unlink, &mo)) != 0)
+		die(e, e == E_OUTPUT ? NULL : mo.v.name);
 	return 0;
 }
 
@@ -373,6 +384,20 @@ cmd_mq_send(int argc, char *argv[], const struct object *obj,
 }
 
 /*
+ * The delivery engine failed (what it could not write is back on the
+ * queue, as it told): close the queue, which gives back what its backend
+ * took and did not hand out, and end as the failure says.
+ */
+static __dead void
+delivery_failed(struct mq_opts *mo, struct mqobj *m, int e)
+{
+	m->ops->close(m);
+	if (e == EINTR)
+		die_signal(signal_noted());
+	die(e, e == E_OUTPUT ? NULL : mo->v.name);
+}
+
+/*
  * Take messages and hand them to the delivery engine until count are
  * taken (or forever with -f), the deadline passes or a noted signal came.
  * What is there is taken without waiting; before a wait, what was taken
@@ -400,7 +425,8 @@ receive_loop(struct mq_opts *mo, struct mqobj *m, struct delivery *dl,
 		m->want = mo->follow ? LLONG_MAX : mo->count - got;
 		e = m->ops->take(m, msg, msgsize, &n, &prio, &now, NULL);
 		if (e == EAGAIN && !d.once) {
-			delivery_flush(dl);
+			if ((e = delivery_flush(dl)) != 0)
+				delivery_failed(mo, m, e);
 			sigprocmask(SIG_BLOCK, stopset, &waitmask);
 			e = signal_noted() ? EINTR : m->ops->take(m, msg,
 			    msgsize, &n, &prio, &d, &waitmask);
@@ -409,29 +435,21 @@ receive_loop(struct mq_opts *mo, struct mqobj *m, struct delivery *dl,
 		if (e == EINTR)
 			continue;	/* a noted signal: the loop ends */
 		if (e != 0) {
-			delivery_flush(dl);
-			m->ops->close(m);
-			die(e, mo->v.name);
+			int fe = delivery_flush(dl);
+
+			delivery_failed(mo, m, fe != 0 ? fe : e);
 		}
-		delivery_add(dl, msg, n, prio);
+		if ((e = delivery_add(dl, msg, n, prio)) != 0)
+			delivery_failed(mo, m, e);
 		got++;
 		deadline_start(&d, mo->v.timed ? &mo->v.timeout : NULL);
 	}
-	delivery_flush(dl);
+	if ((e = delivery_flush(dl)) != 0)
+		delivery_failed(mo, m, e);
 	free(msg);
 }
 
-/*
- * The delivery engine's steps, on the queue's backend. The queue is
- * closed before receive ends: what its backend took and did not hand out
- * goes back.
- */
-static void
-close_queue(void *m)
-{
-	((struct mqobj *)m)->ops->close(m);
-}
-
+/* The delivery engine's steps, on the queue's backend. */
 static int
 acknowledge(void *m, size_t n)
 {
@@ -477,7 +495,6 @@ cmd_mq_receive(int argc, char *argv[], const struct object *obj,
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stopset);
 	signals_note(ending_signals, nending_signals, &stopset);
-	dl.end = close_queue;
 	receive_loop(&mo, &m, &dl, &stopset);
 	m.ops->close(&m);
 	if (signal_noted())

@@ -102,6 +102,7 @@ so_opt(struct sem_opts *so, int ch, const char *arg)
 static void
 so_open(struct sem_opts *so, struct semobj *s, int access)
 {
+	const struct backend *b;
 	int e;
 
 	if (so->lease_ms != 0 && !backend_can(so->v.name, CAN_LEASE))
@@ -110,7 +111,9 @@ so_open(struct sem_opts *so, struct semobj *s, int access)
 	if (so->host != NULL && !backend_can(so->v.name, CAN_HOSTS))
 		usage_error(so->v.args.obj, so->v.args.verb, "%s: --host: only "
 		    "a semaphore kept across hosts has other hosts", so->v.name);
-	s->ops = semops_for(so->v.name);
+	if ((e = backend_get(so->v.name, &b)) != 0)
+		die(e, so->v.name);
+	s->ops = b->sem;
 	if ((e = s->ops->open(s, so->v.name, &so->v.open, so->value,
 	    access)) != 0)
 		die(e, so->v.name);
@@ -164,7 +167,11 @@ recover_dead(struct semobj *s, const char *host, FILE *fp)
 static int
 so_unlink(const char *name)
 {
-	return (errno = semops_for(name)->unlink(name)) == 0 ? 0 : -1;
+	const struct backend *b;
+
+	if ((errno = backend_get(name, &b)) == 0)
+		errno = b->sem->unlink(name);
+	return errno == 0 ? 0 : -1;
 }
 
 static int
@@ -174,9 +181,12 @@ so_try_create(const char *name, void *arg)
 	struct semobj s;
 	int e;
 
-	s.ops = semops_for(name);
-	if ((e = s.ops->open(&s, name, &so->v.open, so->value, O_RDONLY))
-	    != 0) {
+	const struct backend *b;
+
+	if ((e = backend_get(name, &b)) == 0)
+		e = (s.ops = b->sem)->open(&s, name, &so->v.open, so->value,
+		    O_RDONLY);
+	if (e != 0) {
 		errno = e;
 		return -1;
 	}
@@ -190,7 +200,7 @@ cmd_sem_create(int argc, char *argv[], const struct object *obj,
 {
 	struct sem_opts so;
 	const char *arg;
-	int ch;
+	int ch, e;
 
 	so_init(&so, argc, argv, obj, verb);
 	while ((ch = args_next(&so.v.args, &arg)) != -1)
@@ -205,7 +215,8 @@ cmd_sem_create(int argc, char *argv[], const struct object *obj,
 		return 0;
 	}
 	so.v.open.flags |= O_EXCL;
-	name_fresh(so.v.name, so_try_create, so_unlink, &so);
+	if ((e = name_fresh(so.v.name, so_try_create, so_unlink, &so)) != 0)
+		die(e, e == E_OUTPUT ? NULL : so.v.name);
 	return 0;
 }
 

@@ -153,6 +153,7 @@ cmd_shm_create(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
 {
 	struct shm_opts ho;
+	int e;
 
 	ho_init(&ho, argc, argv, obj, verb);
 	ho_parse(&ho, NULL);
@@ -161,7 +162,9 @@ cmd_shm_create(int argc, char *argv[], const struct object *obj,
 	ho.v.open.flags |= O_CREAT | (ho.truncate ? O_TRUNC : 0);
 	if (!ho.v.named) {
 		ho.v.open.flags |= O_EXCL;
-		name_fresh(ho.v.name, ho_try_create, shm_unlink, &ho);
+		if ((e = name_fresh(ho.v.name, ho_try_create, shm_unlink,
+		    &ho)) != 0)
+			die(e, e == E_OUTPUT ? NULL : ho.v.name);
 		return 0;
 	}
 	if (ho_try_create(ho.v.name, &ho) == -1)

@@ -88,10 +88,13 @@ static void
 offer_names(const struct cstate *c)
 {
 	bool slash = c->cur[0] == '\0' || c->cur[0] == '/';
+	const struct backend *b;
 	struct ipc_list l;
 	size_t i;
 
-	backend_for(NULL)->list(&l, IPC_KIND_BIT(c->obj->kind));
+	if (backend_get(NULL, &b) != 0)
+		return;
+	b->list(&l, IPC_KIND_BIT(c->obj->kind));
 	for (i = 0; i < l.n; i++)
 		if (l.entries[i].kind == (enum ipc_kind)c->obj->kind)
 			offer(c, "", l.entries[i].name + !slash, NULL);

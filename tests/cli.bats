@@ -467,6 +467,30 @@ usage: ipcctl [--help] [--version] OBJECT VERB [OPTIONS] [NAME] [ARGS]
 	assert_equal "$output" "sem"
 }
 
+# ipcctl(1): create with no NAME prints the name it made; an object whose
+# name could not be printed is one nobody can find, so it is removed.
+@test "create with no NAME to a full disk: 74, said once, nothing left" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	local args before after
+	for args in "sem create" "shm create --size 4k" "mq create"; do
+		before=$(fresh_names)
+		# shellcheck disable=SC2086 # split on purpose
+		run -74 --separate-stderr sh -c '"$IPCCTL" "$@" >/dev/full' sh $args
+		assert_equal "$output" "" "$args: stdout"
+		assert_equal "$stderr" \
+		    "ipcctl: ${args% --*}: stdout: No space left on device" \
+		    "$args: stderr"
+		after=$(fresh_names)
+		assert_equal "$after" "$before" "$args: objects of fresh names"
+	done
+}
+
+# fresh_names: the objects of names "create" makes up, sorted.
+fresh_names() {
+	ls /dev/shm /dev/mqueue 2>/dev/null |
+	    grep -E '^(sem\.)?ipcctl-[A-Za-z0-9]{12}$' | sort || true
+}
+
 @test "help and version written to a full disk: exit 74" {
 	local args
 	for args in "--help" "--version" "help" "help sem" "sem --help" \

@@ -96,17 +96,18 @@ backend_can(const char *name, unsigned what)
 
 /*
  * Run the helper of row r in this process's place: the one beside this
- * program (a build tree), else the installed one. Never returns.
+ * program (a build tree), else the installed one. Returns only where it
+ * cannot: the error code.
  */
-static __dead void
-exec_helper(const struct backend_row *r, const char *name)
+static int
+exec_helper(const struct backend_row *r)
 {
 	char self[PATH_MAX], path[PATH_MAX + 64], *slash;
 	ssize_t n;
 
 	if (!r->built)
-		die(error_set(E_UNAVAILABLE, "built without %.*s support",
-		    (int)strlen(r->scheme) - 1, r->scheme), name);
+		return error_set(E_UNAVAILABLE, "built without %.*s support",
+		    (int)strlen(r->scheme) - 1, r->scheme);
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
 		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL) {
@@ -118,31 +119,24 @@ exec_helper(const struct backend_row *r, const char *name)
 	}
 	snprintf(path, sizeof(path), "%s/%s", IPCCTL_HELPER_DIR, r->helper);
 	execv(path, backend_argv);
-	die(error_set(E_UNAVAILABLE, "cannot run %s: %s", path,
-	    strerror(errno)), name);
+	return error_set(E_UNAVAILABLE, "cannot run %s: %s", path,
+	    strerror(errno));
 }
 
-/* The backend of name (a checked one), its helper run where need be. */
-const struct backend *
-backend_for(const char *name)
+/*
+ * The backend of name (a checked one; NULL: the local one) into *b, its
+ * helper run in this process's place where need be. 0, or an error code:
+ * an unknown scheme, or a helper that cannot be run.
+ */
+int
+backend_get(const char *name, const struct backend **b)
 {
 	const struct backend_row *r = backend_row(name);
 
 	if (r == NULL)
-		die(error_set(EINVAL, "unknown scheme"), name);
+		return error_set(EINVAL, "unknown scheme");
 	if (r->impl == NULL)
-		exec_helper(r, name);
-	return r->impl;
-}
-
-const struct sem_ops *
-semops_for(const char *name)
-{
-	return backend_for(name)->sem;
-}
-
-const struct mq_ops *
-mqops_for(const char *name)
-{
-	return backend_for(name)->mq;
+		return exec_helper(r);
+	*b = r->impl;
+	return 0;
 }

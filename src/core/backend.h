@@ -180,10 +180,8 @@ const struct backend_row *backend_row(const char *);
 const struct backend_row *backend_scheme(const char *);
 const struct backend_row *backend_rows(size_t *);
 bool	 backend_can(const char *, unsigned);
-const struct backend *backend_for(const char *);
+int	 backend_get(const char *, const struct backend **);
 extern char **backend_argv;		/* main's argv: a helper's */
-const struct sem_ops *semops_for(const char *);
-const struct mq_ops *mqops_for(const char *);
 
 /* What a backend lists (ls) and its limits (limits). */
 enum ipc_note {

@@ -79,6 +79,7 @@ struct object {
 #define E_LIMIT		4097	/* a system limit was hit: 71, and which */
 #define E_UNAVAILABLE	4098	/* a service is out of reach: 69, and why */
 #define E_GUARD		4099	/* sem run's guard died: 71 */
+#define E_OUTPUT	4100	/* our output could not be written: 74 */
 int	 error_set(int, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 const char *error_reason(int);
@@ -110,7 +111,7 @@ enum ipc_kind { IPC_SEM, IPC_SHM, IPC_MQ };
 #define IPC_NAME_BUF	(SCHEME_MAX + NAME_MAX + 2)	/* scheme, '/', NUL */
 const char *name_check(const char *, enum ipc_kind, char [IPC_NAME_BUF]);
 void	 name_random(char [IPC_NAME_BUF]);
-void	 name_fresh(char [IPC_NAME_BUF], int (*)(const char *, void *),
+int	 name_fresh(char [IPC_NAME_BUF], int (*)(const char *, void *),
 	    int (*)(const char *), void *);
 
 /* unlink.c: "unlink NAME...", for every object. */
@@ -297,8 +298,6 @@ struct delivery {
 	size_t		 np, pcap;
 	int		(*acknowledge)(void *, size_t);
 	int		(*put_back)(void *, const char *, size_t, unsigned);
-	/* Set after delivery_init, or NULL: before a failed write ends us. */
-	void		(*end)(void *);
 	void		*ctx;
 	const char	*name, *no_back;
 };
@@ -307,8 +306,8 @@ void	 delivery_init(struct delivery *, const char *,
 	    int (*)(void *, const char *, size_t, unsigned), void *,
 	    const char *);
 int	 delivery_ready(void);
-void	 delivery_add(struct delivery *, const char *, size_t, unsigned);
-void	 delivery_flush(struct delivery *);
+int	 delivery_add(struct delivery *, const char *, size_t, unsigned);
+int	 delivery_flush(struct delivery *);
 void	 delivery_free(struct delivery *);
 
 /* text.c: UTF-8, and text from outside made safe to print. */

@@ -36,7 +36,7 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 	while (*cap < need)
 		*cap = *cap < 4096 ? 4096 : *cap * 2;
 	if ((p = realloc(p, *cap * size)) == NULL)
-		die(errno, NULL);
+		die(ENOMEM, NULL);
 	return p;
 }
 
@@ -91,7 +91,7 @@ delivery_ready(void)
  * are acknowledged, and the others go back, in order, with their
  * priorities.
  */
-static void __dead
+static int
 failed(struct delivery *d, size_t carried, int e)
 {
 	size_t i, out, back = 0;
@@ -114,27 +114,31 @@ failed(struct delivery *d, size_t carried, int e)
 		}
 		back++;
 	}
-	if (d->end != NULL)
-		d->end(d->ctx);
+	d->len = d->rawlen = d->np = 0;
 	/* EINTR: a signal ended a write we waited on; it ends us. */
 	if (e == EINTR)
-		die_signal(signal_noted());
-	errx(EX_IOERR, "stdout: %s%s", strerror(e),
+		return EINTR;
+	return error_set(E_OUTPUT, "stdout: %s%s", strerror(e),
 	    back > 0 ? " (the messages not written were put back)" : "");
 }
 
-/* Write out every message in hand; a failure does not return. */
-void
+/*
+ * Write out every message in hand. 0; E_OUTPUT where the write failed
+ * (those not written went back, as told), EINTR where a noted signal
+ * ended it, or the acknowledge's error code.
+ */
+int
 delivery_flush(struct delivery *d)
 {
 	size_t done;
 	int e;
 
 	if ((e = io_write(STDOUT_FILENO, d->buf, d->len, -1, &done)) != 0)
-		failed(d, done, e);
+		return failed(d, done, e);
 	if (d->np > 0 && (e = d->acknowledge(d->ctx, d->np)) != 0)
-		die(e, d->name);
+		return e;
 	d->len = d->rawlen = d->np = 0;
+	return 0;
 }
 
 /* One message's output form at w; returns its end. */
@@ -161,8 +165,11 @@ format(const struct delivery_fmt *f, char *w, const char *msg, size_t len,
 	return w;
 }
 
-/* A message taken: kept until written, written when enough are in hand. */
-void
+/*
+ * A message taken: kept until written, written when enough are in hand.
+ * 0, or delivery_flush's error.
+ */
+int
 delivery_add(struct delivery *d, const char *msg, size_t len, unsigned prio)
 {
 	struct pending *p;
@@ -179,6 +186,5 @@ delivery_add(struct delivery *d, const char *msg, size_t len, unsigned prio)
 	p->len = len;
 	p->end = d->len;
 	d->rawlen += len;
-	if (d->len >= FLUSH_AT)
-		delivery_flush(d);
+	return d->len >= FLUSH_AT ? delivery_flush(d) : 0;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,26 +80,29 @@ name_random(char out[IPC_NAME_BUF])
  * "create" with no NAME: try fresh random names with an exclusive create
  * until one is free, so a collision is retried and never shared, then
  * print the name. An object whose name could not be printed is one
- * nobody can find: it is removed again (this call made it).
+ * nobody can find: it is removed again (this call made it), and what
+ * stdout still holds is dropped, so that nothing says it again at exit.
+ * 0, or an error code (E_OUTPUT: the name could not be printed).
  */
-void
+int
 name_fresh(char out[IPC_NAME_BUF], int (*create)(const char *, void *),
     int (*unlink)(const char *), void *arg)
 {
-	int tries;
+	int e, tries;
 
 	for (tries = 0; tries < 100; tries++) {
 		name_random(out);
 		if (create(out, arg) == 0) {
-			if (puts(out) == EOF || fflush(stdout) == EOF) {
-				unlink(out);
-				warn("stdout");
-				_exit(EX_IOERR);	/* close_stdout would say it again */
-			}
-			return;
+			if (puts(out) != EOF && fflush(stdout) != EOF)
+				return 0;
+			e = errno;
+			unlink(out);
+			__fpurge(stdout);
+			clearerr(stdout);
+			return error_set(E_OUTPUT, "stdout: %s", strerror(e));
 		}
 		if (errno != EEXIST)
 			break;
 	}
-	die(errno, out);
+	return errno;
 }

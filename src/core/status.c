@@ -33,6 +33,7 @@ static const struct {
 	{ E_DAMAGED,	EX_DATAERR },
 	{ E_LIMIT,	EX_OSERR },
 	{ E_UNAVAILABLE, EX_UNAVAILABLE },
+	{ E_OUTPUT,	EX_IOERR },
 };
 
 int
@@ -104,6 +105,8 @@ error_reason(int errnum)
 		return "a system limit was hit";
 	if (errnum == E_UNAVAILABLE)
 		return "not available";
+	if (errnum == E_OUTPUT)
+		return "output error";
 	return errnum == ETIMEDOUT ? "timed out" : strerror(errnum);
 }
 

@@ -32,7 +32,7 @@ unlink_names(int argc, char *argv[], const struct object *obj,
 	bool force = false;
 
 	if ((pos = calloc(argc, sizeof(*pos))) == NULL)
-		die(errno, NULL);
+		die(ENOMEM, NULL);
 	args_init(&a, argc, argv, obj, verb);
 	while ((ch = args_next(&a, &arg)) != -1) {
 		if (ch == 'f') {

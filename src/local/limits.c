@@ -55,14 +55,14 @@ static void
 set_num(struct limits *l, int key, long long v)
 {
 	if (v >= 0 && asprintf(&l->v[key], "%lld", v) == -1)
-		die(errno, NULL);
+		die(ENOMEM, NULL);
 }
 
 static void
 set_str(struct limits *l, int key, const char *s)
 {
 	if (s != NULL && (l->v[key] = strdup(s)) == NULL)
-		die(errno, NULL);
+		die(ENOMEM, NULL);
 }
 
 static void

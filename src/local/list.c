@@ -44,14 +44,14 @@ add_entry(struct ipc_list *l, size_t *cap, enum ipc_kind kind,
 		*cap = *cap == 0 ? 256 : *cap * 2;
 		e = reallocarray(l->entries, *cap, sizeof(*e));
 		if (e == NULL)
-			die(errno, NULL);
+			die(ENOMEM, NULL);
 		l->entries = e;
 	}
 	e = &l->entries[l->n++];
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
 	if (asprintf(&e->name, "/%s", name) == -1)
-		die(errno, NULL);
+		die(ENOMEM, NULL);
 	e->size = e->value = -1;
 	e->messages = e->max_messages = e->message_size = -1;
 	e->holders = e->procs = -1;
