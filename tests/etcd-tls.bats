@@ -30,18 +30,18 @@ tls_missing() {
 	fi
 }
 
-# ectl ARG...: etcdctl (API v3) on this file's etcd, over TLS with the
-# client certificate, as no user.
-ectl() {
-	ETCDCTL_API=3 etcdctl --endpoints="$ETCD_URL" --cacert="$PKI/ca.crt" \
-	    --cert="$PKI/client.crt" --key="$PKI/client.key" \
-	    --dial-timeout=2s --command-timeout=5s "$@"
-}
-
 # ectl_root ARG...: the same as user root, the password passed in
 # etcdctl's environment (ETCDCTL_PASSWORD), not on its command line.
 ectl_root() {
 	ETCDCTL_USER=root ETCDCTL_PASSWORD="$(cat "$PKI/root.pw")" ectl "$@"
+}
+
+# ectl_on_tls: ectl (etcd.bash) on this file's etcd, over TLS with the
+# client certificate, as no user.
+ectl_on_tls() {
+	export ECTL_ENDPOINTS=$ETCD_URL ECTL_FLAGS="--cacert=$PKI/ca.crt \
+	    --cert=$PKI/client.crt --key=$PKI/client.key --dial-timeout=2s \
+	    --command-timeout=5s"
 }
 
 # make_pki: a CA and a second one; a server certificate for 127.0.0.1 and
@@ -95,7 +95,7 @@ start_etcd() {
 		export ETCD_PORT=$cp ETCD_URL="https://127.0.0.1:$cp"
 		IPCCTL_ETCD_ENDPOINTS=$ETCD_URL etcd_healthy \
 		    --cacert="$PKI/ca.crt" --cert="$PKI/client.crt" \
-		    --key="$PKI/client.key" && return 0
+		    --key="$PKI/client.key" && ectl_on_tls && return 0
 		etcd_stop t
 	done
 	return 1

@@ -224,9 +224,15 @@ etcd_stop() {
 	return 0
 }
 
-# ectl ARG...: etcdctl (API v3) on IPCCTL_ETCD_ENDPOINTS.
+# ectl ARG...: etcdctl (API v3) on ECTL_ENDPOINTS, else on
+# IPCCTL_ETCD_ENDPOINTS, with the flags of ECTL_FLAGS (TLS, timeouts)
+# where a file sets them. Not etcdctl's ETCDCTL_* variables: ipcctl
+# reads some of them too.
 ectl() {
-	ETCDCTL_API=3 etcdctl --endpoints="$IPCCTL_ETCD_ENDPOINTS" "$@"
+	# shellcheck disable=SC2086 # flags, split on purpose
+	ETCDCTL_API=3 etcdctl \
+	    --endpoints="${ECTL_ENDPOINTS:-$IPCCTL_ETCD_ENDPOINTS}" \
+	    ${ECTL_FLAGS-} "$@"
 }
 
 # value_is N: "sem value $E" prints N.
