@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# The libraries ipcctl needs (ipcctl(1): EXIT STATUS, 69): libbsd is a
-# shared library unless configure was given --enable-static-libbsd, and
-# libsmartcols, loaded when a table is first printed, is exit 69 naming it
-# when it cannot be loaded, never a silent empty table.
+# The libraries ipcctl needs (ipcctl(1): EXIT STATUS, 69): libbsd, loaded
+# at the first call that needs it unless configure was given
+# --enable-static-libbsd, and libsmartcols, loaded when a table is first
+# printed, are exit 69 naming them when they cannot be loaded, never a
+# silent empty table or a mode misread.
 #
 # make check exports IPCCTL_STATIC_LIBBSD (yes: --enable-static-libbsd or
 # a -static build) and IPCCTL_SMARTCOLS_LINK (empty: dlopen()ed).
@@ -21,14 +22,37 @@ need_objdump() {
 	head -c 4 "$IPCCTL" | grep -q ELF || skip "$IPCCTL is not a program"
 }
 
-@test "libs: libbsd is a shared library unless --enable-static-libbsd" {
+@test "libs: libbsd is never needed at start" {
 	need_objdump
 	run -0 needed
-	if [ "${IPCCTL_STATIC_LIBBSD-}" = yes ]; then
-		[[ $output != *libbsd* ]] || fail "libbsd linked shared: $output"
-	else
-		[[ $output == *libbsd.so.* ]] || fail "no libbsd.so: $output"
-	fi
+	[[ $output != *libbsd* ]] || fail "libbsd needed at start: $output"
+	[[ $output != *libmd* ]] || fail "libmd needed at start: $output"
+}
+
+# fake_lib SONAME: an empty file in its place, found first.
+fake_lib() {
+	mkdir -p lib
+	: >"lib/$1"
+	export LD_LIBRARY_PATH="$PWD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+}
+
+@test "libs: a libbsd that cannot be loaded is exit 69, naming it, when needed" {
+	[ "${IPCCTL_STATIC_LIBBSD-}" != yes ] || skip "libbsd is linked in"
+	fake_lib libbsd.so.0
+	track "$N"
+	# The calls made most need no libbsd.
+	run -0 --separate-stderr "$IPCCTL" sem create "$N" -v 1
+	run -0 --separate-stderr "$IPCCTL" sem run "$N" -t 5 -- echo ran
+	assert_equal "$output$stderr" "ran"
+	run -0 --separate-stderr "$IPCCTL" sem release "$N" -n 2
+	run -0 --separate-stderr "$IPCCTL" sem value "$N"
+	assert_equal "$output$stderr" "3"
+	# A symbolic mode needs it: nothing is made.
+	run -69 --separate-stderr "$IPCCTL" sem create "$N-m" -m u=rw,g=r
+	assert_equal "$output" ""
+	[[ $stderr == "ipcctl: sem create: $PWD/lib/libbsd.so.0: "* ]] ||
+	    fail "create -m: $stderr"
+	assert_sem_missing "$N-m"
 }
 
 @test "libs: ls, ls --json and limits print their tables" {

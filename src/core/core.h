@@ -310,6 +310,14 @@ int	 delivery_add(struct delivery *, const char *, size_t, unsigned);
 int	 delivery_flush(struct delivery *);
 void	 delivery_free(struct delivery *);
 
+/* lib.c: libraries loaded when first needed; bsd.c: libbsd's, so. */
+void	*lib_open(const char *);
+void	*lib_sym(void *, const char *);
+uint32_t bsd_arc4random_uniform(uint32_t);
+mode_t	 bsd_getmode(const void *, mode_t);
+void	*bsd_setmode(const char *);
+char	*bsd_vis(char *, int, int, int);
+
 /* text.c: UTF-8, and text from outside made safe to print. */
 size_t	 utf8_len(const unsigned char *, size_t, unsigned *);
 bool	 utf8_valid(const unsigned char *, size_t);

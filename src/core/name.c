@@ -72,7 +72,8 @@ name_random(char out[IPC_NAME_BUF])
 
 	memcpy(out, "/ipcctl-", 8);
 	for (i = 8; i < 20; i++)
-		out[i] = alphabet[arc4random_uniform(sizeof(alphabet) - 1)];
+		out[i] = alphabet[bsd_arc4random_uniform(sizeof(alphabet) -
+		    1)];
 	out[i] = '\0';
 }
 

@@ -14,19 +14,28 @@
 
 #include "core.h"
 
+/*
+ * An integer from min to max: digits, perhaps after a '-' (strtoll would
+ * skip blanks and take a '+'), and nothing after them. The reasons are
+ * strtonum(3)'s.
+ */
 const char *
 parse_int(const char *s, long long min, long long max, long long *out)
 {
-	const char *errstr;
+	char *end;
 
-	/* strtonum would skip blanks and take a '+': a number is digits. */
 	if (!isdigit((unsigned char)s[0]) &&
 	    !(s[0] == '-' && isdigit((unsigned char)s[1])))
 		return "not a number";
-	*out = strtonum(s, min, max, &errstr);
-	if (errstr == NULL)
-		return NULL;
-	return strcmp(errstr, "invalid") == 0 ? "not a number" : errstr;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (*end != '\0')
+		return "not a number";
+	if ((errno == ERANGE && *out == LLONG_MIN) || *out < min)
+		return "too small";
+	if (errno == ERANGE || *out > max)
+		return "too large";
+	return NULL;
 }
 
 /*
@@ -117,11 +126,11 @@ parse_mode(const char *s, mode_t *out)
 		return "not an octal mode";
 
 	old = umask(0);
-	set = setmode(s);
+	set = bsd_setmode(s);
 	umask(old);
 	if (set == NULL)
 		return "not a mode";
-	*out = getmode(set, 0);
+	*out = bsd_getmode(set, 0);
 	free(set);
 	/* setmode drops "o+t" silently: what is not rwx is refused. */
 	if ((*out & ~(mode_t)0777) || strpbrk(s, "st") != NULL)

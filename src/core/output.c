@@ -76,11 +76,8 @@ scols_load(void)
 
 	if (sc.scols_new_table != NULL)
 		return;
-	if ((h = dlopen(SMARTCOLS_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
-		errx(EX_UNAVAILABLE, "%s", dlerror());
-#define F(f) \
-	if ((*(void **)&sc.f = dlsym(h, #f)) == NULL) \
-		errx(EX_UNAVAILABLE, "%s", dlerror());
+	h = lib_open(SMARTCOLS_SONAME);
+#define F(f)	*(void **)&sc.f = lib_sym(h, #f);
 	SCOLS_FUNCS
 #undef F
 }

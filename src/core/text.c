@@ -97,7 +97,8 @@ safe_text(char *dst, const char *src, size_t len)
 	for (i = 0; i < len; i += n) {
 		n = utf8_len(s + i, len - i, &cp);
 		if (n == 1) {
-			d = vis(d, s[i], flags, i + 1 < len ? s[i + 1] : '\0');
+			d = bsd_vis(d, s[i], flags, i + 1 < len ? s[i + 1] :
+			    '\0');
 			continue;
 		}
 		if (n > 1 && utf8 && !unsafe_char(cp)) {
