@@ -331,8 +331,9 @@ guard(const struct runner *r, int fd, char *const argv[])
 	sigset_t all, mask, chld;
 	struct go g;
 	struct msg m;
+	uint64_t start;
 	pid_t cmd;
-	int e, sfd, status = 0;
+	int e, sfd, sfd_errno, status = 0;
 	bool orphaned, taken;
 
 	sigfillset(&all);
@@ -341,6 +342,10 @@ guard(const struct runner *r, int fd, char *const argv[])
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	/* While ipcctl takes its token: what starting COMMAND needs. */
+	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	sfd_errno = errno;
+	start = r->note != NULL ? proc_start(getpid()) : 0;
 	if ((m = hear_go(fd, &g)).type == MSG_DONE)
 		_exit(0);
 	if ((taken = m.type == MSG_GO)) {
@@ -351,10 +356,9 @@ guard(const struct runner *r, int fd, char *const argv[])
 	if (!taken)
 		orphaned = m.type == 0 || tell(fd, MSG_STATUS, 0) != 0 ||
 		    ipcctl_died(fd);
-	else if ((sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) ==
-	    -1 || (cmd = spawn(r, argv, &mask, r->note != NULL ?
-	    proc_start(getpid()) : 0, &e)) == -1 || e != 0) {
-		tell(fd, MSG_NOEXEC, sfd == -1 ? errno : e);
+	else if (sfd == -1 || (cmd = spawn(r, argv, &mask, start, &e)) == -1 ||
+	    e != 0) {
+		tell(fd, MSG_NOEXEC, sfd == -1 ? sfd_errno : e);
 		orphaned = ipcctl_died(fd);
 	} else {
 		tell(fd, MSG_RUNNING, cmd);
@@ -488,7 +492,9 @@ run_wait(struct runner *r, const sigset_t *set, int lost_fd, int *status)
 
 /*
  * COMMAND ended (or never started, or no token was taken) and the token
- * is back: tell the guard, which then ends.
+ * is back: tell the guard, which then ends at once, doing nothing more.
+ * It is not waited for: a wait would cost every run a wake-up, and what
+ * it guarded has ended already.
  */
 void
 run_finish(struct runner *r)
@@ -496,7 +502,6 @@ run_finish(struct runner *r)
 	if (r->fd != -1) {
 		tell(r->fd, MSG_DONE, 0);
 		close(r->fd);
-		waitpid(r->guard, NULL, 0);
 	}
 	if (r->sigfd != -1)
 		close(r->sigfd);
