@@ -220,5 +220,9 @@ struct ipc_list {
 	int		 shm_errno;	/* why SHM_DIR was not read, or 0 */
 	int		 mq_errno;	/* ENOENT: MQ_DIR missing or unmounted */
 };
+/* ipclist.c */
+struct ipc_entry *list_add(struct ipc_list *, size_t *, enum ipc_kind,
+	    const char *, const char *, size_t);
+void	 list_free(struct ipc_list *);
 
 #endif /* IPCCTL_BACKEND_H */

@@ -13,30 +13,6 @@
 
 #define TXN_OPS		128		/* etcd's --max-txn-ops default */
 
-static struct ipc_entry *
-add(struct ipc_list *l, size_t *cap, enum ipc_kind kind, const char *name,
-    size_t len)
-{
-	struct ipc_entry *e;
-
-	if (l->n == *cap) {
-		*cap = *cap == 0 ? 64 : *cap * 2;
-		if ((e = reallocarray(l->entries, *cap, sizeof(*e))) == NULL)
-			die(ENOMEM, NULL);
-		l->entries = e;
-	}
-	e = &l->entries[l->n++];
-	memset(e, 0, sizeof(*e));
-	e->kind = kind;
-	e->remote = true;
-	if (asprintf(&e->name, "%s/%.*s", ETCD_SCHEME, (int)len, name) == -1)
-		die(ENOMEM, NULL);
-	e->size = e->value = -1;
-	e->messages = e->max_messages = e->message_size = -1;
-	e->holders = e->procs = -1;
-	return e;
-}
-
 /* The kvs of a range over the keys under prefix into *kvs: 0 or an error. */
 static int
 range(struct etcd *c, const char *prefix, bool keys_only, long long *rev,
@@ -109,7 +85,8 @@ list_sems(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 			v = j_get_bytes(json_array_get(kvs, i), "value", NULL);
 			capacity = strtoll(v, NULL, 10);
 			free(v);
-			e = add(l, cap, IPC_SEM, name, len);
+			e = list_add(l, cap, IPC_SEM, ETCD_SCHEME "/", name, len);
+			e->remote = true;
 			keys = 0;
 		} else if (key != NULL && e != NULL)
 			keys++;
@@ -141,7 +118,8 @@ list_queues(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 	for (i = 0; i < json_array_size(kvs); i++) {
 		name = split(json_array_get(kvs, i), prefix, &key, &len, &own);
 		if (own) {
-			e = add(l, cap, IPC_MQ, name, len);
+			e = list_add(l, cap, IPC_MQ, ETCD_SCHEME "/", name, len);
+			e->remote = true;
 			e->messages = 0;
 		} else if (e != NULL)
 			e->messages++;

@@ -34,30 +34,6 @@
 
 static const int open_flags = O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 
-static struct ipc_entry *
-add_entry(struct ipc_list *l, size_t *cap, enum ipc_kind kind,
-    const char *name)
-{
-	struct ipc_entry *e;
-
-	if (l->n == *cap) {
-		*cap = *cap == 0 ? 256 : *cap * 2;
-		e = reallocarray(l->entries, *cap, sizeof(*e));
-		if (e == NULL)
-			die(ENOMEM, NULL);
-		l->entries = e;
-	}
-	e = &l->entries[l->n++];
-	memset(e, 0, sizeof(*e));
-	e->kind = kind;
-	if (asprintf(&e->name, "/%s", name) == -1)
-		die(ENOMEM, NULL);
-	e->size = e->value = -1;
-	e->messages = e->max_messages = e->message_size = -1;
-	e->holders = e->procs = -1;
-	return e;
-}
-
 /*
  * Open an entry found by readdir, without following a link or blocking
  * on a fifo, and only if it is still the regular file that was stat'ed.
@@ -214,7 +190,7 @@ read_dir(struct ipc_list *l, size_t *cap, const char *path, bool is_mq,
 			kind = IPC_SHM;
 		if (!(kinds & IPC_KIND_BIT(kind)))
 			continue;
-		ent = add_entry(l, cap, kind, name);
+		ent = list_add(l, cap, kind, "/", name, strlen(name));
 		if (kind == IPC_SEM)
 			keep = probe_sem(dfd, d->d_name, &st, ent);
 		else if (kind == IPC_MQ)
@@ -266,18 +242,6 @@ list_objects(struct ipc_list *l, unsigned kinds)
 	if (l->n > 1)
 		qsort(l->entries, l->n, sizeof(*l->entries), entry_cmp);
 	return 0;
-}
-
-void
-list_free(struct ipc_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->entries[i].name);
-	free(l->entries);
-	l->entries = NULL;
-	l->n = 0;
 }
 
 bool

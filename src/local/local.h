@@ -65,7 +65,6 @@ int	 queue_wait(mqd_t, short, const struct deadline *, const sigset_t *);
 #define MQ_DIR		"/dev/mqueue"
 #define MQ_MOUNT	"mount -t mqueue none " MQ_DIR
 int	 list_objects(struct ipc_list *, unsigned);
-void	 list_free(struct ipc_list *);
 bool	 queue_mounted(void);
 long long queue_charge(const struct ipc_entry *);
 
