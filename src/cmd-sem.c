@@ -914,6 +914,35 @@ run_signals(sigset_t *set, sigset_t *noted)
 	signals_default(noted);
 }
 
+/*
+ * How run ends, once the token is back: e and status as run_holding
+ * returned them. COMMAND's status, or its signal; or what went wrong.
+ */
+static int
+run_outcome(const struct sem_opts *so, const struct runner *r,
+    char **command, int e, int status)
+{
+	if (e == E_GUARD)
+		errx(EX_OSERR, "%s: the guard of COMMAND (pid %d) died: COMMAND "
+		    "and its processes were ended, the token given back",
+		    so->v.name, (int)r->guard);
+	if (e != 0 && r->cmd == -1 && r->guard > 0) {
+		warn_errno(e, command[0]);
+		return e == ENOENT ? 127 : 126;
+	}
+	if (e != 0)
+		die(e, so->v.name);
+	if (r->lost && r->cmd == -1)
+		errx(EX_TEMPFAIL, "%s: the token was lost before COMMAND "
+		    "started", so->v.name);
+	if (r->lost)
+		errx(EX_TEMPFAIL, "%s: the token was lost: COMMAND was ended",
+		    so->v.name);
+	if (WIFSIGNALED(status))
+		die_signal(WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
 static int
 cmd_sem_run(int argc, char *argv[], const struct object *obj,
     const struct verb *verb)
@@ -962,26 +991,9 @@ cmd_sem_run(int argc, char *argv[], const struct object *obj,
 		return conflict;
 	}
 	run_signals(&set, &noted);
-	if ((e = run_holding(&s, &r, &t, &set, &status,
-	    once.what[0] != '\0' ? &mine : NULL)) == E_GUARD)
-		errx(EX_OSERR, "%s: the guard of COMMAND (pid %d) died: COMMAND "
-		    "and its processes were ended, the token given back",
-		    so.v.name, (int)r.guard);
-	if (e != 0 && r.cmd == -1 && r.guard > 0) {
-		warn_errno(e, command[0]);
-		return e == ENOENT ? 127 : 126;
-	}
-	if (e != 0)
-		die(e, so.v.name);
-	if (r.lost && r.cmd == -1)
-		errx(EX_TEMPFAIL, "%s: the token was lost before COMMAND "
-		    "started", so.v.name);
-	if (r.lost)
-		errx(EX_TEMPFAIL, "%s: the token was lost: COMMAND was ended",
-		    so.v.name);
-	if (WIFSIGNALED(status))
-		die_signal(WTERMSIG(status));
-	return WEXITSTATUS(status);
+	e = run_holding(&s, &r, &t, &set, &status,
+	    once.what[0] != '\0' ? &mine : NULL);
+	return run_outcome(&so, &r, command, e, status);
 }
 
 #define OPTS_CREATE_IF_MISSING(dflt) \
