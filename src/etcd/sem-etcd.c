@@ -340,13 +340,14 @@ find_rank(const struct esem *m, const json_t *kvs)
  * Make our key under our lease -- only if the semaphore exists and the
  * key does not (a lost answer made it already) -- and read back, in the
  * same transaction, the key (its create revision: the fence), the
- * capacity, and every key's rank: *rank and *rev for the first look.
+ * capacity, and the names of the keys: *holds, whether ours ranks among
+ * the first capacity, so that a token free at once costs no request more.
  */
 static int
-make_key(struct esem *m, const struct ledger_slot *holder, long long *rank,
-    long long *rev)
+make_key(struct esem *m, const struct ledger_slot *holder, bool *holds)
 {
 	json_t *req, *resp;
+	long long rank;
 	size_t first;
 	int e;
 
@@ -372,38 +373,81 @@ make_key(struct esem *m, const struct ledger_slot *holder, long long *rank,
 	if ((e = read_capacity(m, txn_kvs(resp, first + 1))) == 0) {
 		m->fence = j_get_int(json_array_get(txn_kvs(resp, first), 0),
 		    "create_revision");
-		*rank = find_rank(m, txn_kvs(resp, first + 2));
-		*rev = j_get_int(json_object_get(resp, "header"), "revision");
+		rank = find_rank(m, txn_kvs(resp, first + 2));
+		*holds = rank >= 0 && rank < m->capacity;
 		if (m->fence <= 0)
 			e = error_set(EPROTO, "etcd: the key made is not there");
+		else if (rank == -1)
+			e = ESTALE;	/* gone already: queue again */
 	}
 	json_decref(resp);
 	return e;
 }
 
 /*
- * Wait, at most ms, for what can change our rank, from revision rev on.
- * Herds are spared: the first waiter watches deletes under the semaphore
- * (a token freed); each later one watches only the key just ahead of it,
- * which goes away, or is rewritten when it starts holding (wake_next), so
- * a release wakes one waiter, not all of them.
+ * What stands ahead of our key, read at one revision (*rev) in one
+ * transaction: the capacity (into m), whether our key still stands
+ * (ESTALE: it went away), and the capacity keys just ahead of it, nearest
+ * first, with their values (*ahead); *more: more keys stand ahead. Each
+ * look costs etcd a range of the semaphore's keys, but answers at most
+ * capacity of them, however many wait.
  */
 static int
-wait_ahead(struct esem *m, const json_t *kvs, long long rank,
-    long long rev, long long ms)
+look_ahead(struct esem *m, json_t **ahead, bool *more, long long *rev)
+{
+	json_t *req, *txn, *r;
+	int e;
+
+	req = json_pack("{s:[{s:{s:o}}, {s:{s:o, s:b}}, {s:{s:o, s:o, s:o, "
+	    "s:s, s:s, s:o}}]}", "success",
+	    "request_range", "key", j_str(m->cap_key),
+	    "request_range", "key", j_str(m->key), "count_only", 1,
+	    "request_range", "key", j_str(m->pfx), "range_end",
+	    j_str(m->pfx_end), "max_create_revision", j_int(m->fence - 1),
+	    "sort_order", "DESCEND", "sort_target", "CREATE",
+	    "limit", j_int(m->capacity));
+	if ((e = etcd_call(m->c, "kv/txn", req, &txn)) != 0)
+		return e;
+	r = json_object_get(json_array_get(json_object_get(txn, "responses"),
+	    2), "response_range");
+	if ((e = read_capacity(m, txn_kvs(txn, 0))) == 0 && j_get_int(
+	    json_object_get(json_array_get(json_object_get(txn, "responses"),
+	    1), "response_range"), "count") <= 0)
+		e = ESTALE;
+	if (e == 0) {
+		*ahead = json_incref(txn_kvs(txn, 2) != NULL ? txn_kvs(txn,
+		    2) : json_array());
+		*more = json_is_true(json_object_get(r, "more"));
+		*rev = j_get_int(json_object_get(txn, "header"), "revision");
+	}
+	json_decref(txn);
+	return e;
+}
+
+/*
+ * Wait, at most ms, for what can change our rank, from revision rev on.
+ * Herds are spared: the first waiter (no more keys ahead than the
+ * holders) watches deletes under the semaphore (a token freed); each
+ * later one watches only the key just ahead of it, which goes away, or
+ * is rewritten when it starts holding (wake_next), so a release wakes
+ * one waiter, not all of them.
+ */
+static int
+wait_ahead(struct esem *m, const json_t *ahead, bool more, long long rev,
+    long long ms)
 {
 	json_t *req;
-	char *ahead;
+	char *key;
 
-	if (rank <= m->capacity || (ahead = j_get_bytes(json_array_get(kvs,
-	    rank - 1), "key", NULL)) == NULL)
+	if (!more || (key = j_get_bytes(json_array_get(ahead, 0), "key",
+	    NULL)) == NULL)
 		req = json_pack("{s:o, s:o, s:o, s:[s]}", "key", j_str(m->pfx),
 		    "range_end", j_str(m->pfx_end), "start_revision",
 		    j_int(rev + 1), "filters", "NOPUT");
 	else {
-		req = json_pack("{s:o, s:o}", "key", j_str(ahead),
+		req = json_pack("{s:o, s:o}", "key", j_str(key),
 		    "start_revision", j_int(rev + 1));
-		free(ahead);
+		free(key);
 	}
 	return etcd_watch(m->c, req, ms);
 }
@@ -411,7 +455,8 @@ wait_ahead(struct esem *m, const json_t *kvs, long long rank,
 /*
  * We hold, after waiting: rewrite our key (same value, same lease, same
  * create revision) so that the waiter watching it looks again, and
- * becomes the first waiter.
+ * becomes the first waiter. (At capacity 1 it need not: the key it
+ * watches is the holder's, and its going is what it waits for.)
  */
 static void
 wake_next(struct esem *m)
@@ -441,27 +486,31 @@ waiter_gone(const struct esem *m, const json_t *j, const char *boot)
 }
 
 /*
- * A dead waiter of this host blocks nobody: each key ahead of us whose
- * value names a process of this host -- same host name, boot and pid
- * namespace -- that is gone has its lease revoked at once, instead of
- * holding the line for its lease's time: an acquire's key anywhere ahead
- * still under the lease it is named after (its process died waiting, or
- * before it detached the token; a token detached under --lease is left
- * to its lease), a run's key only while it waits (once it holds, the run's guard, which outlives it,
- * gives its token back when COMMAND's processes are gone). Keys of other
- * hosts go with their leases.
+ * A dead waiter of this host blocks nobody: a key ahead of us whose value
+ * names a process of this host -- same host name, boot and pid namespace
+ * -- that is gone has its lease revoked at once, instead of holding the
+ * line for its lease's time: an acquire's key still under the lease it is
+ * named after (its process died waiting, or before it detached the
+ * token; a token detached under --lease is left to its lease), a run's
+ * key only while it waits (once it holds, the run's guard, which outlives
+ * it, gives its token back when COMMAND's processes are gone). Keys of
+ * other hosts go with their leases. Each waiter looks at what look_ahead
+ * gave it: the first waiter at the holders (more false), each later one
+ * at the waiter just ahead of it, which is all it needs: a dead one
+ * revoked, the look after the wake finds the next.
  */
 static void
-clear_dead_ahead(struct esem *m, const json_t *kvs, long long rank)
+clear_dead_ahead(struct esem *m, const json_t *ahead, bool more)
 {
 	char boot[64], *v;
-	long long i, lease;
+	long long lease;
 	json_t *kv, *j, *resp;
+	size_t i;
 	bool own;
 
 	boot_id(boot, sizeof(boot));
-	for (i = 0; i < rank; i++) {
-		kv = json_array_get(kvs, i);
+	for (i = 0; i < (more ? 1 : json_array_size(ahead)); i++) {
+		kv = json_array_get(ahead, i);
 		/* Only a key still under the lease it is named after. */
 		if ((lease = j_get_int(kv, "lease")) <= 0 ||
 		    (v = j_get_bytes(kv, "key", NULL)) == NULL)
@@ -472,10 +521,9 @@ clear_dead_ahead(struct esem *m, const json_t *kvs, long long rank)
 			continue;
 		j = json_loads(v, 0, NULL);
 		free(v);
-		if ((i >= m->capacity || !json_is_true(json_object_get(j,
-		    "run"))) && waiter_gone(m, j, boot) && etcd_call(m->c,
-		    "lease/revoke", json_pack("{s:o}", "ID", j_int(lease)),
-		    &resp) == 0)
+		if ((more || !json_is_true(json_object_get(j, "run"))) &&
+		    waiter_gone(m, j, boot) && etcd_call(m->c, "lease/revoke",
+		    json_pack("{s:o}", "ID", j_int(lease)), &resp) == 0)
 			json_decref(resp);
 		json_decref(j);
 	}
@@ -484,33 +532,29 @@ clear_dead_ahead(struct esem *m, const json_t *kvs, long long rank)
 /*
  * Until our key ranks among the first capacity, or the deadline; ESTALE
  * where our key went away while waiting (our lease ended, the cluster
- * out of reach longer than it, or the key was deleted). rank: the one
- * making the key read, so that a token free at once costs no request.
+ * out of reach longer than it, or the key was deleted). holds: what
+ * making the key read. The lease is renewed while waiting as a third of
+ * its time to live passes, not at every wake.
  */
 static int
-wait_turn(struct esem *m, const struct deadline *d, long long rank)
+wait_turn(struct esem *m, const struct deadline *d, bool holds)
 {
 	struct timespec left;
-	json_t *resp;
+	json_t *ahead;
 	long long rev;
-	bool waited = false;
+	bool more, waited = false;
 	int e;
 
-	if (rank == -1)
-		return ESTALE;
-	if (rank < m->capacity)
+	if (holds)
 		return 0;
 	if (d->once)
 		return EAGAIN;
 	for (;;) {
-		if ((e = ranked(m, true, &resp, &rev)) != 0)
+		if ((e = look_ahead(m, &ahead, &more, &rev)) != 0)
 			return e;
-		rank = find_rank(m, json_object_get(resp, "kvs"));
-		if (rank == -1 || rank < m->capacity) {
-			json_decref(resp);
-			if (rank == -1)
-				return ESTALE;
-			if (waited)
+		if ((long long)json_array_size(ahead) < m->capacity) {
+			json_decref(ahead);
+			if (waited && m->capacity > 1)
 				wake_next(m);
 			return 0;
 		}
@@ -519,13 +563,14 @@ wait_turn(struct esem *m, const struct deadline *d, long long rank)
 		else if (signal_noted())
 			e = EINTR;
 		else {
-			clear_dead_ahead(m, json_object_get(resp, "kvs"), rank);
+			clear_dead_ahead(m, ahead, more);
 			waited = true;
-			if ((e = wait_ahead(m, json_object_get(resp, "kvs"),
-			    rank, rev, etcd_slice_ms(m->ttl, d))) == 0)
+			if ((e = wait_ahead(m, ahead, more, rev,
+			    etcd_slice_ms(m->ttl, d))) == 0 &&
+			    boottime_now() - m->renewed >= m->ttl / 3.0)
 				e = lease_keepalive(m);
 		}
-		json_decref(resp);
+		json_decref(ahead);
 		if (e != 0)
 			return e;
 	}
@@ -652,7 +697,7 @@ es_acquire(struct semobj *s, const struct deadline *d,
 	struct esem *m = s->priv;
 	bool keep = t->leased;
 	long lease_ms = t->lease_ms;
-	long long rank = -1, rev = 0;
+	bool holds = false;
 	int e, tries;
 
 	memset(t, 0, sizeof(*t));
@@ -672,8 +717,8 @@ es_acquire(struct semobj *s, const struct deadline *d,
 		m->renewed = boottime_now();
 		if ((e = etcd_lease_grant(m->c, m->ttl, &m->lease)) != 0)
 			return e;
-		if ((e = make_key(m, holder, &rank, &rev)) == 0)
-			e = wait_turn(m, d, rank);
+		if ((e = make_key(m, holder, &holds)) == 0)
+			e = wait_turn(m, d, holds);
 		if (e != ESTALE)
 			break;
 	}
