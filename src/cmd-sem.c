@@ -673,13 +673,14 @@ struct held {
 };
 
 /* In COMMAND's process, before exec: the backend learns who runs. */
-static void
+static int
 run_note(void *arg, pid_t guard, uint64_t guard_start, pid_t cmd,
     uint64_t cmd_start)
 {
 	struct held *h = arg;
 
-	h->s->ops->note_run(h->s, h->t, guard, guard_start, cmd, cmd_start);
+	return h->s->ops->note_run(h->s, h->t, guard, guard_start, cmd,
+	    cmd_start);
 }
 
 /*
@@ -746,7 +747,7 @@ once_end(struct semobj *s, const struct token *t, struct run_record *mine,
 	mine->end = now.tv_sec;
 	if (signal_noted())	/* before COMMAND started */
 		mine->status = 128 + signal_noted();
-	else if (lost)
+	else if (lost || e == E_UNRECORDED)
 		mine->status = EX_TEMPFAIL;
 	else if (e == E_GUARD)
 		mine->status = EX_OSERR;
@@ -926,6 +927,9 @@ run_outcome(const struct sem_opts *so, const struct runner *r,
 		errx(EX_OSERR, "%s: the guard of COMMAND (pid %d) died: COMMAND "
 		    "and its processes were ended, the token given back",
 		    so->v.name, (int)r->guard);
+	if (e == E_UNRECORDED)
+		errx(EX_TEMPFAIL, "%s: the holders ledger lost this run's "
+		    "entry: COMMAND was not started", so->v.name);
 	if (e != 0 && r->cmd == -1 && r->guard > 0) {
 		warn_errno(e, command[0]);
 		return e == ENOENT ? 127 : 126;

@@ -80,6 +80,7 @@ struct object {
 #define E_UNAVAILABLE	4098	/* a service is out of reach: 69, and why */
 #define E_GUARD		4099	/* sem run's guard died: 71 */
 #define E_OUTPUT	4100	/* our output could not be written: 74 */
+#define E_UNRECORDED	4101	/* sem run: COMMAND could not be recorded: 75 */
 int	 error_set(int, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 const char *error_reason(int);
@@ -271,8 +272,9 @@ struct runner {
 	long		 grace_ms;	/* lost: SIGTERM, then SIGKILL after it */
 	struct token	*t;		/* the token; in the guard, once run
 					   has died: its holder at least */
-	/* In COMMAND's process before exec: its guard and itself. */
-	void		(*note)(void *, pid_t, uint64_t, pid_t, uint64_t);
+	/* In COMMAND's process before exec: its guard and itself; 0, or
+	   an error code and COMMAND is not executed. */
+	int		(*note)(void *, pid_t, uint64_t, pid_t, uint64_t);
 	void		*note_arg;
 	/* In the guard, where ipcctl died: give the token back (taken:
 	   ipcctl said it holds it). */

@@ -237,8 +237,10 @@ end_children(long grace_ms, pid_t cmd, int *status)
  * Start COMMAND from the guard. vfork: the child only execs, and
  * posix_spawn's child would first reset all 64 signal dispositions. Before
  * exec, the child tells the backend who it is (r->note), so no window is
- * left in which COMMAND runs unrecorded. An exec failure comes back
- * through *e, which the child shares with us.
+ * left in which COMMAND runs unrecorded; where it cannot (E_UNRECORDED),
+ * COMMAND is not executed: with ipcctl and the guard killed meanwhile, the
+ * entry may be gone and its token given to another holder already. An
+ * exec failure comes back through *e, which the child shares with us.
  */
 static pid_t
 spawn(const struct runner *r, char *const argv[], const sigset_t *mask,
@@ -248,9 +250,11 @@ spawn(const struct runner *r, char *const argv[], const sigset_t *mask,
 	pid_t pid;
 
 	if ((pid = vfork()) == 0) {
-		if (r->note != NULL)
-			r->note(r->note_arg, getppid(), guard_start, getpid(),
-			    proc_start(getpid()));
+		if (r->note != NULL && r->note(r->note_arg, getppid(),
+		    guard_start, getpid(), proc_start(getpid())) != 0) {
+			child_errno = E_UNRECORDED;
+			_exit(127);
+		}
 		signals_for_exec();
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		execvp(argv[0], argv);

@@ -1108,6 +1108,18 @@ say_lost(int sig)
 
 static struct token run_token;
 
+/* What runner_start's guard notes before exec. */
+static int (*runner_note)(void *, pid_t, uint64_t, pid_t, uint64_t);
+
+/* A backend whose entry for the run is gone. */
+static int
+note_gone(void *arg, pid_t guard, uint64_t guard_start, pid_t cmd,
+    uint64_t cmd_start)
+{
+	(void)arg, (void)guard, (void)guard_start, (void)cmd, (void)cmd_start;
+	return ESRCH;
+}
+
 /*
  * As sem run does: the guard is born with the mask COMMAND is to have,
  * then what run_wait passes on is blocked.
@@ -1127,6 +1139,7 @@ runner_start(struct runner *r, char *argv[])
 	r->t = &run_token;
 	r->release = count_release;
 	r->release_arg = &run_token;
+	r->note = runner_note;
 	e = run_start(r, argv);
 	sigprocmask(SIG_SETMASK, &blocked, NULL);
 	return e;
@@ -1138,6 +1151,8 @@ test_run_lost(void)
 	char *sleeper[] = { "sleep", "30", NULL };
 	char *truth[] = { "true", NULL };
 	char *nothing[] = { "/nonexistent/ipcctl-test", NULL };
+	char touched[] = "/tmp/ipcctl-test-run.XXXXXX";
+	char *toucher[] = { "touch", touched, NULL };
 	struct timespec t0, t1;
 	struct itimerval at = { .it_value = { 0, 300 * 1000 } };
 	struct runner r;
@@ -1145,6 +1160,12 @@ test_run_lost(void)
 	int fds[2], status = 0, e;
 	pid_t pid, said = 0;
 
+	if ((e = mkstemp(touched)) == -1) {
+		ok(0, "run engine: mkstemp: %s", strerror(errno));
+		return;
+	}
+	close(e);
+	unlink(touched);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -1199,6 +1220,23 @@ test_run_lost(void)
 	run_finish(&r);
 	ok(e == ENOENT && r.cmd == -1, "run_wait: COMMAND not found: ENOENT "
 	    "(%s)", strerror(e));
+	/*
+	 * COMMAND's entry gone before it was noted (its ipcctl and guard
+	 * killed, recover gave the token to another): never executed.
+	 */
+	runner_note = note_gone;
+	e = runner_start(&r, toucher);
+	runner_note = NULL;
+	if (e != 0) {
+		ok(0, "run engine: could not start a guard");
+		return;
+	}
+	e = run_wait(&r, &set, -1, &status);
+	run_finish(&r);
+	ok(e == E_UNRECORDED && r.cmd == -1 && access(toucher[1], F_OK) == -1,
+	    "run_wait: COMMAND's entry gone: E_UNRECORDED, never executed "
+	    "(%d)", e);
+	unlink(toucher[1]);
 	/* Its guard killed while COMMAND runs: what it guarded is ended. */
 	if (runner_start(&r, sleeper) != 0) {
 		ok(0, "run engine: could not start a guard");
