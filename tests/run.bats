@@ -231,6 +231,20 @@ comm_pid() {
 	(($(now_ms) - t0 < 4500)) || fail "token back after $(($(now_ms) - t0)) ms"
 }
 
+# The guard sees COMMAND end and run gone at the same wake: it is stopped
+# (by COMMAND) while COMMAND SIGKILLs run and ends, then continued. It
+# must give the token back, though run can no longer hear COMMAND's end.
+@test "run: killed by SIGKILL as COMMAND ends: the guard gives the token back" {
+	run -137 --separate-stderr ipcctl sem run "$N" -c -- sh -c '
+		g=$PPID; r=$(cut -d" " -f4 "/proc/$g/stat")
+		kill -STOP "$g"; kill -KILL $r
+		(sleep 0.2; kill -CONT "$g") & exit 0'
+	assert_equal "$output$stderr" ""
+	wait_for value_is "$N" 1
+	run -0 --separate-stderr ipcctl sem holders "$N" --pairs
+	assert_equal "$output$stderr" ""
+}
+
 # value_is NAME N: the value of NAME is N.
 value_is() {
 	[ "$("$IPCCTL" sem value "$1" 2>/dev/null)" = "$2" ]

@@ -368,8 +368,10 @@ guard(const struct runner *r, int fd, char *const argv[])
 		tell(fd, MSG_RUNNING, cmd);
 		orphaned = guard_watch(fd, sfd, cmd, &status);
 		end_children(GRACE_MS, cmd, &status);
-		if (!orphaned && tell(fd, MSG_STATUS, status) == 0)
-			orphaned = ipcctl_died(fd);
+		/* ipcctl may have died as COMMAND ended: the tell fails. */
+		if (!orphaned)
+			orphaned = tell(fd, MSG_STATUS, status) != 0 ||
+			    ipcctl_died(fd);
 	}
 	/* ipcctl died: the token is ours to give back. */
 	if (orphaned && r->release != NULL)
