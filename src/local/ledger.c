@@ -290,12 +290,11 @@ ledger_note(int fd, pid_t pid, uint64_t start, pid_t guard,
 
 /*
  * Remove the entries chosen by pick (up to max of them) and call done for
- * each after it is removed -- removed first, so that a crash in between
- * can lose a token but never give one twice -- and after the lock is
- * released: done gives a token back, and the waiter it wakes records
- * itself at once, under the lock; the sooner, the shorter its time
- * holding a token the ledger does not show. How many into *n; 0 or an
- * error code.
+ * each as soon as it is removed, still under the lock -- removed first,
+ * so that a crash in between can lose a token but never give one twice,
+ * and nothing between the two that could wait or wake another process:
+ * done gives a token back, and the sem run it wakes says it holds it
+ * without the lock (ledger_took). How many into *n; 0 or an error code.
  */
 int
 ledger_remove(int fd, bool (*pick)(const struct ledger_slot *, void *),
@@ -322,13 +321,11 @@ ledger_remove(int fd, bool (*pick)(const struct ledger_slot *, void *),
 			e = io_error(e);
 			break;
 		}
-		all[(*n)++] = *s;	/* the removed, in front */
+		(*n)++;
+		if (done != NULL)
+			done(s, arg);
 	}
-	unlock(fd);
-	for (i = 0; done != NULL && i < (uint32_t)*n; i++)
-		done(&all[i], arg);
 	free(all);
-	return e;
 out:
 	unlock(fd);
 	return e;
