@@ -555,7 +555,8 @@ running() {
 # was one in most cases before run was recorded as a waiter). A case may
 # lose one token, and one more for each 10 SIGKILLs of runs; never more,
 # and never a token given twice (a value above the capacity, or an
-# overlap), nor a holder left.
+# overlap), nor a holder left. A run that times out (-t 5) fails it,
+# unless every token was lost: then every later run times out.
 
 # overlap_cmd CAP DIR MS: the COMMAND. Records itself (pid and start
 # time) in DIR/live, counts the records of processes still running (not
@@ -590,7 +591,7 @@ storm_worker() {
 		wait "$!" || rc=$?
 		case $rc in
 		0 | 137 | 71) echo "$rc" >>statuses ;;
-		75)	[ -e stop ] || echo "exit 75" >>failures ;;
+		75)	[ -e stop ] || echo "exit 75" >>timeouts ;;
 		*)	echo "exit $rc" >>failures ;;
 		esac
 	done
@@ -607,11 +608,12 @@ kids() {
 # STORM_*.
 storm() {
 	local n=$1 cap=$2 rec=$3 secs=$4 end w a r g victims nw=$(($2 + 3))
-	local -A k=([run]=0 [guard]=0 [command]=0 [all]=0) guardless=()
+	local -A k=([run]=0 [guard]=0 [command]=0 [all]=0) struck=()
 	local -a workers=()
-	rm -rf live stop overlaps failures statuses storm.err run.*
+	rm -rf live stop overlaps failures timeouts statuses storm.err run.*
 	mkdir live
 	: >failures
+	: >timeouts
 	: >statuses
 	overlap_cmd >cmd.sh
 	ipcctl sem create "$n" -v "$cap"
@@ -634,13 +636,16 @@ storm() {
 		else
 			w=$((RANDOM % nw))
 			read -r r <"run.$w" 2>/dev/null || continue
-			# A run whose guard was killed is not killed in turn:
-			# that would be both killed, left for recover.
-			[ -z "${guardless[$r]-}" ] || continue
+			# A run whose guard was killed is not killed in turn,
+			# nor the guard of a run killed (on a loaded machine,
+			# a run SIGKILLed may take a while to end and hand its
+			# guard on): that would be both killed, left for
+			# recover.
+			[ -z "${struck[$r]-}" ] || continue
 			g=$(kids "$r")
 			case $a in
-			0)	victims=$r ;;
-			1)	victims=$g guardless[$r]=1 ;;
+			0)	victims=$r struck[$r]=1 ;;
+			1)	victims=$g struck[$r]=1 ;;
 			2)	[ -z "$g" ] || victims=$(kids "$g") ;;
 			esac
 		fi
@@ -668,6 +673,7 @@ storm() {
 	STORM_RUNS=$(wc -l <statuses)
 	STORM_LOST=$((cap - STORM_VALUE))
 	STORM_MAY_LOSE=$((1 + (k[run] + k[all]) / 10))
+	((STORM_LOST == cap)) || cat timeouts >>failures
 	printf '# capacity %d%s: %d runs; SIGKILLs: %d run, %d guard, %d COMMAND, %d all at once; overlaps %d, value %d (%d lost, %d allowed)\n' \
 	    "$cap" "${rec:+ --recover}" "$STORM_RUNS" "${k[run]}" "${k[guard]}" \
 	    "${k[command]}" "${k[all]}" "$STORM_OVERLAPS" "$STORM_VALUE" \
