@@ -551,8 +551,9 @@ running() {
 # token and before the one write that says the waiting entry holds it, or
 # after the entry is removed and before the token goes back -- a few
 # system calls each, unless a loaded machine takes the CPU away there.
-# Measured here: 2 tokens in 12 cases of some 50 run SIGKILLs each (it
-# was one in most cases before run was recorded as a waiter). A case may
+# Measured here: 2 tokens in 24 cases of some 50 run SIGKILLs each, both
+# in cases that kill every run and guard at once (it was one in most
+# cases before run was recorded as a waiter). A case may
 # lose one token, and one more for each 10 SIGKILLs of runs; never more,
 # and never a token given twice (a value above the capacity, or an
 # overlap), nor a holder left. A run that times out (-t 5) fails it,
