@@ -459,6 +459,53 @@ seq_text(unsigned long long n)
 }
 
 /*
+ * The transaction of eq_send for message msg, key, this sender's n-th;
+ * where it fails, it reads the size, our sequence and the count.
+ */
+static json_t *
+send_txn(struct emq *m, const char *key, const char *msg, size_t len,
+    unsigned long long n)
+{
+	json_t *seqcmp;
+
+	seqcmp = n == 1 ? json_pack("{s:o, s:s, s:s, s:s}", "key",
+	    j_str(m->seq_key), "result", "EQUAL", "target", "CREATE",
+	    "create_revision", "0") : json_pack("{s:o, s:s, s:s, s:o}",
+	    "key", j_str(m->seq_key), "result", "LESS", "target",
+	    "VALUE", "value", seq_text(n));
+	return json_pack("{s:[o, o, {s:o, s:s, s:s, s:s}, {s:o, s:o, "
+	    "s:s, s:s, s:o}], s:[{s:{s:o, s:o}}, {s:{s:o, s:o, s:o}}], "
+	    "s:[{s:{s:o}}, {s:{s:o}}, o]}",
+	    "compare", cmp_queue(m), seqcmp,
+	    "key", j_str(key), "result", "EQUAL", "target",
+	    "CREATE", "create_revision", "0",
+	    "key", j_str(m->pfx), "range_end", j_str(m->pfx_end),
+	    "result", "LESS", "target", "MOD", "mod_revision",
+	    j_int(m->rev + 1),
+	    "success", "request_put", "key", j_str(key), "value",
+	    j_bytes(msg, len),
+	    "request_put", "key", j_str(m->seq_key), "value",
+	    seq_text(n), "lease", j_int(m->seq_lease),
+	    "failure", "request_range", "key", j_str(m->size_key),
+	    "request_range", "key", j_str(m->seq_key), range_count(m));
+}
+
+/* Whether our sequence read (kvs) is at n: a lost answer's try sent it. */
+static bool
+sent_already(const json_t *kvs, unsigned long long n)
+{
+	char want[32], *v;
+	bool made;
+
+	v = json_array_size(kvs) > 0 ? j_get_bytes(json_array_get(kvs, 0),
+	    "value", NULL) : NULL;
+	snprintf(want, sizeof(want), "%016llx", n);
+	made = v != NULL && strcmp(v, want) >= 0;
+	free(v);
+	return made;
+}
+
+/*
  * Send one message: a transaction that makes its key and advances our
  * sequence to n -- only if the queue is the one opened, the key was never
  * made, our sequence is below n, and no message was added since the count
@@ -472,9 +519,9 @@ eq_send(struct mqobj *q, const char *msg, size_t len, unsigned prio,
 {
 	struct emq *m = q->priv;
 	unsigned long long n;
-	json_t *req, *resp, *seqcmp, *kvs;
+	json_t *req, *resp;
 	bool made = false, unsure = false;
-	char *key, *v, want[32];
+	char *key;
 	int e, retries = 0, tries;
 
 	if (asprintf(&key, "%s%05u/%s-%016llx", m->pfx, MQ_PRIO_TOP - prio,
@@ -494,26 +541,7 @@ eq_send(struct mqobj *q, const char *msg, size_t len, unsigned prio,
 				break;
 			continue;
 		}
-		seqcmp = n == 1 ? json_pack("{s:o, s:s, s:s, s:s}", "key",
-		    j_str(m->seq_key), "result", "EQUAL", "target", "CREATE",
-		    "create_revision", "0") : json_pack("{s:o, s:s, s:s, s:o}",
-		    "key", j_str(m->seq_key), "result", "LESS", "target",
-		    "VALUE", "value", seq_text(n));
-		req = json_pack("{s:[o, o, {s:o, s:s, s:s, s:s}, {s:o, s:o, "
-		    "s:s, s:s, s:o}], s:[{s:{s:o, s:o}}, {s:{s:o, s:o, s:o}}], "
-		    "s:[{s:{s:o}}, {s:{s:o}}, o]}",
-		    "compare", cmp_queue(m), seqcmp,
-		    "key", j_str(key), "result", "EQUAL", "target",
-		    "CREATE", "create_revision", "0",
-		    "key", j_str(m->pfx), "range_end", j_str(m->pfx_end),
-		    "result", "LESS", "target", "MOD", "mod_revision",
-		    j_int(m->rev + 1),
-		    "success", "request_put", "key", j_str(key), "value",
-		    j_bytes(msg, len),
-		    "request_put", "key", j_str(m->seq_key), "value",
-		    seq_text(n), "lease", j_int(m->seq_lease),
-		    "failure", "request_range", "key", j_str(m->size_key),
-		    "request_range", "key", j_str(m->seq_key), range_count(m));
+		req = send_txn(m, key, msg, len, n);
 		if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0) {
 			/*
 			 * The answer lost, or cut: the transaction may have
@@ -533,13 +561,7 @@ eq_send(struct mqobj *q, const char *msg, size_t len, unsigned prio,
 		if (json_is_true(json_object_get(resp, "succeeded")))
 			made = true;
 		else if ((e = same_queue(m, txn_kvs(resp, 0))) == 0) {
-			kvs = txn_kvs(resp, 1);
-			v = json_array_size(kvs) > 0 ? j_get_bytes(
-			    json_array_get(kvs, 0), "value", NULL) : NULL;
-			snprintf(want, sizeof(want), "%016llx", n);
-			/* Our sequence at n: a lost answer's try made it. */
-			made = v != NULL && strcmp(v, want) >= 0;
-			free(v);
+			made = sent_already(txn_kvs(resp, 1), n);
 			m->count = txn_count(resp, 2);
 		}
 		json_decref(resp);
