@@ -17,10 +17,7 @@ setup_file() {
 
 file_setup() {
 	skip_if_skipped
-	E="etcd:$N"
-	KEY="/ipcctl/sem/${N#/}"
-	: "${STRESS_SEED:=$RANDOM}"
-	echo "# seed $STRESS_SEED" >&3
+	faults_setup
 	# A member a failed test left stopped.
 	local m
 	for m in m0 m1 m2; do

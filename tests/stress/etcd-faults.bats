@@ -21,10 +21,7 @@ setup_file() {
 
 file_setup() {
 	skip_if_skipped
-	E="etcd:$N"
-	KEY="/ipcctl/sem/${N#/}"
-	: "${STRESS_SEED:=$RANDOM}"
-	echo "# seed $STRESS_SEED" >&3
+	faults_setup
 }
 
 # start_proxies: one proxy, in front of the member.

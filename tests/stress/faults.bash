@@ -8,6 +8,15 @@
 : "${STRESS_RUNS:=12}"
 : "${STRESS_MESSAGES:=150}"
 
+# faults_setup: each test's names (E, the semaphore; KEY, its capacity
+# key) and its seed, said on fd 3.
+faults_setup() {
+	E="etcd:$N"
+	KEY="/ipcctl/sem/${N#/}"
+	: "${STRESS_SEED:=$RANDOM}"
+	echo "# seed $STRESS_SEED" >&3
+}
+
 # faults: random faults on every kind of request the verbs make.
 faults() {
 	rules '/v3/kv/txn p=0.06 delayreset=200' '/v3/kv/txn p=0.03 cut=5' \
