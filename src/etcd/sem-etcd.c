@@ -918,11 +918,16 @@ es_release_token(struct semobj *s, const struct token *t)
 {
 	struct esem *m = s->priv;
 
-	keeper_stop(m->keeper);
-	m->keeper = NULL;
+	/*
+	 * The token first, then the keeper: the next holder does not wait
+	 * for a thread to end (a renewal meanwhile finds the lease gone,
+	 * and says so to nobody).
+	 */
 	if (m->lease == 0)
 		m->lease = t->lease;
 	lease_revoke(m, &m->lease);
+	keeper_stop(m->keeper);
+	m->keeper = NULL;
 	return 0;
 }
 
