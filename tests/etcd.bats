@@ -577,6 +577,27 @@ release_one() {
 	((watches <= 4 * n)) || fail "$watches watches for $n waiters"
 }
 
+# ipcctl(1), Objects across hosts: a waiter keeps the lease of its key
+# alive (10 s) for as long as it waits, woken or not.
+@test "a waiter that waits longer than its lease keeps its key and gets the token" {
+	ipcctl sem create "$E"
+	ipcctl sem acquire "$E"
+	"$IPCCTL" sem acquire "$E" -t 60 >out 2>err 3>&- &
+	local pid=$! st=0
+	bg_track "$pid"
+	wait_for n_tokens 2
+	local keys
+	keys=$(token_keys)
+	sleep 13
+	# The same key: not one made again after the lease ran out.
+	assert_equal "$(token_keys)" "$keys" "the keys after 13 s"
+	ipcctl sem release "$E"
+	wait "$pid" || st=$?
+	assert_equal "$st" 0 "the waiter's status"
+	assert_equal "$(cat out err)" ""
+	n_tokens 1 || fail "keys: $(token_keys)"
+}
+
 # ipcctl(1), Objects across hosts: a waiter of this host that died is
 # found dead by the waiters behind it, which revoke its lease at once.
 @test "a waiter of this host killed by SIGKILL blocks nobody, not even for its lease" {

@@ -530,6 +530,19 @@ clear_dead_ahead(struct esem *m, const json_t *ahead, bool more)
 }
 
 /*
+ * How long a wait may be: until the deadline, and until the lease is due
+ * for renewal (a third of its time to live after the last).
+ */
+static long long
+renewal_slice_ms(const struct esem *m, const struct deadline *d)
+{
+	long long ms = etcd_slice_ms(m->ttl, d);
+	double due = (m->renewed + m->ttl / 3.0 - boottime_now()) * 1000;
+
+	return due < ms ? (due >= 1 ? (long long)due : 1) : ms;
+}
+
+/*
  * Until our key ranks among the first capacity, or the deadline; ESTALE
  * where our key went away while waiting (our lease ended, the cluster
  * out of reach longer than it, or the key was deleted). holds: what
@@ -566,7 +579,7 @@ wait_turn(struct esem *m, const struct deadline *d, bool holds)
 			clear_dead_ahead(m, ahead, more);
 			waited = true;
 			if ((e = wait_ahead(m, ahead, more, rev,
-			    etcd_slice_ms(m->ttl, d))) == 0 &&
+			    renewal_slice_ms(m, d))) == 0 &&
 			    boottime_now() - m->renewed >= m->ttl / 3.0)
 				e = lease_keepalive(m);
 		}
