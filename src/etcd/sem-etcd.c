@@ -415,8 +415,8 @@ look_ahead(struct esem *m, json_t **ahead, bool *more, long long *rev)
 	    1), "response_range"), "count") <= 0)
 		e = ESTALE;
 	if (e == 0) {
-		*ahead = json_incref(txn_kvs(txn, 2) != NULL ? txn_kvs(txn,
-		    2) : json_array());
+		*ahead = txn_kvs(txn, 2) != NULL ? json_incref(txn_kvs(txn,
+		    2)) : json_array();
 		*more = json_is_true(json_object_get(r, "more"));
 		*rev = j_get_int(json_object_get(txn, "header"), "revision");
 	}
