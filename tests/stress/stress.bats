@@ -177,11 +177,12 @@ produce() {
 	done
 }
 
-# receiver ARG...: "ipcctl mq receive $Q ARG..." with SIGINT at its
-# default: background jobs of a non-interactive shell start with SIGINT
-# ignored, and ipcctl leaves a signal ignored on entry ignored.
+# receiver ARG...: "ipcctl mq receive $Q ARG..." with the signals the test
+# sends at their defaults: background jobs of a non-interactive shell
+# start with SIGINT ignored, a suite run under nohup with SIGHUP ignored,
+# and ipcctl leaves a signal ignored on entry ignored.
 receiver() {
-	exec env --default-signal=INT "$IPCCTL" mq receive "$Q" "$@"
+	exec env --default-signal=INT,HUP,TERM "$IPCCTL" mq receive "$Q" "$@"
 }
 
 SIGS=(TERM INT HUP)
