@@ -54,6 +54,9 @@ json_t	*j_int(long long);
 long long j_get_int(const json_t *, const char *);
 char	*j_get_bytes(const json_t *, const char *, size_t *);
 char	*range_end(const char *);
+long long answer_revision(const json_t *);
+json_t	*txn_range(const json_t *, size_t);
 json_t	*txn_kvs(const json_t *, size_t);
+long long txn_count(const json_t *, size_t);
 
 #endif /* IPCCTL_ETCD_H */

@@ -107,10 +107,31 @@ range_end(const char *prefix)
 	return end;
 }
 
+/* The revision an answer was read at (its header's). */
+long long
+answer_revision(const json_t *resp)
+{
+	return j_get_int(json_object_get(resp, "header"), "revision");
+}
+
+/* Response i of a transaction's answer, a range's: its answer. */
+json_t *
+txn_range(const json_t *resp, size_t i)
+{
+	return json_object_get(json_array_get(json_object_get(resp,
+	    "responses"), i), "response_range");
+}
+
 /* The kvs of response i of a transaction's answer (a range's). */
 json_t *
 txn_kvs(const json_t *resp, size_t i)
 {
-	return json_object_get(json_object_get(json_array_get(
-	    json_object_get(resp, "responses"), i), "response_range"), "kvs");
+	return json_object_get(txn_range(resp, i), "kvs");
+}
+
+/* The count of response i of a transaction's answer (a range's). */
+long long
+txn_count(const json_t *resp, size_t i)
+{
+	return j_get_int(txn_range(resp, i), "count");
 }

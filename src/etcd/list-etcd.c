@@ -28,7 +28,7 @@ range(struct etcd *c, const char *prefix, bool keys_only, long long *rev,
 	free(end);
 	if (e != 0)
 		return e;
-	*rev = j_get_int(json_object_get(resp, "header"), "revision");
+	*rev = answer_revision(resp);
 	*kvs = json_incref(json_object_get(resp, "kvs"));
 	json_decref(resp);
 	if (*kvs == NULL)
@@ -145,9 +145,7 @@ list_queues(struct etcd *c, struct ipc_list *l, size_t *cap, long long *rev)
 			return err;
 		}
 		for (j = i; j < l->n && j < i + TXN_OPS; j++) {
-			json_t *kv = json_array_get(json_object_get(json_object_get(
-			    json_array_get(json_object_get(resp, "responses"),
-			    j - i), "response_range"), "kvs"), 0);
+			json_t *kv = json_array_get(txn_kvs(resp, j - i), 0);
 			long maxmsg, msgsize;
 
 			v = j_get_bytes(kv, "value", NULL);

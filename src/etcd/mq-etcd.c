@@ -144,19 +144,6 @@ batch_size(const struct emq *m, long long want)
 	return want > 0 ? want : 1;
 }
 
-static long long
-txn_count(const json_t *resp, size_t i)
-{
-	return j_get_int(json_object_get(json_array_get(json_object_get(resp,
-	    "responses"), i), "response_range"), "count");
-}
-
-static long long
-revision(const json_t *resp)
-{
-	return j_get_int(json_object_get(resp, "header"), "revision");
-}
-
 static json_t *
 range_count(const struct emq *m)
 {
@@ -182,7 +169,7 @@ read_sizes(struct emq *m, const json_t *resp, size_t i)
 		    m->size_key);
 	m->qrev = j_get_int(json_array_get(kvs, 0), "create_revision");
 	m->count = txn_count(resp, i + 1);
-	m->rev = revision(resp);
+	m->rev = answer_revision(resp);
 	return 0;
 }
 
@@ -391,7 +378,7 @@ count(struct emq *m)
 		return e;
 	e = same_queue(m, txn_kvs(resp, 0));
 	m->count = txn_count(resp, 1);
-	m->rev = revision(resp);
+	m->rev = answer_revision(resp);
 	json_decref(resp);
 	return e;
 }
@@ -557,7 +544,7 @@ eq_send(struct mqobj *q, const char *msg, size_t len, unsigned prio,
 				    q->name);
 			break;
 		}
-		m->rev = revision(resp);
+		m->rev = answer_revision(resp);
 		if (json_is_true(json_object_get(resp, "succeeded")))
 			made = true;
 		else if ((e = same_queue(m, txn_kvs(resp, 0))) == 0) {
@@ -801,7 +788,7 @@ claim(struct emq *m, const json_t *kvs)
 	    "request_range", "key", j_str(m->size_key)), &resp)) == 0) {
 		/* The claims' revision: this one's, or the first try's. */
 		if (json_is_true(json_object_get(resp, "succeeded")))
-			hold(m, kvs, keys, revision(resp));
+			hold(m, kvs, keys, answer_revision(resp));
 		else if (json_array_size(txn_kvs(resp, 0)) > 0)
 			hold(m, kvs, keys, j_get_int(json_array_get(
 			    txn_kvs(resp, 0), 0), "mod_revision"));
@@ -862,7 +849,7 @@ claim_first(struct emq *m, long long want, const struct deadline *d)
 			    "limit", CLAIMS_SEEN, "keys_only", 1));
 		if ((e = etcd_call(m->c, "kv/txn", req, &resp)) != 0)
 			return e;
-		m->rev = revision(resp);
+		m->rev = answer_revision(resp);
 		/* The queue removed meanwhile: 66. */
 		if ((e = same_queue(m, txn_kvs(resp, 2))) != 0) {
 			json_decref(resp);

@@ -101,7 +101,7 @@ es_open(struct semobj *s, const char *name, const struct open_opts *o,
     long long value, int access)
 {
 	struct esem *m;
-	json_t *req, *resp, *kvs;
+	json_t *req, *resp;
 	char cap[32];
 	int e;
 
@@ -143,10 +143,7 @@ es_open(struct semobj *s, const char *name, const struct open_opts *o,
 	else if (o->flags & O_EXCL)
 		e = EEXIST;
 	else {
-		kvs = json_object_get(json_object_get(json_array_get(
-		    json_object_get(resp, "responses"), 0), "response_range"),
-		    "kvs");
-		e = read_capacity(m, kvs);
+		e = read_capacity(m, txn_kvs(resp, 0));
 	}
 	json_decref(resp);
 	return e;
@@ -178,11 +175,10 @@ range_keys(const struct esem *m, bool with_values)
 
 /*
  * The capacity (into m) and the keys under the semaphore, by create
- * revision, read at one revision in one request: *resp is a range's
- * answer, {"kvs": [...], "header": {...}}, and *rev its revision.
+ * revision, read at one revision in one request: *resp is {"kvs": [...]}.
  */
 static int
-ranked(struct esem *m, bool with_values, json_t **resp, long long *rev)
+ranked(struct esem *m, bool with_values, json_t **resp)
 {
 	json_t *req, *txn;
 	int e;
@@ -191,14 +187,9 @@ ranked(struct esem *m, bool with_values, json_t **resp, long long *rev)
 	    "key", j_str(m->cap_key), range_keys(m, with_values));
 	if ((e = etcd_call(m->c, "kv/txn", req, &txn)) != 0)
 		return e;
-	if ((e = read_capacity(m, txn_kvs(txn, 0))) == 0) {
-		*resp = json_pack("{s:o, s:O}", "kvs", txn_kvs(txn, 1) != NULL ?
-		    json_incref(txn_kvs(txn, 1)) : json_array(), "header",
-		    json_object_get(txn, "header"));
-		if (rev != NULL)
-			*rev = j_get_int(json_object_get(txn, "header"),
-			    "revision");
-	}
+	if ((e = read_capacity(m, txn_kvs(txn, 0))) == 0)
+		*resp = json_pack("{s:o}", "kvs", txn_kvs(txn, 1) != NULL ?
+		    json_incref(txn_kvs(txn, 1)) : json_array());
 	json_decref(txn);
 	return e;
 }
@@ -213,7 +204,7 @@ es_info(struct semobj *s, struct sem_info *i)
 	int e;
 
 	memset(i, 0, sizeof(*i));
-	if ((e = ranked(m, false, &resp, NULL)) != 0)
+	if ((e = ranked(m, false, &resp)) != 0)
 		return e;
 	n = json_array_size(json_object_get(resp, "kvs"));
 	json_decref(resp);
@@ -395,7 +386,7 @@ make_key(struct esem *m, const struct ledger_slot *holder, bool *holds)
 static int
 look_ahead(struct esem *m, json_t **ahead, bool *more, long long *rev)
 {
-	json_t *req, *txn, *r;
+	json_t *req, *txn;
 	int e;
 
 	req = json_pack("{s:[{s:{s:o}}, {s:{s:o, s:b}}, {s:{s:o, s:o, s:o, "
@@ -408,17 +399,15 @@ look_ahead(struct esem *m, json_t **ahead, bool *more, long long *rev)
 	    "limit", j_int(m->capacity));
 	if ((e = etcd_call(m->c, "kv/txn", req, &txn)) != 0)
 		return e;
-	r = json_object_get(json_array_get(json_object_get(txn, "responses"),
-	    2), "response_range");
-	if ((e = read_capacity(m, txn_kvs(txn, 0))) == 0 && j_get_int(
-	    json_object_get(json_array_get(json_object_get(txn, "responses"),
-	    1), "response_range"), "count") <= 0)
+	if ((e = read_capacity(m, txn_kvs(txn, 0))) == 0 &&
+	    txn_count(txn, 1) <= 0)
 		e = ESTALE;
 	if (e == 0) {
 		*ahead = txn_kvs(txn, 2) != NULL ? json_incref(txn_kvs(txn,
 		    2)) : json_array();
-		*more = json_is_true(json_object_get(r, "more"));
-		*rev = j_get_int(json_object_get(txn, "header"), "revision");
+		*more = json_is_true(json_object_get(txn_range(txn, 2),
+		    "more"));
+		*rev = answer_revision(txn);
 	}
 	json_decref(txn);
 	return e;
@@ -622,10 +611,7 @@ delete_own_key(struct esem *m)
 static bool
 returned_for_another(struct esem *m, const json_t *resp)
 {
-	json_t *r = json_array_get(json_object_get(resp, "responses"), 0);
-
-	return j_get_int(json_object_get(r, "response_range"), "count") > 0 &&
-	    lease_keepalive(m) == 0;
+	return txn_count(resp, 0) > 0 && lease_keepalive(m) == 0;
 }
 
 /*
@@ -775,7 +761,7 @@ delete_keys(struct esem *m, long long n, bool (*pick)(const json_t *,
 	int e, tries = 0;
 
 	*done = 0;
-	if ((e = ranked(m, true, &resp, NULL)) != 0)
+	if ((e = ranked(m, true, &resp)) != 0)
 		return e;
 	kvs = json_object_get(resp, "kvs");
 	left = json_array();
@@ -979,7 +965,7 @@ es_recover(struct semobj *s, const char *host,
 	int e;
 
 	*n = 0;
-	if ((e = ranked(m, true, &resp, NULL)) != 0)
+	if ((e = ranked(m, true, &resp)) != 0)
 		return e;
 	boot_id(boot, sizeof(boot));
 	kvs = json_object_get(resp, "kvs");
@@ -1061,7 +1047,7 @@ es_holders(struct semobj *s, struct holder **h, uint32_t *n,
 	int e;
 
 	*tracked = *hosts = true;
-	if ((e = ranked(m, true, &resp, NULL)) != 0)
+	if ((e = ranked(m, true, &resp)) != 0)
 		return e;
 	kvs = json_object_get(resp, "kvs");
 	*n = json_array_size(kvs);
@@ -1286,7 +1272,7 @@ es_once_put(struct semobj *s, const struct token *t,
 	if (!json_is_true(json_object_get(resp, "succeeded")))
 		e = EAGAIN;
 	else
-		r->rev = j_get_int(json_object_get(resp, "header"), "revision");
+		r->rev = answer_revision(resp);
 	json_decref(resp);
 	return e;
 }
